@@ -1,0 +1,3 @@
+from myoscore.cli.main import entry_point
+
+entry_point()

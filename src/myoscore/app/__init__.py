@@ -1,0 +1,1 @@
+"""Use cases over the store, shared by the GUI, the CLI and the tests (no Qt here)."""

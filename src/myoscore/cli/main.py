@@ -1,0 +1,345 @@
+"""The ``myoscore`` command: ``main(argv) -> int``, each command a thin call into ``app``.
+
+Refused operations exit 1 with one line on stderr; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Sequence as Seq
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from myoscore import __version__
+from myoscore.app import reading, schemes, study
+from myoscore.app.demo import load_demo
+from myoscore.domain import MyoscoreError, Role
+from myoscore.store import (
+    CoordinatorSession,
+    Database,
+    ReaderSession,
+    default_database_target,
+    open_database,
+    sign_in,
+)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
+def _password(name: str) -> str:
+    password = os.environ.get("MYOSCORE_PASSWORD")
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise MyoscoreError(f"no password for {name}: set MYOSCORE_PASSWORD or run in a terminal")
+    return getpass.getpass(f"Password for {name}: ")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class Context:
+    """What a command gets: the parsed arguments and lazily opened sessions."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self._db: Database | None = None
+
+    def database(self, *, create: bool = False) -> Database:
+        if self._db is None:
+            self._db = open_database(self.args.db or default_database_target(), create=create)
+        return self._db
+
+    def reader(self) -> ReaderSession:
+        name = self.args.as_user
+        if not name:
+            raise MyoscoreError("this command needs --as READER")
+        session = sign_in(self.database(), name, _password(name))
+        if not isinstance(session, ReaderSession):
+            raise MyoscoreError(f"{name} is a coordinator; this command is for readers")
+        return session
+
+    def coordinator(self) -> CoordinatorSession:
+        name = getattr(self.args, "as_user", None)
+        if not name:
+            # Without --as, the CLI acts as the local coordinator: whoever can open the
+            # database file. The audit trail records the operating-system account.
+            return CoordinatorSession(self.database(), f"local:{getpass.getuser()}")
+        session = sign_in(self.database(), name, _password(name))
+        if not isinstance(session, CoordinatorSession):
+            raise MyoscoreError(f"{name} is a reader; this command needs a coordinator")
+        return session
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_init(ctx: Context) -> int:
+    db = ctx.database(create=True)
+    print(f"myoscore database ready at {db.location}")
+    return 0
+
+
+def cmd_start(ctx: Context) -> int:
+    db = ctx.database(create=True)
+    if load_demo(CoordinatorSession(db, "myoscore-demo")):
+        print(f"Loaded the demo study into {db.location} (readers: radiologist, neurologist, "
+              "coordinator; password: demo)")
+    return _print_status(ctx.coordinator(), as_json=False)
+
+
+def cmd_schemes_list(ctx: Context) -> int:
+    listing = schemes.list_schemes()
+    if ctx.args.json:
+        _print_json(listing)
+        return 0
+    for kind, entries in listing.items():
+        print(f"{kind}:")
+        for entry in entries:
+            extra = entry.get("version") or entry.get("kind")
+            print(f"  {entry['name']:<26} {extra:<9} {entry['title']}")
+    return 0
+
+
+def cmd_schemes_show(ctx: Context) -> int:
+    data = schemes.describe(ctx.args.name)
+    if ctx.args.json:
+        _print_json(data)
+        return 0
+    print(f"{data['name']} {data.get('version', '')}  {data.get('title', '')}")
+    if "hash" in data:
+        print(f"hash {data['hash']}")
+    for item in data.get("items", []):
+        print(f"  {item['key']:<48} {item['scale']:<16} {item['sequence']}")
+    for level in data.get("levels", []):
+        print(f"  {level['code']:>4}  {level['label']}: {level['definition']}")
+    for score in data.get("derived", []):
+        print(f"  derived {score['name']}: {score['label']} ({score['function']}, {len(score['items'])} items)")
+    return 0
+
+
+def cmd_schemes_validate(ctx: Context) -> int:
+    for line in schemes.validate_path(Path(ctx.args.path)):
+        print(line)
+    return 0
+
+
+def cmd_readers_add(ctx: Context) -> int:
+    role = Role(ctx.args.role)
+    reader = ctx.coordinator().add_reader(ctx.args.name, role, _password(ctx.args.name))
+    print(f"added {reader.role.value} {reader.name}")
+    return 0
+
+
+def cmd_readers_list(ctx: Context) -> int:
+    readers = ctx.coordinator().readers()
+    if ctx.args.json:
+        _print_json([{"id": r.id, "name": r.name, "role": r.role.value, "active": r.active} for r in readers])
+    else:
+        for r in readers:
+            print(f"{r.name:<20} {r.role.value}")
+    return 0
+
+
+def cmd_exams_add(ctx: Context) -> int:
+    a = ctx.args
+    treated = None if a.treated is None else a.treated == "yes"
+    exam = ctx.coordinator().add_exam(
+        a.subject, a.label, exam_date=date.fromisoformat(a.date) if a.date else None,
+        months_from_onset=a.months_from_onset, treated=treated)
+    if a.json:
+        _print_json({"exam": exam.id, "subject": exam.subject_code, "label": exam.label})
+    else:
+        print(f"added exam {exam.id}: {exam.subject_code} {exam.label}")
+    return 0
+
+
+def cmd_exams_list(ctx: Context) -> int:
+    exams = ctx.coordinator().exams()
+    if ctx.args.json:
+        _print_json([{"exam": e.id, "subject": e.subject_code, "label": e.label,
+                      "date": e.exam_date, "months_from_onset": e.months_from_onset,
+                      "treated": e.treated} for e in exams])
+    else:
+        for e in exams:
+            print(f"{e.id:>5}  {e.subject_code:<14} {e.label}")
+    return 0
+
+
+def cmd_assign(ctx: Context) -> int:
+    a = ctx.args
+    exam_ids = [int(x) for x in _csv(a.exams)] if a.exams else None
+    reads = study.assign(ctx.coordinator(), a.protocol, _csv(a.readers), exam_ids, a.seed)
+    if a.json:
+        _print_json([{"read": r.id, "reader": r.reader_name, "exam": r.exam_id, "position": r.position}
+                     for r in reads])
+    else:
+        print(f"assigned {len(reads)} reads for {a.protocol}")
+    return 0
+
+
+def cmd_worklist(ctx: Context) -> int:
+    rows = reading.worklist_rows(ctx.reader())
+    if ctx.args.json:
+        _print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['position']:>3}. read {r['read']:<5} {r['subject']:<14} {r['exam']:<12} "
+                  f"{r['status']:<12} {r['done']}/{r['total']}")
+    return 0
+
+
+def cmd_rate(ctx: Context) -> int:
+    a = ctx.args
+    rating = reading.rate(ctx.reader(), a.read, a.item, a.value)
+    if a.json:
+        _print_json({"read": rating.read_id, "item": rating.item_key, "code": rating.code,
+                     "value": rating.value})
+    return 0
+
+
+def cmd_submit(ctx: Context) -> int:
+    outcome = reading.submit(ctx.reader(), ctx.args.read)
+    if outcome.unscored:
+        print(f"warning: read {outcome.read.id} submitted with {len(outcome.unscored)} of "
+              f"{outcome.read.total} items unscored", file=sys.stderr)
+    print(f"read {outcome.read.id} submitted and locked")
+    return 0
+
+
+def cmd_reopen(ctx: Context) -> int:
+    ctx.coordinator().reopen(ctx.args.read, ctx.args.reason or "")
+    print(f"read {ctx.args.read} reopened")
+    return 0
+
+
+def cmd_status(ctx: Context) -> int:
+    return _print_status(ctx.coordinator(), as_json=ctx.args.json)
+
+
+def _print_status(coordinator: CoordinatorSession, *, as_json: bool) -> int:
+    status = study.study_status(coordinator)
+    if as_json:
+        _print_json(status)
+        return 0
+    print(f"{status['subjects']} subjects, {status['exams']} exams, {len(status['readers'])} users")
+    for name, counts in status["progress"].items():
+        summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
+        print(f"  {name:<16} {summary}")
+    for r in status["reads"]:
+        print(f"  read {r['read']:<4} {r['reader']:<14} {r['subject']:<12} {r['exam']:<10} "
+              f"{r['protocol']:<18} {r['status']:<12} {r['done']}/{r['total']}")
+    return 0
+
+
+def cmd_audit(ctx: Context) -> int:
+    events = ctx.coordinator().audit_log(ctx.args.limit)
+    if ctx.args.json:
+        _print_json([vars(e) for e in events])
+    else:
+        for e in events:
+            print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<16} {e.action:<16} {e.target:<40} "
+                  f"{e.old or ''} → {e.new or ''}")
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="myoscore", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"myoscore {__version__}")
+    parser.add_argument("--db", help="SQLAlchemy URL or SQLite file (default: $MYOSCORE_DB or the "
+                                     "per-user data directory)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Any, help_text: str, parent: Any = commands,
+                json_flag: bool = False, as_user: bool = False) -> argparse.ArgumentParser:
+        sub = parent.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        if json_flag:
+            sub.add_argument("--json", action="store_true", help="print JSON")
+        if as_user:
+            sub.add_argument("--as", dest="as_user", metavar="USER", help="sign in as this user "
+                             "(password from $MYOSCORE_PASSWORD or a prompt)")
+        return sub
+
+    command("init", cmd_init, "create the database (or upgrade an older one)")
+    command("start", cmd_start, "set up the default database with the demo study and open the workstation")
+
+    schemes_parser = commands.add_parser("schemes", help="scales, atlases and protocols")
+    schemes_commands = schemes_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
+    command("list", cmd_schemes_list, "list shipped and study schemes", schemes_commands, json_flag=True)
+    show = command("show", cmd_schemes_show, "show one protocol, scale or atlas", schemes_commands, json_flag=True)
+    show.add_argument("name")
+    validate = command("validate", cmd_schemes_validate, "validate a scheme file or folder", schemes_commands)
+    validate.add_argument("path")
+
+    readers_parser = commands.add_parser("readers", help="readers and coordinators")
+    readers_commands = readers_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
+    add = command("add", cmd_readers_add, "add a user (password from $MYOSCORE_PASSWORD or a prompt)",
+                  readers_commands, as_user=True)
+    add.add_argument("name")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.READER.value)
+    command("list", cmd_readers_list, "list users", readers_commands, json_flag=True, as_user=True)
+
+    exams_parser = commands.add_parser("exams", help="subjects and exams")
+    exams_commands = exams_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
+    exam_add = command("add", cmd_exams_add, "add an exam (without images) for a subject code",
+                       exams_commands, json_flag=True, as_user=True)
+    exam_add.add_argument("subject", metavar="SUBJECT_CODE")
+    exam_add.add_argument("--label", default="baseline")
+    exam_add.add_argument("--date", help="exam date YYYY-MM-DD (coordinator-only)")
+    exam_add.add_argument("--months-from-onset", type=float)
+    exam_add.add_argument("--treated", choices=["yes", "no"])
+    command("list", cmd_exams_list, "list exams (coordinator view)", exams_commands, json_flag=True, as_user=True)
+
+    assign_parser = command("assign", cmd_assign, "assign exams to readers in randomised order",
+                            json_flag=True, as_user=True)
+    assign_parser.add_argument("--protocol", required=True)
+    assign_parser.add_argument("--readers", required=True, help="comma-separated reader names")
+    assign_parser.add_argument("--exams", help="comma-separated exam ids (default: every unassigned exam)")
+    assign_parser.add_argument("--seed", type=int, help="random seed (recorded; default: drawn)")
+
+    command("worklist", cmd_worklist, "a reader's own reads in their order", json_flag=True, as_user=True)
+    rate = command("rate", cmd_rate, "store one rating (VALUE: a level code or NE)", json_flag=True,
+                   as_user=True)
+    rate.add_argument("read", type=int)
+    rate.add_argument("item")
+    rate.add_argument("value")
+    submit = command("submit", cmd_submit, "submit and lock a read", as_user=True)
+    submit.add_argument("read", type=int)
+    reopen = command("reopen", cmd_reopen, "reopen a submitted read (coordinator, audited)", as_user=True)
+    reopen.add_argument("read", type=int)
+    reopen.add_argument("--reason")
+    command("status", cmd_status, "progress of every read (no rating values)", json_flag=True, as_user=True)
+    audit = command("audit", cmd_audit, "the latest audit events", json_flag=True, as_user=True)
+    audit.add_argument("--limit", type=int, default=50)
+    return parser
+
+
+def main(argv: Seq[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    ctx = Context(args)
+    try:
+        return int(args.handler(ctx))
+    except MyoscoreError as exc:
+        print(f"myoscore: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("myoscore: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        ctx.close()
+
+
+def entry_point() -> None:
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""The domain model as frozen dataclasses (see DESIGN.md, "Domain model").
+
+Repositories return these, never ORM rows, so a window can hold them after the
+database session that produced them is closed.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+#: The code stored for "not evaluable". It is a value of its own, never a 0:
+#: STIR% divides by the muscles *evaluated*.
+NOT_EVALUABLE = "NE"
+
+
+class Side(enum.StrEnum):
+    RIGHT = "R"
+    LEFT = "L"
+
+
+class Sequence(enum.StrEnum):
+    """Sequence kinds an item is scored on, and series are classified as."""
+
+    STIR = "STIR"
+    T1 = "T1"
+    T2 = "T2"
+    DIXON_WATER = "DIXON_WATER"
+    DIXON_FAT = "DIXON_FAT"
+    DIXON_IN = "DIXON_IN"
+    DIXON_OUT = "DIXON_OUT"
+    OTHER = "OTHER"
+
+
+class Role(enum.StrEnum):
+    READER = "reader"
+    COORDINATOR = "coordinator"
+    ADJUDICATOR = "adjudicator"
+
+
+class ReadStatus(enum.StrEnum):
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"
+
+
+class ConsensusMethod(enum.StrEnum):
+    MEAN = "mean"
+    REVIEW = "review"
+    ADJUDICATOR = "adjudicator"
+
+
+@dataclass(frozen=True)
+class Subject:
+    id: int
+    code: str
+
+
+@dataclass(frozen=True)
+class Exam:
+    """One MRI examination of a subject. ``exam_date`` and clinical fields are
+    coordinator-only; the reader-facing view is :class:`BlindedExam`."""
+
+    id: int
+    subject_id: int
+    subject_code: str
+    label: str
+    exam_date: date | None = None
+    months_from_onset: float | None = None
+    treated: bool | None = None
+
+
+@dataclass(frozen=True)
+class BlindedExam:
+    """What a reader may know of an exam: the pseudonymous code and a label."""
+
+    id: int
+    subject_code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Series:
+    id: int
+    exam_id: int
+    kind: Sequence
+    description: str
+    kind_reason: str = ""
+    path: str = ""
+    n_files: int = 0
+    shape: tuple[int, ...] = ()
+    spacing: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reader:
+    id: int
+    name: str
+    role: Role
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Read:
+    """One reader's read of one exam with one protocol."""
+
+    id: int
+    reader_id: int
+    reader_name: str
+    exam_id: int
+    subject_code: str
+    exam_label: str
+    protocol_name: str
+    protocol_hash: str
+    status: ReadStatus
+    position: int
+    done: int = 0
+    total: int = 0
+    submitted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Rating:
+    """One item of one read. ``value`` is the scale's number (``None`` when not
+    evaluable); ``code`` is the level code as typed (``"2a"``, ``"NE"``)."""
+
+    read_id: int
+    item_key: str
+    code: str
+    value: float | None
+    rated_at: datetime
+
+    @property
+    def not_evaluable(self) -> bool:
+        return self.code == NOT_EVALUABLE
+
+
+@dataclass(frozen=True)
+class Consensus:
+    exam_id: int
+    protocol_hash: str
+    item_key: str
+    code: str | None
+    value: float | None
+    method: ConsensusMethod
+    decided_by: str
+    decided_at: datetime
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    old: str | None
+    new: str | None

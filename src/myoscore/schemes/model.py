@@ -1,0 +1,217 @@
+"""Scales, atlases and protocols: the reading method as data.
+
+Instances are built and validated by :mod:`myoscore.schemes.loader`; here they are
+plain frozen dataclasses so the rest of the program can trust them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from myoscore.domain import NOT_EVALUABLE, NotFound
+
+
+class ScaleKind(enum.StrEnum):
+    ORDINAL = "ordinal"
+    BINARY = "binary"
+    NOMINAL = "nominal"
+
+
+class UnitLevel(enum.StrEnum):
+    """What an item is scored on: a whole region, a compartment or one muscle."""
+
+    REGION = "region"
+    COMPARTMENT = "compartment"
+    MUSCLE = "muscle"
+
+
+class DerivedFunction(enum.StrEnum):
+    SUM = "sum"
+    PERCENT_POSITIVE = "percent_positive"
+    PERCENT_OF_MAX = "percent_of_max"
+    COUNT_POSITIVE = "count_positive"
+    ANY_POSITIVE = "any_positive"
+
+
+@dataclass(frozen=True)
+class Level:
+    """One grade of a scale. ``value`` is what it contributes to sums and
+    statistics (``None`` for nominal scales); ``code`` is what is typed and stored."""
+
+    code: str
+    label: str
+    definition: str
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    kind: ScaleKind
+    title: str
+    source: str
+    levels: tuple[Level, ...]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(level.code for level in self.levels)
+
+    def level(self, code: str) -> Level:
+        for level in self.levels:
+            if level.code == code:
+                return level
+        raise NotFound(f"scale {self.name} has no level {code!r} (levels: {', '.join(self.codes)})")
+
+    def accepts(self, code: str) -> bool:
+        """True for every level code and for not evaluable."""
+        return code == NOT_EVALUABLE or code in self.codes
+
+    def value_of(self, code: str) -> float | None:
+        """The number a code contributes to sums; ``None`` when not evaluable or nominal."""
+        if code == NOT_EVALUABLE:
+            return None
+        return self.level(code).value
+
+    @property
+    def max_value(self) -> float | None:
+        values = [lv.value for lv in self.levels if lv.value is not None]
+        return max(values) if values else None
+
+
+@dataclass(frozen=True)
+class Region:
+    key: str
+    name: str
+    body: str  # "lower" or "upper": STIR%LB and STIR%UB are computed separately
+
+
+@dataclass(frozen=True)
+class Compartment:
+    key: str
+    name: str
+    region: str
+
+
+@dataclass(frozen=True)
+class Muscle:
+    key: str
+    name: str
+    compartment: str
+    region: str
+    order: int
+
+
+@dataclass(frozen=True)
+class AtlasUnit:
+    """Anything an item can be scored on, with where it sits in the atlas."""
+
+    key: str
+    name: str
+    level: UnitLevel
+    region: str
+    compartment: str | None
+    body: str
+
+
+@dataclass(frozen=True)
+class Atlas:
+    name: str
+    version: str
+    title: str
+    source: str
+    regions: tuple[Region, ...]
+    compartments: tuple[Compartment, ...]
+    muscles: tuple[Muscle, ...]
+
+    def region(self, key: str) -> Region:
+        for region in self.regions:
+            if region.key == key:
+                return region
+        raise NotFound(f"atlas {self.name} has no region {key!r}")
+
+    def units(self, level: UnitLevel) -> tuple[AtlasUnit, ...]:
+        """The atlas's regions, compartments or muscles, in display order."""
+        body = {r.key: r.body for r in self.regions}
+        if level is UnitLevel.REGION:
+            return tuple(AtlasUnit(r.key, r.name, level, r.key, None, r.body) for r in self.regions)
+        if level is UnitLevel.COMPARTMENT:
+            return tuple(
+                AtlasUnit(c.key, c.name, level, c.region, c.key, body[c.region])
+                for c in self.compartments
+            )
+        return tuple(
+            AtlasUnit(m.key, m.name, level, m.region, m.compartment, body[m.region])
+            for m in sorted(self.muscles, key=lambda m: m.order)
+        )
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a reader scores: a measure on one atlas unit and side."""
+
+    key: str
+    measure: str
+    label: str
+    indicator: str
+    scale: str
+    sequence: str
+    unit: AtlasUnit
+    side: str | None
+
+    @property
+    def title(self) -> str:
+        side = {"R": "right", "L": "left"}.get(self.side or "", "")
+        return f"{self.label}: {self.unit.name}" + (f", {side}" if side else "")
+
+
+@dataclass(frozen=True)
+class DerivedScore:
+    """A number computed from a read's ratings, declared in the protocol file."""
+
+    name: str
+    label: str
+    function: DerivedFunction
+    item_keys: tuple[str, ...]
+    threshold: float = 1.0  # value ≥ threshold counts as positive
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Which items a read contains and which derived scores it reports.
+
+    ``hash`` is the SHA-256 of the resolved protocol (items, scales and atlas units);
+    every read records it, so a read always knows the exact protocol it used.
+    """
+
+    name: str
+    version: str
+    title: str
+    source: str
+    atlas: str
+    scales: dict[str, Scale]
+    items: tuple[Item, ...]
+    derived: tuple[DerivedScore, ...]
+    hash: str = field(default="", compare=False)
+
+    def item(self, key: str) -> Item:
+        found = self._items_by_key.get(key)
+        if found is None:
+            raise NotFound(f"protocol {self.name} has no item {key!r}")
+        return found
+
+    def scale_of(self, item_key: str) -> Scale:
+        return self.scales[self.item(item_key).scale]
+
+    @property
+    def item_keys(self) -> tuple[str, ...]:
+        return tuple(item.key for item in self.items)
+
+    @property
+    def _items_by_key(self) -> dict[str, Item]:
+        # Cached on the frozen instance: protocols have hundreds of items.
+        cache = self.__dict__.get("_by_key")
+        if cache is None:
+            cache = {item.key: item for item in self.items}
+            object.__setattr__(self, "_by_key", cache)
+        return cache

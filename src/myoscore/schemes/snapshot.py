@@ -1,0 +1,100 @@
+"""A protocol as canonical JSON: what a read stores, and what its hash is taken over."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from myoscore.schemes.model import (
+    AtlasUnit,
+    DerivedFunction,
+    DerivedScore,
+    Item,
+    Level,
+    Protocol,
+    Scale,
+    ScaleKind,
+    UnitLevel,
+)
+
+
+def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
+    """Everything that determines how a read is scored, resolved (no file references)."""
+    return {
+        "name": protocol.name,
+        "version": protocol.version,
+        "title": protocol.title,
+        "source": protocol.source,
+        "atlas": protocol.atlas,
+        "scales": {
+            name: {
+                "kind": scale.kind.value,
+                "title": scale.title,
+                "source": scale.source,
+                "levels": [
+                    {"code": lv.code, "label": lv.label, "definition": lv.definition, "value": lv.value}
+                    for lv in scale.levels
+                ],
+            }
+            for name, scale in sorted(protocol.scales.items())
+        },
+        "items": [
+            {
+                "key": it.key, "measure": it.measure, "label": it.label, "indicator": it.indicator,
+                "scale": it.scale, "sequence": it.sequence, "side": it.side,
+                "unit": {
+                    "key": it.unit.key, "name": it.unit.name, "level": it.unit.level.value,
+                    "region": it.unit.region, "compartment": it.unit.compartment, "body": it.unit.body,
+                },
+            }
+            for it in protocol.items
+        ],
+        "derived": [
+            {"name": d.name, "label": d.label, "function": d.function.value,
+             "items": list(d.item_keys), "threshold": d.threshold}
+            for d in protocol.derived
+        ],
+    }
+
+
+def protocol_hash(protocol: Protocol) -> str:
+    canonical = json.dumps(protocol_to_dict(protocol), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def protocol_to_json(protocol: Protocol) -> str:
+    return json.dumps(protocol_to_dict(protocol), sort_keys=True, separators=(",", ":"))
+
+
+def protocol_from_json(text: str) -> Protocol:
+    """Rebuild a protocol stored with a read; its hash is recomputed, not trusted."""
+    data = json.loads(text)
+    scales = {
+        name: Scale(
+            name, ScaleKind(s["kind"]), s["title"], s["source"],
+            tuple(Level(lv["code"], lv["label"], lv["definition"], lv["value"]) for lv in s["levels"]),
+        )
+        for name, s in data["scales"].items()
+    }
+    items = tuple(
+        Item(
+            it["key"], it["measure"], it["label"], it["indicator"], it["scale"], it["sequence"],
+            AtlasUnit(
+                it["unit"]["key"], it["unit"]["name"], UnitLevel(it["unit"]["level"]),
+                it["unit"]["region"], it["unit"]["compartment"], it["unit"]["body"],
+            ),
+            it["side"],
+        )
+        for it in data["items"]
+    )
+    derived = tuple(
+        DerivedScore(d["name"], d["label"], DerivedFunction(d["function"]), tuple(d["items"]), d["threshold"])
+        for d in data["derived"]
+    )
+    protocol = Protocol(
+        data["name"], data["version"], data["title"], data["source"], data["atlas"], scales, items, derived
+    )
+    from dataclasses import replace
+
+    return replace(protocol, hash=protocol_hash(protocol))

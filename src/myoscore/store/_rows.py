@@ -1,0 +1,115 @@
+"""Turning rows into domain dataclasses, and the helpers every session shares."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from myoscore.domain import (
+    AuditEvent,
+    BlindedExam,
+    Exam,
+    NotFound,
+    Rating,
+    Read,
+    Reader,
+    ReadStatus,
+    Role,
+    Sequence,
+    Series,
+)
+from myoscore.schemes import Protocol, protocol_from_json
+from myoscore.store.database import utcnow
+from myoscore.store.tables import (
+    AuditRow,
+    ExamRow,
+    ProtocolRow,
+    RatingRow,
+    ReaderRow,
+    ReadRow,
+    SeriesRow,
+    SubjectRow,
+)
+
+
+def audit(session: Session, actor: str, action: str, target: str,
+          old: str | None = None, new: str | None = None) -> None:
+    session.add(AuditRow(at=utcnow(), actor=actor, action=action, target=target, old=old, new=new))
+
+
+def reader_of(row: ReaderRow) -> Reader:
+    return Reader(row.id, row.name, Role(row.role), row.active)
+
+
+def exam_of(row: ExamRow, subject_code: str) -> Exam:
+    return Exam(row.id, row.subject_id, subject_code, row.label, row.exam_date,
+                row.months_from_onset, row.treated)
+
+
+def blinded_exam_of(row: ExamRow, subject_code: str) -> BlindedExam:
+    return BlindedExam(row.id, subject_code, row.label)
+
+
+def rating_of(row: RatingRow) -> Rating:
+    return Rating(row.read_id, row.item_key, row.code, row.value, row.rated_at)
+
+
+def series_of(row: SeriesRow) -> Series:
+    return Series(
+        row.id, row.exam_id, Sequence(row.kind), row.description, row.kind_reason, row.path,
+        row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),
+    )
+
+
+def audit_event_of(row: AuditRow) -> AuditEvent:
+    return AuditEvent(row.id, row.at, row.actor, row.action, row.target, row.old, row.new)
+
+
+class ProtocolCache:
+    """Protocol snapshots by hash. They never change, so caching them is safe."""
+
+    def __init__(self) -> None:
+        self._by_hash: dict[str, Protocol] = {}
+
+    def get(self, session: Session, protocol_hash: str) -> Protocol:
+        protocol = self._by_hash.get(protocol_hash)
+        if protocol is None:
+            row = session.get(ProtocolRow, protocol_hash)
+            if row is None:
+                raise NotFound(f"protocol {protocol_hash[:12]} is not in this database")
+            protocol = protocol_from_json(row.snapshot)
+            self._by_hash[protocol_hash] = protocol
+        return protocol
+
+
+def reads_query():  # type: ignore[no-untyped-def]
+    """Reads joined with what a worklist row shows (no identifying field)."""
+    return (
+        select(ReadRow, ReaderRow.name, SubjectRow.code, ExamRow.label, ProtocolRow.name)
+        .join(ReaderRow, ReaderRow.id == ReadRow.reader_id)
+        .join(ExamRow, ExamRow.id == ReadRow.exam_id)
+        .join(SubjectRow, SubjectRow.id == ExamRow.subject_id)
+        .join(ProtocolRow, ProtocolRow.hash == ReadRow.protocol_hash)
+    )
+
+
+def reads_from(session: Session, rows: list, protocols: ProtocolCache) -> list[Read]:  # type: ignore[type-arg]
+    ids = [row[0].id for row in rows]
+    done: dict[int, int] = {}
+    if ids:
+        counts = session.execute(
+            select(RatingRow.read_id, func.count()).where(RatingRow.read_id.in_(ids))
+            .group_by(RatingRow.read_id)
+        )
+        done = {read_id: n for read_id, n in counts}
+    return [
+        Read(
+            read.id, read.reader_id, reader_name, read.exam_id, subject_code, exam_label,
+            protocol_name, read.protocol_hash, ReadStatus(read.status), read.position,
+            done.get(read.id, 0), len(protocols.get(session, read.protocol_hash).items),
+            read.submitted_at,
+        )
+        for read, reader_name, subject_code, exam_label, protocol_name in rows
+    ]

@@ -1,0 +1,252 @@
+"""The research coordinator's view: full access, and every reveal of ratings audited."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence as Seq
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from myoscore.domain import (
+    AccessDenied,
+    AuditEvent,
+    Exam,
+    MyoscoreError,
+    NotFound,
+    Rating,
+    Read,
+    Reader,
+    ReadStatus,
+    Role,
+    Subject,
+)
+from myoscore.schemes import Protocol, protocol_to_json
+from myoscore.store._rows import (
+    ProtocolCache,
+    audit,
+    audit_event_of,
+    exam_of,
+    rating_of,
+    reader_of,
+    reads_from,
+    reads_query,
+)
+from myoscore.store.database import Database, utcnow
+from myoscore.store.passwords import hash_password
+from myoscore.store.tables import (
+    AuditRow,
+    ExamRow,
+    ProtocolRow,
+    RatingRow,
+    ReaderRow,
+    ReadRow,
+    SubjectRow,
+)
+
+
+class CoordinatorSession:
+    """Study set-up, progress and (audited) access to every reader's ratings."""
+
+    def __init__(self, database: Database, actor: str) -> None:
+        self._db = database
+        self.actor = actor
+        self._protocols = ProtocolCache()
+
+    # -- readers -------------------------------------------------------------------
+    def add_reader(self, name: str, role: Role, password: str) -> Reader:
+        name = name.strip()
+        if not name or "," in name:
+            raise MyoscoreError(f"invalid reader name {name!r}: it must be non-empty and have no comma")
+        if not password:
+            raise MyoscoreError(f"reader {name}: a password is required")
+        try:
+            with self._db.transaction() as session:
+                row = ReaderRow(name=name, role=role.value, password_hash=hash_password(password),
+                                active=True, created_at=utcnow())
+                session.add(row)
+                session.flush()
+                audit(session, self.actor, "add_reader", f"reader {name}", None, role.value)
+                return reader_of(row)
+        except IntegrityError:
+            raise MyoscoreError(f"reader {name!r} already exists") from None
+
+    def set_password(self, name: str, password: str) -> None:
+        with self._db.transaction() as session:
+            row = self._reader_row(session, name)
+            row.password_hash = hash_password(password)
+            audit(session, self.actor, "set_password", f"reader {name}")
+
+    def readers(self) -> list[Reader]:
+        with self._db.transaction() as session:
+            return [reader_of(r) for r in session.scalars(select(ReaderRow).order_by(ReaderRow.name))]
+
+    # -- subjects and exams --------------------------------------------------------
+    def add_exam(self, subject_code: str, label: str = "baseline", *, exam_date: date | None = None,
+                 months_from_onset: float | None = None, treated: bool | None = None) -> Exam:
+        subject_code = subject_code.strip()
+        if not subject_code:
+            raise MyoscoreError("a subject code is required")
+        with self._db.transaction() as session:
+            subject = self._subject(session, subject_code)
+            row = ExamRow(subject_id=subject.id, label=label, exam_date=exam_date,
+                          months_from_onset=months_from_onset, treated=treated, created_at=utcnow())
+            session.add(row)
+            session.flush()
+            audit(session, self.actor, "add_exam", f"exam {row.id}", None, f"{subject_code} {label}")
+            return exam_of(row, subject_code)
+
+    def subjects(self) -> list[Subject]:
+        with self._db.transaction() as session:
+            return [Subject(s.id, s.code) for s in session.scalars(select(SubjectRow).order_by(SubjectRow.code))]
+
+    def exams(self) -> list[Exam]:
+        with self._db.transaction() as session:
+            rows = session.execute(
+                select(ExamRow, SubjectRow.code).join(SubjectRow).order_by(SubjectRow.code, ExamRow.id)
+            )
+            return [exam_of(exam, code) for exam, code in rows]
+
+    # -- protocols and assignment -----------------------------------------------------
+    def register_protocol(self, protocol: Protocol) -> str:
+        """Store the protocol's snapshot (once per hash) and return the hash."""
+        with self._db.transaction() as session:
+            self._register(session, protocol)
+        return protocol.hash
+
+    def assign(self, protocol: Protocol, reader_names: Seq[str], exam_ids: Seq[int] | None = None,
+               seed: int | None = None) -> list[Read]:
+        """Assign exams to readers, each reader's order shuffled from a recorded seed.
+
+        Without ``exam_ids``: every exam not yet assigned for this protocol. Positions
+        continue after each reader's existing worklist.
+        """
+        if not reader_names:
+            raise MyoscoreError("name at least one reader")
+        if len(set(reader_names)) != len(reader_names):
+            raise MyoscoreError(f"a reader is named twice: {', '.join(reader_names)}")
+        seed_text = str(seed if seed is not None else secrets.randbelow(2**31))
+        with self._db.transaction() as session:
+            self._register(session, protocol)
+            readers = [self._reader_row(session, name) for name in reader_names]
+            for reader in readers:
+                if reader.role == Role.COORDINATOR:
+                    raise MyoscoreError(f"{reader.name} is a coordinator, not a reader")
+            if exam_ids is None:
+                assigned = select(ReadRow.exam_id).where(ReadRow.protocol_hash == protocol.hash)
+                exam_ids = list(session.scalars(select(ExamRow.id).where(ExamRow.id.not_in(assigned))
+                                                .order_by(ExamRow.id)))
+            else:
+                for exam_id in exam_ids:
+                    if session.get(ExamRow, exam_id) is None:
+                        raise NotFound(f"no exam {exam_id}")
+            created: list[int] = []
+            for reader in readers:
+                order = sorted(exam_ids)
+                random.Random(f"{seed_text}:{reader.name}").shuffle(order)
+                start = session.scalar(
+                    select(func.coalesce(func.max(ReadRow.position), 0)).where(ReadRow.reader_id == reader.id)
+                )
+                for offset, exam_id in enumerate(order, start=1):
+                    exists = session.scalar(select(ReadRow.id).where(
+                        ReadRow.reader_id == reader.id, ReadRow.exam_id == exam_id,
+                        ReadRow.protocol_hash == protocol.hash, ReadRow.repeat == 0))
+                    if exists:
+                        raise MyoscoreError(f"exam {exam_id} is already assigned to {reader.name} "
+                                            f"for {protocol.name}")
+                    row = ReadRow(reader_id=reader.id, exam_id=exam_id, protocol_hash=protocol.hash,
+                                  repeat=0, status=ReadStatus.ASSIGNED, position=(start or 0) + offset,
+                                  seed=seed_text, assigned_at=utcnow())
+                    session.add(row)
+                    session.flush()
+                    created.append(row.id)
+                    audit(session, self.actor, "assign", f"read {row.id}", None,
+                          f"{reader.name} exam {exam_id} {protocol.name} seed {seed_text}")
+            rows = session.execute(reads_query().where(ReadRow.id.in_(created)).order_by(ReadRow.id)).all()
+            return reads_from(session, list(rows), self._protocols)
+
+    # -- progress and reveals -----------------------------------------------------------
+    def reads(self, protocol_name: str | None = None) -> list[Read]:
+        """Every read with its progress (counts only: no rating values)."""
+        with self._db.transaction() as session:
+            query = reads_query().order_by(ReaderRow.name, ReadRow.position)
+            if protocol_name:
+                query = query.where(ProtocolRow.name == protocol_name)
+            return reads_from(session, list(session.execute(query).all()), self._protocols)
+
+    def protocol_of(self, read_id: int) -> Protocol:
+        with self._db.transaction() as session:
+            return self._protocols.get(session, self._read_row(session, read_id).protocol_hash)
+
+    def read_ratings(self, read_id: int) -> dict[str, Rating]:
+        """One read's ratings. Reveals a reader's values, so it is audited."""
+        with self._db.transaction() as session:
+            self._read_row(session, read_id)
+            rows = session.scalars(select(RatingRow).where(RatingRow.read_id == read_id))
+            audit(session, self.actor, "reveal_ratings", f"read {read_id}")
+            return {row.item_key: rating_of(row) for row in rows}
+
+    def reopen(self, read_id: int, reason: str = "") -> None:
+        with self._db.transaction() as session:
+            read = self._read_row(session, read_id)
+            if read.status != ReadStatus.SUBMITTED:
+                raise MyoscoreError(f"read {read_id} is not submitted (status {read.status})")
+            read.status = ReadStatus.IN_PROGRESS
+            read.submitted_at = None
+            audit(session, self.actor, "reopen", f"read {read_id}", ReadStatus.SUBMITTED,
+                  f"{ReadStatus.IN_PROGRESS} {reason}".strip())
+
+    def audit_log(self, limit: int = 100) -> list[AuditEvent]:
+        with self._db.transaction() as session:
+            rows = session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+            return [audit_event_of(r) for r in rows]
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _register(self, session: Session, protocol: Protocol) -> None:
+        if session.get(ProtocolRow, protocol.hash) is None:
+            session.add(ProtocolRow(hash=protocol.hash, name=protocol.name, version=protocol.version,
+                                    snapshot=protocol_to_json(protocol), created_at=utcnow()))
+            session.flush()
+            audit(session, self.actor, "register_protocol", f"protocol {protocol.name}", None,
+                  f"{protocol.version} {protocol.hash}")
+
+    def _subject(self, session: Session, code: str) -> SubjectRow:
+        subject = session.scalars(select(SubjectRow).where(SubjectRow.code == code)).one_or_none()
+        if subject is None:
+            subject = SubjectRow(code=code, created_at=utcnow())
+            session.add(subject)
+            session.flush()
+            audit(session, self.actor, "add_subject", f"subject {code}")
+        return subject
+
+    def _reader_row(self, session: Session, name: str) -> ReaderRow:
+        row = session.scalars(select(ReaderRow).where(ReaderRow.name == name)).one_or_none()
+        if row is None:
+            raise NotFound(f"no reader named {name!r}")
+        return row
+
+    def _read_row(self, session: Session, read_id: int) -> ReadRow:
+        row = session.get(ReadRow, read_id)
+        if row is None:
+            raise NotFound(f"no read {read_id}")
+        return row
+
+
+def sign_in(database: Database, name: str, password: str) -> ReaderSession | CoordinatorSession:
+    """Check a user's password; readers get a blinded session, coordinators a full one."""
+    from myoscore.store.passwords import verify_password
+    from myoscore.store.reader_session import ReaderSession
+
+    with database.transaction() as session:
+        row = session.scalars(select(ReaderRow).where(ReaderRow.name == name)).one_or_none()
+        ok = row is not None and row.active and verify_password(password, row.password_hash)
+        audit(session, name, "sign_in" if ok else "sign_in_failed", f"reader {name}")
+        reader = reader_of(row) if ok and row is not None else None
+    if reader is None:
+        raise AccessDenied(f"wrong name or password for {name!r}")
+    if reader.role is Role.COORDINATOR:
+        return CoordinatorSession(database, reader.name)
+    return ReaderSession(database, reader)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the myoscore schema (run programmatically, no alembic.ini)."""

@@ -1,0 +1,151 @@
+"""SQLAlchemy tables. Only the store sees these; repositories return domain dataclasses.
+
+Kept portable between SQLite and PostgreSQL: no dialect types, explicit lengths,
+timestamps stored timezone-aware in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SubjectRow(Base):
+    __tablename__ = "subjects"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdentityLinkRow(Base):
+    """Coordinator-only link from the hospital's PatientID to the pseudonymous subject.
+
+    Kept in its own table so a study can turn it off (and drop it) without touching
+    anything else; no reader-facing call ever reads it.
+    """
+
+    __tablename__ = "identity_links"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id", ondelete="CASCADE"))
+    patient_id: Mapped[str] = mapped_column(String(128), unique=True)
+
+
+class ExamRow(Base):
+    __tablename__ = "exams"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subjects.id"))
+    label: Mapped[str] = mapped_column(String(128))
+    exam_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    months_from_onset: Mapped[float | None] = mapped_column(Float, nullable=True)
+    treated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    study_uid: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SeriesRow(Base):
+    __tablename__ = "series"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"))
+    series_uid: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    kind_reason: Mapped[str] = mapped_column(Text, default="")
+    kind_overridden: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str] = mapped_column(String(256), default="")
+    path: Mapped[str] = mapped_column(Text, default="")
+    files: Mapped[str] = mapped_column(Text, default="[]")  # JSON list, sorted by slice position
+    n_files: Mapped[int] = mapped_column(Integer, default=0)
+    shape: Mapped[str] = mapped_column(String(64), default="[]")  # JSON
+    spacing: Mapped[str] = mapped_column(String(128), default="[]")  # JSON
+    issues: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of messages
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReaderRow(Base):
+    __tablename__ = "readers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProtocolRow(Base):
+    """The exact protocol a read used, as canonical JSON keyed by its hash."""
+
+    __tablename__ = "protocols"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    snapshot: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReadRow(Base):
+    __tablename__ = "reads"
+    __table_args__ = (UniqueConstraint("reader_id", "exam_id", "protocol_hash", "repeat"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reader_id: Mapped[int] = mapped_column(ForeignKey("readers.id"))
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"))
+    protocol_hash: Mapped[str] = mapped_column(ForeignKey("protocols.hash"))
+    repeat: Mapped[int] = mapped_column(Integer, default=0)  # >0: intra-reader repeat read
+    status: Mapped[str] = mapped_column(String(16))
+    position: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class RatingRow(Base):
+    __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("read_id", "item_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    read_id: Mapped[int] = mapped_column(ForeignKey("reads.id"))
+    item_key: Mapped[str] = mapped_column(String(160))
+    code: Mapped[str] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsensusRow(Base):
+    __tablename__ = "consensus"
+    __table_args__ = (UniqueConstraint("exam_id", "protocol_hash", "item_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exams.id"))
+    protocol_hash: Mapped[str] = mapped_column(ForeignKey("protocols.hash"))
+    item_key: Mapped[str] = mapped_column(String(160))
+    code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    method: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sources: Mapped[str] = mapped_column(Text, default="{}")  # JSON: reader name → code
+
+
+class AuditRow(Base):
+    """Append-only (database triggers refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(256))
+    old: Mapped[str | None] = mapped_column(Text, nullable=True)
+    new: Mapped[str | None] = mapped_column(Text, nullable=True)
