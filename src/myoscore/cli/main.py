@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Sequence as Seq
 from datetime import date
+from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +31,11 @@ from myoscore.store import (
 )
 
 
-def _print_json(data: Any) -> None:
+def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
 
 
-def _password(name: str) -> str:
+def password_for(name: str) -> str:
     password = os.environ.get("MYOSCORE_PASSWORD")
     if password is not None:
         return password
@@ -42,7 +44,7 @@ def _password(name: str) -> str:
     return getpass.getpass(f"Password for {name}: ")
 
 
-def _csv(text: str) -> list[str]:
+def split_csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
@@ -62,7 +64,7 @@ class Context:
         name = self.args.as_user
         if not name:
             raise MyoscoreError("this command needs --as READER")
-        session = sign_in(self.database(), name, _password(name))
+        session = sign_in(self.database(), name, password_for(name))
         if not isinstance(session, ReaderSession):
             raise MyoscoreError(f"{name} is a coordinator; this command is for readers")
         return session
@@ -73,7 +75,7 @@ class Context:
             # Without --as, the CLI acts as the local coordinator: whoever can open the
             # database file. The audit trail records the operating-system account.
             return CoordinatorSession(self.database(), f"local:{getpass.getuser()}")
-        session = sign_in(self.database(), name, _password(name))
+        session = sign_in(self.database(), name, password_for(name))
         if not isinstance(session, CoordinatorSession):
             raise MyoscoreError(f"{name} is a reader; this command needs a coordinator")
         return session
@@ -101,7 +103,7 @@ def cmd_start(ctx: Context) -> int:
 def cmd_schemes_list(ctx: Context) -> int:
     listing = schemes.list_schemes()
     if ctx.args.json:
-        _print_json(listing)
+        print_json(listing)
         return 0
     for kind, entries in listing.items():
         print(f"{kind}:")
@@ -114,7 +116,7 @@ def cmd_schemes_list(ctx: Context) -> int:
 def cmd_schemes_show(ctx: Context) -> int:
     data = schemes.describe(ctx.args.name)
     if ctx.args.json:
-        _print_json(data)
+        print_json(data)
         return 0
     print(f"{data['name']} {data.get('version', '')}  {data.get('title', '')}")
     if "hash" in data:
@@ -136,7 +138,7 @@ def cmd_schemes_validate(ctx: Context) -> int:
 
 def cmd_readers_add(ctx: Context) -> int:
     role = Role(ctx.args.role)
-    reader = ctx.coordinator().add_reader(ctx.args.name, role, _password(ctx.args.name))
+    reader = ctx.coordinator().add_reader(ctx.args.name, role, password_for(ctx.args.name))
     print(f"added {reader.role.value} {reader.name}")
     return 0
 
@@ -144,7 +146,7 @@ def cmd_readers_add(ctx: Context) -> int:
 def cmd_readers_list(ctx: Context) -> int:
     readers = ctx.coordinator().readers()
     if ctx.args.json:
-        _print_json([{"id": r.id, "name": r.name, "role": r.role.value, "active": r.active} for r in readers])
+        print_json([{"id": r.id, "name": r.name, "role": r.role.value, "active": r.active} for r in readers])
     else:
         for r in readers:
             print(f"{r.name:<20} {r.role.value}")
@@ -158,7 +160,7 @@ def cmd_exams_add(ctx: Context) -> int:
         a.subject, a.label, exam_date=date.fromisoformat(a.date) if a.date else None,
         months_from_onset=a.months_from_onset, treated=treated)
     if a.json:
-        _print_json({"exam": exam.id, "subject": exam.subject_code, "label": exam.label})
+        print_json({"exam": exam.id, "subject": exam.subject_code, "label": exam.label})
     else:
         print(f"added exam {exam.id}: {exam.subject_code} {exam.label}")
     return 0
@@ -167,7 +169,7 @@ def cmd_exams_add(ctx: Context) -> int:
 def cmd_exams_list(ctx: Context) -> int:
     exams = ctx.coordinator().exams()
     if ctx.args.json:
-        _print_json([{"exam": e.id, "subject": e.subject_code, "label": e.label,
+        print_json([{"exam": e.id, "subject": e.subject_code, "label": e.label,
                       "date": e.exam_date, "months_from_onset": e.months_from_onset,
                       "treated": e.treated} for e in exams])
     else:
@@ -178,10 +180,10 @@ def cmd_exams_list(ctx: Context) -> int:
 
 def cmd_assign(ctx: Context) -> int:
     a = ctx.args
-    exam_ids = [int(x) for x in _csv(a.exams)] if a.exams else None
-    reads = study.assign(ctx.coordinator(), a.protocol, _csv(a.readers), exam_ids, a.seed)
+    exam_ids = [int(x) for x in split_csv(a.exams)] if a.exams else None
+    reads = study.assign(ctx.coordinator(), a.protocol, split_csv(a.readers), exam_ids, a.seed)
     if a.json:
-        _print_json([{"read": r.id, "reader": r.reader_name, "exam": r.exam_id, "position": r.position}
+        print_json([{"read": r.id, "reader": r.reader_name, "exam": r.exam_id, "position": r.position}
                      for r in reads])
     else:
         print(f"assigned {len(reads)} reads for {a.protocol}")
@@ -191,7 +193,7 @@ def cmd_assign(ctx: Context) -> int:
 def cmd_worklist(ctx: Context) -> int:
     rows = reading.worklist_rows(ctx.reader())
     if ctx.args.json:
-        _print_json(rows)
+        print_json(rows)
     else:
         for r in rows:
             print(f"{r['position']:>3}. read {r['read']:<5} {r['subject']:<14} {r['exam']:<12} "
@@ -203,7 +205,7 @@ def cmd_rate(ctx: Context) -> int:
     a = ctx.args
     rating = reading.rate(ctx.reader(), a.read, a.item, a.value)
     if a.json:
-        _print_json({"read": rating.read_id, "item": rating.item_key, "code": rating.code,
+        print_json({"read": rating.read_id, "item": rating.item_key, "code": rating.code,
                      "value": rating.value})
     return 0
 
@@ -230,7 +232,7 @@ def cmd_status(ctx: Context) -> int:
 def _print_status(coordinator: CoordinatorSession, *, as_json: bool) -> int:
     status = study.study_status(coordinator)
     if as_json:
-        _print_json(status)
+        print_json(status)
         return 0
     print(f"{status['subjects']} subjects, {status['exams']} exams, {len(status['readers'])} users")
     for name, counts in status["progress"].items():
@@ -245,7 +247,7 @@ def _print_status(coordinator: CoordinatorSession, *, as_json: bool) -> int:
 def cmd_audit(ctx: Context) -> int:
     events = ctx.coordinator().audit_log(ctx.args.limit)
     if ctx.args.json:
-        _print_json([vars(e) for e in events])
+        print_json([vars(e) for e in events])
     else:
         for e in events:
             print(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor:<16} {e.action:<16} {e.target:<40} "
@@ -254,6 +256,23 @@ def cmd_audit(ctx: Context) -> int:
 
 
 # -- parser ----------------------------------------------------------------------------------
+#: Modules that add their own commands with ``register(commands)``, each one job.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def add_command(parent: Any, name: str, handler: Any, help_text: str, *, json_flag: bool = False,
+                as_user: bool = False) -> argparse.ArgumentParser:
+    """Add a subcommand whose ``handler(ctx: Context) -> int`` runs it."""
+    sub = parent.add_parser(name, help=help_text, description=help_text)
+    sub.set_defaults(handler=handler)
+    if json_flag:
+        sub.add_argument("--json", action="store_true", help="print JSON")
+    if as_user:
+        sub.add_argument("--as", dest="as_user", metavar="USER", help="sign in as this user "
+                         "(password from $MYOSCORE_PASSWORD or a prompt)")
+    return sub
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="myoscore", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"myoscore {__version__}")
@@ -261,46 +280,39 @@ def build_parser() -> argparse.ArgumentParser:
                                      "per-user data directory)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, handler: Any, help_text: str, parent: Any = commands,
-                json_flag: bool = False, as_user: bool = False) -> argparse.ArgumentParser:
-        sub = parent.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
-        if json_flag:
-            sub.add_argument("--json", action="store_true", help="print JSON")
-        if as_user:
-            sub.add_argument("--as", dest="as_user", metavar="USER", help="sign in as this user "
-                             "(password from $MYOSCORE_PASSWORD or a prompt)")
-        return sub
+    command = partial(add_command, commands)
 
     command("init", cmd_init, "create the database (or upgrade an older one)")
     command("start", cmd_start, "set up the default database with the demo study and open the workstation")
 
     schemes_parser = commands.add_parser("schemes", help="scales, atlases and protocols")
     schemes_commands = schemes_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
-    command("list", cmd_schemes_list, "list shipped and study schemes", schemes_commands, json_flag=True)
-    show = command("show", cmd_schemes_show, "show one protocol, scale or atlas", schemes_commands, json_flag=True)
+    add_command(schemes_commands, "list", cmd_schemes_list, "list shipped and study schemes", json_flag=True)
+    show = add_command(schemes_commands, "show", cmd_schemes_show, "show one protocol, scale or atlas",
+                       json_flag=True)
     show.add_argument("name")
-    validate = command("validate", cmd_schemes_validate, "validate a scheme file or folder", schemes_commands)
+    validate = add_command(schemes_commands, "validate", cmd_schemes_validate, "validate a scheme file or folder")
     validate.add_argument("path")
 
     readers_parser = commands.add_parser("readers", help="readers and coordinators")
     readers_commands = readers_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
-    add = command("add", cmd_readers_add, "add a user (password from $MYOSCORE_PASSWORD or a prompt)",
-                  readers_commands, as_user=True)
+    add = add_command(readers_commands, "add", cmd_readers_add,
+                      "add a user (password from $MYOSCORE_PASSWORD or a prompt)", as_user=True)
     add.add_argument("name")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.READER.value)
-    command("list", cmd_readers_list, "list users", readers_commands, json_flag=True, as_user=True)
+    add_command(readers_commands, "list", cmd_readers_list, "list users", json_flag=True, as_user=True)
 
     exams_parser = commands.add_parser("exams", help="subjects and exams")
     exams_commands = exams_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
-    exam_add = command("add", cmd_exams_add, "add an exam (without images) for a subject code",
-                       exams_commands, json_flag=True, as_user=True)
+    exam_add = add_command(exams_commands, "add", cmd_exams_add,
+                           "add an exam (without images) for a subject code", json_flag=True, as_user=True)
     exam_add.add_argument("subject", metavar="SUBJECT_CODE")
     exam_add.add_argument("--label", default="baseline")
     exam_add.add_argument("--date", help="exam date YYYY-MM-DD (coordinator-only)")
     exam_add.add_argument("--months-from-onset", type=float)
     exam_add.add_argument("--treated", choices=["yes", "no"])
-    command("list", cmd_exams_list, "list exams (coordinator view)", exams_commands, json_flag=True, as_user=True)
+    add_command(exams_commands, "list", cmd_exams_list, "list exams (coordinator view)", json_flag=True,
+                as_user=True)
 
     assign_parser = command("assign", cmd_assign, "assign exams to readers in randomised order",
                             json_flag=True, as_user=True)
@@ -323,6 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("status", cmd_status, "progress of every read (no rating values)", json_flag=True, as_user=True)
     audit = command("audit", cmd_audit, "the latest audit events", json_flag=True, as_user=True)
     audit.add_argument("--limit", type=int, default=50)
+    for module in COMMAND_MODULES:
+        import_module(module).register(commands)
     return parser
 
 

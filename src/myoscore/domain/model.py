@@ -31,6 +31,7 @@ class Sequence(enum.StrEnum):
     DIXON_IN = "DIXON_IN"
     DIXON_OUT = "DIXON_OUT"
     OTHER = "OTHER"
+    LABEL_MAP = "LABEL_MAP"  # a muscle segmentation shown as an overlay, not scored
 
 
 class Role(enum.StrEnum):
@@ -91,6 +92,8 @@ class Series:
     n_files: int = 0
     shape: tuple[int, ...] = ()
     spacing: tuple[float, ...] = ()
+    files: tuple[str, ...] = ()  # sorted by slice position; never shown to a reader
+    issues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

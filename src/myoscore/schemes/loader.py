@@ -55,6 +55,9 @@ class _Table:
             raise self.error(key, f"must be a non-empty string, not {value!r}")
         return value
 
+    def optional_text(self, key: str) -> str:
+        return self.text(key) if key in self.data else ""
+
     def number(self, key: str) -> float | None:
         value = self.data.get(key)
         if value is None:
@@ -139,7 +142,7 @@ def load_scale(path: Path) -> Scale:
         values = [lv.value for lv in levels]
         if values != sorted(values) or len(set(values)) != len(values):
             raise top.error("level", "values must increase strictly in the order levels are listed")
-    return Scale(head.text("name"), kind, head.text("title"), head.text("source", ""), tuple(levels))
+    return Scale(head.text("name"), kind, head.text("title"), head.optional_text("source"), tuple(levels))
 
 
 def load_atlas(path: Path) -> Atlas:
@@ -183,7 +186,7 @@ def load_atlas(path: Path) -> Atlas:
     all_keys = [("region", r.key) for r in regions] + [("compartment", c.key) for c in compartments]
     _unique(file, "key across regions and compartments", all_keys)
     return Atlas(
-        head.text("name"), head.text("version"), head.text("title"), head.text("source", ""),
+        head.text("name"), head.text("version"), head.text("title"), head.optional_text("source"),
         tuple(regions), tuple(compartments), tuple(muscles),
     )
 
@@ -242,7 +245,7 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
                 raise SchemeError(file, f"derived[{i}]", f"item {key!r} has a nominal scale, which has no numbers")
 
     protocol = Protocol(
-        head.text("name"), head.text("version"), head.text("title"), head.text("source", ""),
+        head.text("name"), head.text("version"), head.text("title"), head.optional_text("source"),
         atlas.name, used_scales, tuple(items), tuple(derived),
     )
     return _with_hash(protocol)

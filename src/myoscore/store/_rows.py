@@ -60,6 +60,7 @@ def series_of(row: SeriesRow) -> Series:
     return Series(
         row.id, row.exam_id, Sequence(row.kind), row.description, row.kind_reason, row.path,
         row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),
+        tuple(json.loads(row.files)), tuple(json.loads(row.issues)),
     )
 
 
@@ -103,7 +104,7 @@ def reads_from(session: Session, rows: list, protocols: ProtocolCache) -> list[R
             select(RatingRow.read_id, func.count()).where(RatingRow.read_id.in_(ids))
             .group_by(RatingRow.read_id)
         )
-        done = {read_id: n for read_id, n in counts}
+        done = {read_id: n for read_id, n in counts}  # noqa: C416  (rows, not pairs)
     return [
         Read(
             read.id, read.reader_id, reader_name, read.exam_id, subject_code, exam_label,

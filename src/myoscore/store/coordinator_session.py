@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 from collections.abc import Sequence as Seq
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +24,8 @@ from myoscore.domain import (
     Reader,
     ReadStatus,
     Role,
+    Sequence,
+    Series,
     Subject,
 )
 from myoscore.schemes import Protocol, protocol_to_json
@@ -34,16 +38,22 @@ from myoscore.store._rows import (
     reader_of,
     reads_from,
     reads_query,
+    series_of,
 )
 from myoscore.store.database import Database, utcnow
 from myoscore.store.passwords import hash_password
+
+if TYPE_CHECKING:
+    from myoscore.store.reader_session import ReaderSession
 from myoscore.store.tables import (
     AuditRow,
     ExamRow,
+    IdentityLinkRow,
     ProtocolRow,
     RatingRow,
     ReaderRow,
     ReadRow,
+    SeriesRow,
     SubjectRow,
 )
 
@@ -55,6 +65,11 @@ class CoordinatorSession:
         self._db = database
         self.actor = actor
         self._protocols = ProtocolCache()
+
+    @property
+    def database(self) -> Database:
+        """For store modules that add coordinator operations (consensus, import)."""
+        return self._db
 
     # -- readers -------------------------------------------------------------------
     def add_reader(self, name: str, role: Role, password: str) -> Reader:
@@ -109,6 +124,80 @@ class CoordinatorSession:
                 select(ExamRow, SubjectRow.code).join(SubjectRow).order_by(SubjectRow.code, ExamRow.id)
             )
             return [exam_of(exam, code) for exam, code in rows]
+
+    # -- series and identity -----------------------------------------------------------
+    def add_series(self, exam_id: int, series_uid: str, kind: Sequence, *, kind_reason: str = "",
+                   description: str = "", path: str = "", files: Seq[str] = (), shape: Seq[int] = (),
+                   spacing: Seq[float] = (), issues: Seq[str] = ()) -> Series | None:
+        """Register a series of an exam; ``None`` if its UID is already registered."""
+        with self._db.transaction() as session:
+            if session.scalar(select(SeriesRow.id).where(SeriesRow.series_uid == series_uid)):
+                return None
+            if session.get(ExamRow, exam_id) is None:
+                raise NotFound(f"no exam {exam_id}")
+            row = SeriesRow(exam_id=exam_id, series_uid=series_uid, kind=kind.value, kind_reason=kind_reason,
+                            kind_overridden=False, description=description, path=path,
+                            files=json.dumps(list(files)), n_files=len(files), shape=json.dumps(list(shape)),
+                            spacing=json.dumps([float(s) for s in spacing]), issues=json.dumps(list(issues)),
+                            created_at=utcnow())
+            session.add(row)
+            session.flush()
+            audit(session, self.actor, "add_series", f"series {row.id}", None, f"exam {exam_id} {kind.value}")
+            return series_of(row)
+
+    def series(self, exam_id: int | None = None) -> list[Series]:
+        with self._db.transaction() as session:
+            query = select(SeriesRow).order_by(SeriesRow.exam_id, SeriesRow.id)
+            if exam_id is not None:
+                query = query.where(SeriesRow.exam_id == exam_id)
+            return [series_of(row) for row in session.scalars(query)]
+
+    def set_series_kind(self, series_id: int, kind: Sequence, reason: str = "") -> Series:
+        """Override a series' classification, keeping why (audited)."""
+        with self._db.transaction() as session:
+            row = session.get(SeriesRow, series_id)
+            if row is None:
+                raise NotFound(f"no series {series_id}")
+            old = row.kind
+            row.kind, row.kind_overridden = kind.value, True
+            row.kind_reason = f"set by {self.actor}" + (f": {reason}" if reason else "")
+            audit(session, self.actor, "set_series_kind", f"series {series_id}", old, kind.value)
+            session.flush()
+            return series_of(row)
+
+    def exam_for_study(self, subject_code: str, study_uid: str, label: str,
+                       exam_date: date | None = None) -> tuple[Exam, bool]:
+        """The exam of an imported DICOM study, created on first import. Returns (exam, created)."""
+        with self._db.transaction() as session:
+            found = session.execute(
+                select(ExamRow, SubjectRow.code).join(SubjectRow).where(ExamRow.study_uid == study_uid)
+            ).one_or_none()
+            if found is not None:
+                return exam_of(found[0], found[1]), False
+            subject = self._subject(session, subject_code)
+            row = ExamRow(subject_id=subject.id, label=label, exam_date=exam_date, study_uid=study_uid,
+                          created_at=utcnow())
+            session.add(row)
+            session.flush()
+            audit(session, self.actor, "add_exam", f"exam {row.id}", None, f"{subject_code} {label}")
+            return exam_of(row, subject_code), True
+
+    def subject_for_patient(self, patient_id: str, *, link: bool = True) -> str | None:
+        """The subject code linked to a hospital PatientID, or ``None``. Coordinator-only."""
+        if not link:
+            return None
+        with self._db.transaction() as session:
+            return session.scalar(
+                select(SubjectRow.code).join(IdentityLinkRow, IdentityLinkRow.subject_id == SubjectRow.id)
+                .where(IdentityLinkRow.patient_id == patient_id)
+            )
+
+    def link_patient(self, subject_code: str, patient_id: str) -> None:
+        with self._db.transaction() as session:
+            subject = self._subject(session, subject_code)
+            if session.scalar(select(IdentityLinkRow.id).where(IdentityLinkRow.patient_id == patient_id)) is None:
+                session.add(IdentityLinkRow(subject_id=subject.id, patient_id=patient_id))
+                audit(session, self.actor, "link_identity", f"subject {subject_code}")
 
     # -- protocols and assignment -----------------------------------------------------
     def register_protocol(self, protocol: Protocol) -> str:

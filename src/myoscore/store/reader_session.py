@@ -22,6 +22,7 @@ from myoscore.domain import (
     Reader,
     ReadLocked,
     ReadStatus,
+    Series,
 )
 from myoscore.schemes import Protocol
 from myoscore.store._rows import (
@@ -31,9 +32,10 @@ from myoscore.store._rows import (
     rating_of,
     reads_from,
     reads_query,
+    series_of,
 )
 from myoscore.store.database import Database, utcnow
-from myoscore.store.tables import ExamRow, RatingRow, ReadRow, SubjectRow
+from myoscore.store.tables import ExamRow, RatingRow, ReadRow, SeriesRow, SubjectRow
 
 
 class ReaderSession:
@@ -70,6 +72,14 @@ class ReaderSession:
             assert exam is not None  # foreign key
             code = session.execute(select(SubjectRow.code).where(SubjectRow.id == exam.subject_id)).scalar_one()
             return blinded_exam_of(exam, code)
+
+    def series(self, read_id: int) -> list[Series]:
+        """The exam's image series, to load and show. Their file paths are for loading
+        only: folder names can hold a patient's name, so no window shows them."""
+        with self._db.transaction() as session:
+            read = self._own(session, read_id)
+            rows = session.scalars(select(SeriesRow).where(SeriesRow.exam_id == read.exam_id).order_by(SeriesRow.id))
+            return [series_of(row) for row in rows]
 
     def protocol(self, read_id: int) -> Protocol:
         with self._db.transaction() as session:

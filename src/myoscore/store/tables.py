@@ -54,7 +54,7 @@ class ExamRow(Base):
     exam_date: Mapped[date | None] = mapped_column(Date, nullable=True)
     months_from_onset: Mapped[float | None] = mapped_column(Float, nullable=True)
     treated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    study_uid: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True)
+    study_uid: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

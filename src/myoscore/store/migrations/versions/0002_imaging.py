@@ -16,9 +16,10 @@ TS = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("exams") as batch:
-        batch.add_column(sa.Column("study_uid", sa.String(128), nullable=True))
-        batch.create_unique_constraint("uq_exams_study_uid", ["study_uid"])
+    # add_column + a unique index, not a batch table rebuild: rebuilding "exams"
+    # under SQLite's foreign keys would fail on the rows that reference it.
+    op.add_column("exams", sa.Column("study_uid", sa.String(128), nullable=True))
+    op.create_index("ix_exams_study_uid", "exams", ["study_uid"], unique=True)
     op.create_table(
         "identity_links",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -1,0 +1,54 @@
+"""Shared fixtures. Every test runs headless: Qt uses the offscreen platform."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+
+from myoscore.app.schemes import scheme_library
+from myoscore.domain import Role
+from myoscore.schemes import Protocol
+from myoscore.store import CoordinatorSession, Database, open_database
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "study.sqlite"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Database:
+    database = open_database(str(db_path), create=True)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def coordinator(db: Database) -> CoordinatorSession:
+    return CoordinatorSession(db, "test-coordinator")
+
+
+@pytest.fixture
+def nxp2() -> Protocol:
+    return scheme_library().protocol("nxp2_lower_limb")
+
+
+@pytest.fixture
+def imnm() -> Protocol:
+    return scheme_library().protocol("imnm_whole_body")
+
+
+@pytest.fixture
+def study(coordinator: CoordinatorSession, nxp2: Protocol) -> CoordinatorSession:
+    """Two readers (A, B; password "pw-A"/"pw-B") and two exams assigned to both."""
+    coordinator.add_reader("A", Role.READER, "pw-A")
+    coordinator.add_reader("B", Role.READER, "pw-B")
+    coordinator.add_exam("SUBJ-01", "baseline", months_from_onset=2.0, treated=False)
+    coordinator.add_exam("SUBJ-01", "follow-up", months_from_onset=14.0, treated=True)
+    coordinator.assign(nxp2, ["A", "B"], seed=11)
+    return coordinator
