@@ -1,0 +1,33 @@
+"""The core runs without Qt, and the public API of each layer is explicit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CORE = ["myoscore.domain", "myoscore.schemes", "myoscore.store", "myoscore.app.schemes", "myoscore.app.study",
+        "myoscore.app.reading", "myoscore.cli.main"]
+
+
+def test_core_imports_no_qt() -> None:
+    """Importing the core and the CLI loads neither PySide6 nor pyqtgraph (import-linter checks the source)."""
+    probe = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in CORE)
+        + "print(sorted(m for m in sys.modules if m.split('.')[0] in {'PySide6', 'pyqtgraph'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("package", ["myoscore.domain", "myoscore.schemes", "myoscore.store"])
+def test_public_api_is_explicit(package: str) -> None:
+    """Every name in ``__all__`` exists, and nothing public is left out of it."""
+    module = __import__(package, fromlist=["__all__"])
+    exported = set(module.__all__)
+    assert all(hasattr(module, name) for name in exported)
+    public = {name for name in vars(module) if not name.startswith("_") and not isinstance(getattr(module, name),
+                                                                                            type(sys))}
+    assert public <= exported | {"annotations"}
