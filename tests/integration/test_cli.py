@@ -127,10 +127,10 @@ def test_status_shows_progress_without_values(assigned) -> None:
 
 def test_start_loads_demo_once(cli) -> None:
     """`start` creates the database with the demo study, and does not duplicate it."""
-    code, out, _ = cli("start")
+    code, out, _ = cli("start", "--no-gui")
     assert code == 0
     assert "Loaded the demo study" in out
-    code, out, _ = cli("start")
+    code, out, _ = cli("start", "--no-gui")
     assert code == 0
     assert "Loaded the demo study" not in out
     assert "1 subjects, 2 exams" in out

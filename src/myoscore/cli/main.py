@@ -97,7 +97,29 @@ def cmd_start(ctx: Context) -> int:
     if load_demo(CoordinatorSession(db, "myoscore-demo")):
         print(f"Loaded the demo study into {db.location} (readers: radiologist, neurologist, "
               "coordinator; password: demo)")
-    return _print_status(ctx.coordinator(), as_json=False)
+    if ctx.args.no_gui or not _display_available():
+        if not ctx.args.no_gui:
+            print("No display to open the workstation on (DISPLAY is not set); showing the study status.")
+        return _print_status(ctx.coordinator(), as_json=False)
+    return _run_gui(db)
+
+
+def cmd_gui(ctx: Context) -> int:
+    if not _display_available():
+        raise MyoscoreError("no display to open the workstation on: DISPLAY and WAYLAND_DISPLAY are not set")
+    return _run_gui(ctx.database())
+
+
+def _display_available() -> bool:
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def _run_gui(db: Database) -> int:
+    from myoscore.gui.app import run  # Qt loads only for the window, never for other commands
+
+    return run(db)
 
 
 def cmd_schemes_list(ctx: Context) -> int:
@@ -257,7 +279,7 @@ def cmd_audit(ctx: Context) -> int:
 
 # -- parser ----------------------------------------------------------------------------------
 #: Modules that add their own commands with ``register(commands)``, each one job.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging",)
 
 
 def add_command(parent: Any, name: str, handler: Any, help_text: str, *, json_flag: bool = False,
@@ -274,7 +296,8 @@ def add_command(parent: Any, name: str, handler: Any, help_text: str, *, json_fl
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="myoscore", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="myoscore", description="myoscore: blinded, semi-quantitative muscle MRI reading for myositis research")
     parser.add_argument("--version", action="version", version=f"myoscore {__version__}")
     parser.add_argument("--db", help="SQLAlchemy URL or SQLite file (default: $MYOSCORE_DB or the "
                                      "per-user data directory)")
@@ -283,7 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     command = partial(add_command, commands)
 
     command("init", cmd_init, "create the database (or upgrade an older one)")
-    command("start", cmd_start, "set up the default database with the demo study and open the workstation")
+    start = command("start", cmd_start, "set up the default database with the demo study and open the workstation")
+    start.add_argument("--no-gui", action="store_true", help="print the study status instead of opening the window")
+    command("gui", cmd_gui, "open the reading workstation")
 
     schemes_parser = commands.add_parser("schemes", help="scales, atlases and protocols")
     schemes_commands = schemes_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")

@@ -1,0 +1,129 @@
+"""Commands for images: import, series, demo phantom.
+
+Image libraries are imported inside the commands that use them, so every other command
+starts without loading pydicom, nibabel or SimpleITK.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from myoscore.cli.main import Context, add_command, print_json
+from myoscore.domain import NotFound, Sequence
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, drawn only in a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.enabled = sys.stderr.isatty()
+        self._last = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        percent = done * 100 // total
+        if percent == self._last and done != total:
+            return
+        self._last = percent
+        filled = percent * 30 // 100
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def cmd_import(ctx: Context) -> int:
+    from myoscore.app.imports import import_paths  # image libraries load only when needed
+
+    a = ctx.args
+    summary = import_paths(ctx.coordinator(), a.paths, subject_code=a.subject,
+                           link_identity=not a.no_identity_link, progress=ProgressBar("reading headers"))
+    if a.json:
+        print_json({"files": summary.n_files, "series_added": summary.series_added,
+                    "series_known": summary.series_known, "exams_added": summary.exams_added,
+                    "subjects": sorted(summary.subjects), "issues": summary.issues,
+                    "skipped": [{"path": p, "reason": r} for p, r in summary.skipped]})
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
+def _series_row(s: Any) -> dict[str, Any]:
+    return {"id": s.id, "exam": s.exam_id, "kind": s.kind.value, "kind_reason": s.kind_reason,
+            "description": s.description, "shape": list(s.shape), "spacing": list(s.spacing),
+            "files": s.n_files, "issues": list(s.issues)}
+
+
+def cmd_series_list(ctx: Context) -> int:
+    rows = [_series_row(s) for s in ctx.coordinator().series(ctx.args.exam)]
+    if ctx.args.json:
+        print_json(rows)
+    else:
+        for r in rows:
+            print(f"{r['id']:>5}  exam {r['exam']:<4} {r['kind']:<11} {'×'.join(map(str, r['shape'])):<12} "
+                  f"{r['files']:>4} files  {r['description']}")
+    return 0
+
+
+def _find_series(ctx: Context, series_id: int) -> Any:
+    for series in ctx.coordinator().series():
+        if series.id == series_id:
+            return series
+    raise NotFound(f"no series {series_id}")
+
+
+def cmd_series_export(ctx: Context) -> int:
+    from myoscore.app.images import load_volume
+    from myoscore.imaging import write_nifti
+
+    volume = load_volume(_find_series(ctx, ctx.args.series))
+    out = write_nifti(volume, ctx.args.out)
+    print(f"wrote {out} ({'×'.join(map(str, volume.voxels.shape))}, spacing "
+          f"{' × '.join(f'{s:g}' for s in volume.spacing)} mm)")
+    return 0
+
+
+def cmd_series_set_kind(ctx: Context) -> int:
+    series = ctx.coordinator().set_series_kind(ctx.args.series, Sequence(ctx.args.kind), ctx.args.reason or "")
+    print(f"series {series.id} is now {series.kind.value} ({series.kind_reason})")
+    return 0
+
+
+def cmd_demo(ctx: Context) -> int:
+    from myoscore.imaging import write_phantom
+
+    info = write_phantom(Path(ctx.args.out))
+    print(f"wrote the synthetic thigh-and-calf phantom to {ctx.args.out}")
+    if ctx.args.json:
+        print_json(info.to_json() if hasattr(info, "to_json") else str(info))
+    return 0
+
+
+def register(commands: Any) -> None:
+    imp = add_command(commands, "import", cmd_import, "import DICOM folders and NIfTI files (headers only, "
+                      "read in place)", json_flag=True, as_user=True)
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    imp.add_argument("--subject", help="put every study found under this subject code")
+    imp.add_argument("--no-identity-link", action="store_true",
+                     help="do not keep the coordinator-only PatientID → subject link")
+    series = commands.add_parser("series", help="image series of exams")
+    actions = series.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
+    listing = add_command(actions, "list", cmd_series_list, "list series (no identifying fields)", json_flag=True,
+                          as_user=True)
+    listing.add_argument("--exam", type=int)
+    export = add_command(actions, "export-nifti", cmd_series_export, "write a series as NIfTI (RAS affine)",
+                         as_user=True)
+    export.add_argument("series", type=int)
+    export.add_argument("out")
+    kind = add_command(actions, "set-kind", cmd_series_set_kind, "override a series' sequence kind (audited)",
+                       as_user=True)
+    kind.add_argument("series", type=int)
+    kind.add_argument("kind", choices=[k.value for k in Sequence])
+    kind.add_argument("--reason")
+    demo = add_command(commands, "demo", cmd_demo, "write the synthetic thigh-and-calf phantom (DICOM + NIfTI)",
+                       json_flag=True)
+    demo.add_argument("--out", required=True)
