@@ -145,3 +145,14 @@ def test_python_dash_m(tmp_path: Path) -> None:
                             check=False)
     assert result.returncode == 0
     assert "nxp2_lower_limb" in result.stdout
+
+
+def test_validate_shipped_folder_and_files(cli) -> None:
+    """Validating the shipped folder lists every scheme; a single scale file is recognised as a scale."""
+    from myoscore.resources import schemes_dir
+
+    code, out, _ = cli("schemes", "validate", str(schemes_dir()))
+    assert code == 0
+    assert out.count(": ok") == 6 + 2 + 2
+    code, out, _ = cli("schemes", "validate", str(schemes_dir() / "scales" / "mercuri_modified.toml"))
+    assert (code, out.strip()) == (0, "scale mercuri_modified: ok, 6 levels")

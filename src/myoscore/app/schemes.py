@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -77,25 +78,27 @@ def describe(name: str) -> dict[str, Any]:
 
 
 def validate_path(path: Path) -> list[str]:
-    """Validate a scheme file or a directory of them against the shipped library.
+    """Validate a scheme file, or a folder of them, against the shipped library.
 
     Returns one line per valid scheme; raises :class:`SchemeError` on the first problem.
     """
     if not path.exists():
         raise SchemeError(str(path), "(file)", "does not exist")
     if path.is_dir():
-        library = load_library(*scheme_directories(), path) if path.resolve() != schemes_dir().resolve() \
-            else load_library(path)
-        return [f"{name}: ok ({file})" for name, file in library.files.items()
-                if path.resolve() in file.resolve().parents]
-    library = scheme_library()
-    kind = path.parent.name
-    text = path.read_text(encoding="utf-8", errors="replace")
-    if kind == "scales" or text.lstrip().startswith("[scale]") or "\n[scale]" in text:
-        scheme = load_scale(path)
-        return [f"scale {scheme.name}: ok, {len(scheme.levels)} levels"]
-    if kind == "atlases" or "[atlas]" in text:
+        others = [d for d in scheme_directories() if d.resolve() != path.resolve()]
+        library = load_library(*others, path)
+        inside = [name for name, file in library.files.items() if path.resolve() in file.resolve().parents]
+        return [f"{name}: ok ({library.files[name]})" for name in inside]
+    try:
+        tables = set(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        tables = set()  # the loader below reports the syntax error with its line
+    if "scale" in tables:
+        scale = load_scale(path)
+        return [f"scale {scale.name}: ok, {len(scale.levels)} levels"]
+    if "atlas" in tables:
         atlas = load_atlas(path)
-        return [f"atlas {atlas.name}: ok, {len(atlas.muscles)} muscles"]
+        return [f"atlas {atlas.name}: ok, {len(atlas.regions)} regions, {len(atlas.muscles)} muscles"]
+    library = scheme_library()
     proto = load_protocol(path, library.scales, library.atlases)
     return [f"protocol {proto.name} {proto.version}: ok, {len(proto.items)} items, hash {proto.hash[:12]}"]
