@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-CORE = ["myoscore.domain", "myoscore.schemes", "myoscore.store", "myoscore.app.schemes", "myoscore.app.study",
-        "myoscore.app.reading", "myoscore.cli.main"]
+CORE = ["myoscore.domain", "myoscore.schemes", "myoscore.agreement", "myoscore.scores", "myoscore.store",
+        "myoscore.app.schemes", "myoscore.app.study", "myoscore.app.reading", "myoscore.app.analysis",
+        "myoscore.cli.main", "myoscore.cli.analysis"]
 
 
 def test_core_imports_no_qt() -> None:
@@ -22,7 +23,9 @@ def test_core_imports_no_qt() -> None:
     assert out.strip() == "[]"
 
 
-@pytest.mark.parametrize("package", ["myoscore.domain", "myoscore.schemes", "myoscore.store"])
+@pytest.mark.parametrize(
+    "package", ["myoscore.domain", "myoscore.schemes", "myoscore.agreement", "myoscore.scores", "myoscore.store"]
+)
 def test_public_api_is_explicit(package: str) -> None:
     """Every name in ``__all__`` exists, and nothing public is left out of it."""
     module = __import__(package, fromlist=["__all__"])

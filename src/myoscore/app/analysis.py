@@ -1,0 +1,68 @@
+"""Analysis use cases in one place: agreement report, consensus, derived scores.
+
+The use cases live in :mod:`myoscore.app.agreement_report`, :mod:`myoscore.app.consensus`
+and :mod:`myoscore.app.derived_scores`; this module gathers them for the CLI and the GUI
+and turns their results into plain JSON data (:func:`jsonable`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import math
+from datetime import date, datetime
+from typing import Any
+
+from myoscore.app.agreement_report import AgreementReport, AgreementRow, agreement_report, agreement_rows
+from myoscore.app.consensus import (
+    DiscordantItem,
+    ReconcileOutcome,
+    consensus_list,
+    discordant_items,
+    reconcile_reads,
+    record_review_decision,
+)
+from myoscore.app.derived_scores import ExamScores, ScoresReport, derived_scores
+from myoscore.scores import ProgressionCounts
+
+__all__ = [
+    "AgreementReport",
+    "AgreementRow",
+    "DiscordantItem",
+    "ExamScores",
+    "ReconcileOutcome",
+    "ScoresReport",
+    "agreement_report",
+    "agreement_rows",
+    "consensus_list",
+    "derived_scores",
+    "discordant_items",
+    "jsonable",
+    "reconcile_reads",
+    "record_review_decision",
+]
+
+
+def jsonable(obj: Any) -> Any:
+    """Dataclasses, enums, dates and mappings as JSON-ready data.
+
+    NaN becomes ``None`` (JSON has no NaN); dates become ISO strings; the percentages of
+    :class:`~myoscore.scores.ProgressionCounts` (properties) are included.
+    """
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, float):
+        return None if math.isnan(obj) else obj
+    if isinstance(obj, datetime | date):
+        return obj.isoformat()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        data = {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        if isinstance(obj, ProgressionCounts):
+            data["percent_stir_positive_progressed"] = jsonable(obj.percent_stir_positive_progressed)
+            data["percent_progressed_not_stir_positive"] = jsonable(obj.percent_progressed_not_stir_positive)
+        return data
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    return obj

@@ -1,0 +1,175 @@
+"""Consensus use cases for the coordinator: reconcile two reads, list what is discordant,
+record a joint-review decision, list consensus.
+
+Readers' ratings are never changed: consensus is written to its own table, each value
+with its method, who applied it and when, and the codes the readers gave (``sources``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Read
+from myoscore.schemes import Protocol
+from myoscore.scores import compare, reconcile
+from myoscore.store import CoordinatorSession
+from myoscore.store.consensus import (
+    codes_of,
+    consensus_for,
+    protocol_in_use,
+    record_decision,
+    reveal_ratings,
+    save_consensus,
+    submitted_reads,
+)
+
+
+@dataclass(frozen=True)
+class DiscordantItem:
+    """One item of one exam on which the two readers differ.
+
+    ``codes`` maps each reader to their code (``None``: unscored). ``consensus`` is the
+    value stored for the item so far (``None``: still to be decided).
+    """
+
+    exam_id: int
+    subject: str
+    exam_label: str
+    item_key: str
+    title: str
+    kind: str
+    codes: dict[str, str | None]
+    consensus: Consensus | None
+
+
+@dataclass(frozen=True)
+class ReconcileOutcome:
+    """What one reconciliation run did. ``pending`` lists the discordant items the policy
+    could not decide and that have no joint-review decision yet."""
+
+    protocol: str
+    policy: ConsensusMethod
+    readers: tuple[str, str]
+    adjudicator: str | None
+    n_exams: int
+    n_values: int
+    pending: tuple[DiscordantItem, ...]
+
+
+def _two(readers: Sequence[str]) -> tuple[str, str]:
+    names = tuple(name.strip() for name in readers)
+    if len(names) != 2:
+        raise MyoscoreError(f"name exactly two readers (A,B); got {len(names)}: {', '.join(names)}")
+    if names[0] == names[1]:
+        raise MyoscoreError(f"a reader is named twice: {names[0]}")
+    return names[0], names[1]
+
+
+def _paired(coordinator: CoordinatorSession, protocol_name: str, names: tuple[str, str],
+            purpose: str) -> tuple[Protocol, list[tuple[Read, ...]], dict[int, dict[str, str]]]:
+    protocol = protocol_in_use(coordinator, protocol_name)
+    groups = submitted_reads(coordinator, protocol_name, names)
+    ratings = reveal_ratings(coordinator, [read.id for group in groups for read in group], purpose)
+    return protocol, groups, {read_id: codes_of(r) for read_id, r in ratings.items()}
+
+
+def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str],
+                    policy: ConsensusMethod | str, adjudicator: str | None = None) -> ReconcileOutcome:
+    """Reconcile two readers' submitted reads of every exam both read, and save consensus.
+
+    ``mean`` and ``adjudicator`` decide what they can; ``review`` takes concordant items.
+    Items decided at joint review are kept (never overwritten by a later run) as long as
+    the readers' codes they were decided on are unchanged; what is still undecided is
+    returned in ``pending``.
+    """
+    policy = ConsensusMethod(policy)
+    names = _two(readers)
+    if policy is ConsensusMethod.ADJUDICATOR:
+        if not adjudicator:
+            raise MyoscoreError("the adjudicator policy needs --adjudicator NAME (a third reader)")
+        adjudicator = adjudicator.strip()
+        if adjudicator in names:
+            raise MyoscoreError(f"the adjudicator {adjudicator} is one of the two readers; name a third reader")
+    elif adjudicator:
+        raise MyoscoreError(f"--adjudicator is only used with the adjudicator policy, not {policy.value}")
+    purpose = f"consensus {protocol_name} {policy.value}"
+    protocol, groups, codes = _paired(coordinator, protocol_name, names, purpose)
+    third: dict[int, dict[str, str]] = {}
+    if adjudicator:
+        adjudicated = [group[0] for group in submitted_reads(coordinator, protocol_name, [adjudicator])]
+        wanted = {group[0].exam_id for group in groups}
+        adjudicator_reads = [read for read in adjudicated if read.exam_id in wanted]
+        revealed = reveal_ratings(coordinator, [read.id for read in adjudicator_reads], purpose)
+        third = {read.exam_id: codes_of(revealed[read.id]) for read in adjudicator_reads}
+    reviewed = _reviewed(coordinator, protocol_name, [group[0].exam_id for group in groups])
+    n_values = 0
+    pending: list[DiscordantItem] = []
+    for read_a, read_b in groups:
+        reads = {names[0]: codes[read_a.id], names[1]: codes[read_b.id]}
+        result = reconcile(protocol, reads, policy, adjudicator=adjudicator,
+                           adjudicator_codes=third.get(read_a.exam_id, {}) if adjudicator else None)
+        decided_at_review = {key for key, value in reviewed.get(read_a.exam_id, {}).items()
+                             if _current(value, reads)}
+        values = [v for v in result.decided if v.item_key not in decided_at_review]
+        n_values += len(save_consensus(coordinator, read_a.exam_id, read_a.protocol_hash, values))
+        pending += [_item(protocol, read_a, d.item_key, d.kind, dict(d.codes), None)
+                    for d in result.discordant if d.item_key not in decided_at_review]
+    return ReconcileOutcome(protocol.name, policy, names, adjudicator, len(groups), n_values, tuple(pending))
+
+
+def _current(value: Consensus, reads: dict[str, dict[str, str]]) -> bool:
+    """Whether a consensus value was decided on the readers' present codes: a decision made
+    before a reader's read was reopened and changed no longer stands."""
+    return all(value.sources.get(reader) == codes.get(value.item_key) for reader, codes in reads.items())
+
+
+def _reviewed(coordinator: CoordinatorSession, protocol_name: str,
+              exam_ids: list[int]) -> dict[int, dict[str, Consensus]]:
+    found: dict[int, dict[str, Consensus]] = {}
+    for value in consensus_for(coordinator, protocol_name, exam_ids):
+        if value.method is ConsensusMethod.REVIEW:
+            found.setdefault(value.exam_id, {})[value.item_key] = value
+    return found
+
+
+def _item(protocol: Protocol, read: Read, key: str, kind: str, codes: dict[str, str | None],
+          consensus: Consensus | None) -> DiscordantItem:
+    return DiscordantItem(read.exam_id, read.subject_code, read.exam_label, key, protocol.item(key).title, kind,
+                          codes, consensus)
+
+
+def discordant_items(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str], *,
+                     pending_only: bool = False) -> list[DiscordantItem]:
+    """The joint-review list: every item on which the two readers' submitted reads differ,
+    with both codes and the consensus stored so far.
+
+    ``pending_only`` keeps the items with no consensus, or with one decided on codes the
+    readers have since changed.
+    """
+    names = _two(readers)
+    protocol, groups, codes = _paired(coordinator, protocol_name, names, f"discordant {protocol_name}")
+    stored: dict[tuple[int, str], Consensus] = {
+        (c.exam_id, c.item_key): c for c in consensus_for(coordinator, protocol_name, [g[0].exam_id for g in groups])
+    }
+    items: list[DiscordantItem] = []
+    for read_a, read_b in groups:
+        reads = {names[0]: codes[read_a.id], names[1]: codes[read_b.id]}
+        _, discordant, _ = compare(protocol, reads)
+        for d in discordant:
+            current = stored.get((read_a.exam_id, d.item_key))
+            if pending_only and current is not None and _current(current, reads):
+                continue
+            items.append(_item(protocol, read_a, d.item_key, d.kind, dict(d.codes), current))
+    return items
+
+
+def record_review_decision(coordinator: CoordinatorSession, protocol_name: str, exam_id: int, item_key: str,
+                           code: str) -> Consensus:
+    """Record the code agreed at joint review for one item of one exam (audited old → new)."""
+    return record_decision(coordinator, protocol_name, exam_id, item_key.strip(), code, ConsensusMethod.REVIEW)
+
+
+def consensus_list(coordinator: CoordinatorSession, protocol_name: str) -> list[Consensus]:
+    """Every consensus value stored for the protocol."""
+    return consensus_for(coordinator, protocol_name)

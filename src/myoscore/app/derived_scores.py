@@ -1,0 +1,109 @@
+"""Derived scores per exam, frequencies, pattern counts and longitudinal changes, from one
+reader's submitted reads or from consensus (coordinator use case)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from myoscore.domain import Exam, NotFound
+from myoscore.scores import (
+    ExamValues,
+    Frequency,
+    PatternCount,
+    Progression,
+    ScoreChange,
+    ScoreResult,
+    compute_scores,
+    exams_in_order,
+    frequencies,
+    longitudinal,
+    pattern_counts,
+    progression,
+    progression_measures,
+)
+from myoscore.store import CoordinatorSession
+from myoscore.store.consensus import consensus_for, exams_for, protocol_in_use, reveal_ratings, submitted_reads
+
+
+@dataclass(frozen=True)
+class ExamScores:
+    exam: Exam
+    scores: tuple[ScoreResult, ...]
+
+
+@dataclass(frozen=True)
+class ScoresReport:
+    """Everything :func:`derived_scores` computes.
+
+    ``frequencies`` and ``patterns`` count subjects at their first exam; ``changes`` and
+    ``progression`` compare each subject's first and last exam (subjects with one exam
+    are left out of both).
+    """
+
+    protocol: str
+    source: str
+    exams: tuple[ExamScores, ...]
+    frequencies: tuple[Frequency, ...]
+    patterns: tuple[PatternCount, ...]
+    changes: tuple[ScoreChange, ...]
+    progression: Progression | None
+
+
+def _from_reader(coordinator: CoordinatorSession, protocol_name: str,
+                 reader: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
+    reads = [group[0] for group in submitted_reads(coordinator, protocol_name, [reader])]
+    ratings = reveal_ratings(coordinator, [read.id for read in reads], f"scores {protocol_name}")
+    return {
+        read.exam_id: ({k: r.value for k, r in ratings[read.id].items()},
+                       {k: r.code for k, r in ratings[read.id].items()})
+        for read in reads
+    }
+
+
+def _from_consensus(coordinator: CoordinatorSession,
+                    protocol_name: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
+    found: dict[int, tuple[dict[str, float | None], dict[str, str | None]]] = {}
+    for value in consensus_for(coordinator, protocol_name):
+        values, codes = found.setdefault(value.exam_id, ({}, {}))
+        values[value.item_key] = value.value
+        codes[value.item_key] = value.code
+    if not found:
+        raise NotFound(f"no consensus is stored for protocol {protocol_name}: run `myoscore reconcile` "
+                       "first, or ask for one reader's scores (--reader R)")
+    return found
+
+
+def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reader: str | None = None,
+                   stir_measure: str | None = None, t1_measure: str | None = None) -> ScoresReport:
+    """The protocol's derived scores for every exam, from consensus or (``reader``) from
+    one reader's submitted reads, with the cross-subject summaries.
+
+    ``stir_measure``/``t1_measure`` choose the measures matched for STIR → T1 progression
+    (default: :func:`myoscore.scores.progression_measures`).
+    """
+    protocol = protocol_in_use(coordinator, protocol_name)
+    data = _from_consensus(coordinator, protocol_name) if reader is None else \
+        _from_reader(coordinator, protocol_name, reader.strip())
+    exams = {exam.id: exam for exam in exams_for(coordinator, protocol_name)}
+    records = [
+        ExamValues(exam.id, exam.subject_code, data[exam.id][0], exam.exam_date, exam.label, exam.months_from_onset)
+        for exam in exams.values() if exam.id in data
+    ]
+    ordered = exams_in_order(records)
+    first_values = {subject: rows[0].values for subject, rows in ordered.items()}
+    first_codes = {subject: data[rows[0].exam_id][1] for subject, rows in ordered.items()}
+    per_exam = tuple(ExamScores(exams[r.exam_id], compute_scores(protocol, r.values))
+                     for rows in ordered.values() for r in rows)
+    measures = (stir_measure, t1_measure) if stir_measure and t1_measure else progression_measures(protocol)
+    if measures and (stir_measure or t1_measure):
+        measures = (stir_measure or measures[0], t1_measure or measures[1])
+    follow_up = any(len(rows) > 1 for rows in ordered.values())
+    return ScoresReport(
+        protocol.name,
+        "consensus" if reader is None else f"reader {reader.strip()}",
+        per_exam,
+        tuple(frequencies(protocol, first_values)),
+        tuple(pattern_counts(protocol, first_codes)),
+        tuple(longitudinal(protocol, records)),
+        progression(protocol, records, *measures) if measures and follow_up else None,
+    )

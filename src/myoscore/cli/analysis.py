@@ -1,0 +1,185 @@
+"""Analysis commands: ``agreement``, ``reconcile``, ``discordant``, ``consensus``, ``scores``.
+
+Each is a thin call into :mod:`myoscore.app.analysis`, run as a coordinator (``--as`` or
+the local coordinator). ``--json`` prints the use case's result as JSON (NaN as null).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from myoscore.app import analysis
+from myoscore.cli.main import Context, add_command, print_json, split_csv
+from myoscore.domain import ConsensusMethod
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:.{digits}f}"
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return ""
+    return f"({low:.2f}–{high:.2f})"
+
+
+def cmd_agreement(ctx: Context) -> int:
+    a = ctx.args
+    report = analysis.agreement_report(ctx.coordinator(), a.protocol, split_csv(a.readers))
+    if a.json:
+        print_json(analysis.jsonable(report))
+        return 0
+    print(f"{report.protocol}: {report.readers[0]} vs {report.readers[1]}, {report.n_exams} exams "
+          "(submitted reads only)")
+    print(f"{'':<52} {'n':>6} {'NE':>5} {'%agr':>6}  {'κ (95% CI)':<22} {'κw linear (95% CI)':<22}")
+    for row in report.rows:
+        kappa = f"{_num(row.kappa)} {_ci(row.kappa_ci_low, row.kappa_ci_high)}"
+        weighted = "" if row.weighted_kappa is None else \
+            f"{_num(row.weighted_kappa)} {_ci(row.weighted_ci_low, row.weighted_ci_high)}"
+        note = f"  [{row.reason}]" if row.reason else ""
+        print(f"{row.label[:52]:<52} {row.n_items:>6} {row.n_not_evaluable + row.n_unscored:>5} "
+              f"{_num(row.percent_agreement, 1):>6}  {kappa:<22} {weighted:<22}{note}")
+    return 0
+
+
+def _discordant_json(items: list[analysis.DiscordantItem] | tuple[analysis.DiscordantItem, ...]) -> list[Any]:
+    return [analysis.jsonable(item) for item in items]
+
+
+def _print_discordant(items: Any) -> None:
+    for d in items:
+        codes = ", ".join(f"{reader} {code if code is not None else 'unscored'}" for reader, code in d.codes.items())
+        decided = "" if d.consensus is None else \
+            f"  → {d.consensus.code if d.consensus.code is not None else _num(d.consensus.value)} " \
+            f"({d.consensus.method.value})"
+        print(f"  exam {d.exam_id:<4} {d.subject:<12} {d.exam_label:<12} {d.item_key:<44} {codes}{decided}")
+
+
+def cmd_reconcile(ctx: Context) -> int:
+    a = ctx.args
+    outcome = analysis.reconcile_reads(ctx.coordinator(), a.protocol, split_csv(a.readers), a.policy,
+                                       a.adjudicator)
+    if a.json:
+        print_json(analysis.jsonable(outcome))
+        return 0
+    print(f"{outcome.protocol}: {outcome.policy.value} of {', '.join(outcome.readers)} over {outcome.n_exams} exams; "
+          f"{outcome.n_values} consensus values stored, {len(outcome.pending)} items need joint review")
+    _print_discordant(outcome.pending)
+    if outcome.pending:
+        print("record each agreed value with: myoscore consensus set --protocol P --exam E --item K --value V")
+    return 0
+
+
+def cmd_discordant(ctx: Context) -> int:
+    a = ctx.args
+    items = analysis.discordant_items(ctx.coordinator(), a.protocol, split_csv(a.readers), pending_only=a.pending)
+    if a.json:
+        print_json(_discordant_json(items))
+        return 0
+    print(f"{len(items)} discordant items")
+    _print_discordant(items)
+    return 0
+
+
+def cmd_consensus_set(ctx: Context) -> int:
+    a = ctx.args
+    value = analysis.record_review_decision(ctx.coordinator(), a.protocol, a.exam, a.item, a.value)
+    if a.json:
+        print_json(analysis.jsonable(value))
+    else:
+        print(f"exam {value.exam_id} {value.item_key}: {value.code} ({value.method.value}, {value.decided_by})")
+    return 0
+
+
+def cmd_consensus_list(ctx: Context) -> int:
+    a = ctx.args
+    values = analysis.consensus_list(ctx.coordinator(), a.protocol)
+    if a.json:
+        print_json(analysis.jsonable(values))
+        return 0
+    for v in values:
+        shown = v.code if v.code is not None else _num(v.value)
+        print(f"exam {v.exam_id:<4} {v.item_key:<44} {shown:<6} {v.method.value:<12} {v.decided_by}")
+    return 0
+
+
+def cmd_scores(ctx: Context) -> int:
+    a = ctx.args
+    report = analysis.derived_scores(ctx.coordinator(), a.protocol, reader=a.reader,
+                                     stir_measure=a.stir_measure, t1_measure=a.t1_measure)
+    if a.json:
+        print_json(analysis.jsonable(report))
+        return 0
+    print(f"{report.protocol}: derived scores from {report.source}")
+    for entry in report.exams:
+        print(f"  exam {entry.exam.id} {entry.exam.subject_code} {entry.exam.label}")
+        for s in entry.scores:
+            print(f"    {s.name:<16} {_num(s.value):>8}  ({s.n_evaluated}/{s.n_items} evaluated, "
+                  f"range {s.minimum:g}–{s.maximum:g})")
+    if report.frequencies:
+        print("subjects with the finding (first exam):")
+        for f in report.frequencies:
+            print(f"  {f.indicator:<24} {f.name:<36} {f.n_positive:>4}/{f.n_evaluated:<4} {_num(f.percent, 1):>6}%")
+    for p in report.patterns:
+        counts = ", ".join(f"{code} {n}" for code, n in p.counts.items())
+        print(f"  {p.item_key:<36} {counts}")
+    if report.changes:
+        print("first → last exam:")
+        for c in report.changes:
+            print(f"  {c.subject:<12} {c.score:<16} {_num(c.first):>8} → {_num(c.last):<8} Δ {_num(c.delta)}")
+    if report.progression is not None:
+        t = report.progression.total
+        print(f"{report.progression.stir_measure}-positive at first exam with {report.progression.t1_measure} "
+              f"progression: {t.stir_positive_progressed}/{t.stir_positive}; progressed not "
+              f"{report.progression.stir_measure}-positive: {t.progressed_not_stir_positive}/{t.progressed}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    """Add the analysis commands to the ``myoscore`` parser's subcommands."""
+    agreement = add_command(commands, "agreement", cmd_agreement,
+                            "agreement report of two readers (κ, weighted κ, % agreement per indicator and muscle)",
+                            json_flag=True, as_user=True)
+    agreement.add_argument("--protocol", required=True)
+    agreement.add_argument("--readers", required=True, metavar="A,B", help="the two readers, comma-separated")
+
+    reconcile = add_command(commands, "reconcile", cmd_reconcile,
+                            "reconcile two readers' submitted reads into consensus (readers' ratings unchanged)",
+                            json_flag=True, as_user=True)
+    reconcile.add_argument("--protocol", required=True)
+    reconcile.add_argument("--readers", required=True, metavar="A,B")
+    reconcile.add_argument("--policy", required=True, choices=[m.value for m in ConsensusMethod])
+    reconcile.add_argument("--adjudicator", metavar="C", help="third reader who decides discordant items")
+
+    discordant = add_command(commands, "discordant", cmd_discordant,
+                             "the joint-review list: items on which two readers differ, with both values",
+                             json_flag=True, as_user=True)
+    discordant.add_argument("--protocol", required=True)
+    discordant.add_argument("--readers", required=True, metavar="A,B")
+    discordant.add_argument("--pending", action="store_true", help="only items with no consensus value yet")
+
+    consensus_parser = commands.add_parser("consensus", help="consensus values")
+    consensus_commands = consensus_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
+    decide = add_command(consensus_commands, "set", cmd_consensus_set,
+                         "record the value agreed at joint review for one item of one exam (audited)",
+                         json_flag=True, as_user=True)
+    decide.add_argument("--protocol", required=True)
+    decide.add_argument("--exam", required=True, type=int)
+    decide.add_argument("--item", required=True)
+    decide.add_argument("--value", required=True, help="a level code of the item's scale, or NE")
+    listing = add_command(consensus_commands, "list", cmd_consensus_list, "consensus values of a protocol",
+                          json_flag=True, as_user=True)
+    listing.add_argument("--protocol", required=True)
+
+    scores = add_command(commands, "scores", cmd_scores,
+                         "derived scores per exam, frequencies and first → last changes",
+                         json_flag=True, as_user=True)
+    scores.add_argument("--protocol", required=True)
+    source = scores.add_mutually_exclusive_group()
+    source.add_argument("--consensus", action="store_true", help="from consensus values (the default)")
+    source.add_argument("--reader", metavar="R", help="from this reader's submitted reads")
+    scores.add_argument("--stir-measure", help="measure matched as STIR for progression (default: detected)")
+    scores.add_argument("--t1-measure", help="measure matched as T1 for progression (default: detected)")
