@@ -1,0 +1,73 @@
+"""DICOM and NIfTI in, :class:`Volume` out — the only place pydicom, nibabel and SimpleITK live.
+
+Modules, one job each:
+
+``volume``
+    :class:`Volume`: voxels ``(z, y, x)`` + affine to **LPS** millimetres (the
+    convention is stated there, once), orientation labels, converters.
+``dicom_index``
+    :func:`index_paths`: header-only folder walk → :class:`SeriesRecord` /
+    :class:`SkippedFile` (every bad file gets a reason, none raises).
+``classify``
+    :func:`classify_series`: STIR / T1 / T2 / Dixon W-F-IP-OP / other, with a reason.
+``geometry``
+    Slice ordering along the normal; missing, duplicated and unevenly spaced slices.
+``dicom_volume``
+    :func:`load_series`: pixels of an indexed series, fast, rescaled, int16 or float32.
+``nifti``
+    :func:`load_nifti` / :func:`write_nifti`: the RAS ↔ LPS edge.
+``resample``
+    :func:`resample_like`: one Volume on another's grid (SimpleITK), for linked views.
+``phantom``
+    :func:`write_phantom`: the synthetic thigh-and-calf exam pair with ground truth.
+
+SimpleITK is imported lazily inside the functions that need it; pydicom and nibabel
+inside the readers, so importing this package stays cheap.
+"""
+
+from myoscore.imaging.classify import classify_series, kind_from_name
+from myoscore.imaging.dicom_index import (
+    IndexResult,
+    NativePixels,
+    SeriesRecord,
+    SkippedFile,
+    SliceRef,
+    index_paths,
+)
+from myoscore.imaging.dicom_volume import load_series
+from myoscore.imaging.nifti import load_nifti, write_nifti
+from myoscore.imaging.phantom import (
+    MUSCLE_KEYS,
+    NON_MUSCLE_LABELS,
+    PhantomInfo,
+    PhantomSeries,
+    muscle_label,
+    write_phantom,
+)
+from myoscore.imaging.resample import resample_like
+from myoscore.imaging.volume import LPS_TO_RAS, OrientationLabels, Volume, direction_letters
+
+__all__ = [
+    "LPS_TO_RAS",
+    "MUSCLE_KEYS",
+    "NON_MUSCLE_LABELS",
+    "IndexResult",
+    "NativePixels",
+    "OrientationLabels",
+    "PhantomInfo",
+    "PhantomSeries",
+    "SeriesRecord",
+    "SkippedFile",
+    "SliceRef",
+    "Volume",
+    "classify_series",
+    "direction_letters",
+    "index_paths",
+    "kind_from_name",
+    "load_nifti",
+    "load_series",
+    "muscle_label",
+    "resample_like",
+    "write_nifti",
+    "write_phantom",
+]
