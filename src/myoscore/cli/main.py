@@ -94,7 +94,7 @@ def cmd_init(ctx: Context) -> int:
 
 def cmd_start(ctx: Context) -> int:
     db = ctx.database(create=True)
-    if load_demo(CoordinatorSession(db, "myoscore-demo")):
+    if load_demo(CoordinatorSession(db, "myoscore-demo"), _demo_images_dir(db)):
         print(f"Loaded the demo study into {db.location} (readers: radiologist, neurologist, "
               "coordinator; password: demo)")
     if ctx.args.no_gui or not _display_available():
@@ -102,6 +102,16 @@ def cmd_start(ctx: Context) -> int:
             print("No display to open the workstation on (DISPLAY is not set); showing the study status.")
         return _print_status(ctx.coordinator(), as_json=False)
     return _run_gui(db)
+
+
+def _demo_images_dir(db: Database) -> Path:
+    """Beside an SQLite file; in the per-user data directory for a server database."""
+    location = Path(db.location)
+    if location.suffix in (".sqlite", ".db") or location.exists():
+        return location.parent / f"{location.stem}-demo-images"
+    from platformdirs import user_data_path
+
+    return user_data_path("myoscore", appauthor=False) / "demo-images"
 
 
 def cmd_gui(ctx: Context) -> int:

@@ -114,6 +114,21 @@ class CoordinatorSession:
             audit(session, self.actor, "add_exam", f"exam {row.id}", None, f"{subject_code} {label}")
             return exam_of(row, subject_code)
 
+    def update_exam(self, exam_id: int, *, label: str | None = None, months_from_onset: float | None = None,
+                    treated: bool | None = None) -> Exam:
+        """Set an exam's timepoint label and clinical fields (audited, old → new)."""
+        with self._db.transaction() as session:
+            row = session.get(ExamRow, exam_id)
+            if row is None:
+                raise NotFound(f"no exam {exam_id}")
+            for name, value in (("label", label), ("months_from_onset", months_from_onset), ("treated", treated)):
+                if value is not None and getattr(row, name) != value:
+                    audit(session, self.actor, f"set_exam_{name}", f"exam {exam_id}", str(getattr(row, name)),
+                          str(value))
+                    setattr(row, name, value)
+            code = session.scalar(select(SubjectRow.code).where(SubjectRow.id == row.subject_id))
+            return exam_of(row, code or "")
+
     def subjects(self) -> list[Subject]:
         with self._db.transaction() as session:
             return [Subject(s.id, s.code) for s in session.scalars(select(SubjectRow).order_by(SubjectRow.code))]
