@@ -120,3 +120,17 @@ def test_cli_import_series_list_export_and_override(phantom: PhantomInfo, tmp_pa
     changed = next(r for r in json.loads(capsys.readouterr().out) if r["id"] == stir["id"])
     assert changed["kind"] == "T2"
     assert "wrong protocol name" in changed["kind_reason"]
+
+
+def test_cli_demo_writes_an_importable_phantom(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`myoscore demo --out DIR` writes DICOM, NIfTI, label maps and ground truth that import as 8 series."""
+    assert main(["demo", "--out", str(tmp_path / "phantom"), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert len(info["series"]) == 8
+    assert all(Path(s["dicom_dir"]).is_dir() and Path(s["nifti_path"]).is_file() for s in info["series"])
+    truth = json.loads((tmp_path / "phantom" / "ground_truth.json").read_text(encoding="utf-8"))
+    assert truth
+    monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "demo.sqlite"))
+    assert main(["init"]) == 0
+    assert main(["import", str(tmp_path / "phantom" / "dicom"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["series_added"] == 8

@@ -96,10 +96,13 @@ def cmd_series_set_kind(ctx: Context) -> int:
 def cmd_demo(ctx: Context) -> int:
     from myoscore.imaging import write_phantom
 
-    info = write_phantom(Path(ctx.args.out))
-    print(f"wrote the synthetic thigh-and-calf phantom to {ctx.args.out}")
+    info = write_phantom(Path(ctx.args.out), field_strength=ctx.args.field_strength, seed=ctx.args.seed)
     if ctx.args.json:
-        print_json(info.to_json() if hasattr(info, "to_json") else str(info))
+        print_json(info.to_json())
+        return 0
+    print(f"wrote the synthetic thigh-and-calf phantom ({info.field_strength:g} T) to {info.out_dir}:")
+    print(f"  {len(info.series)} series (DICOM under dicom/, NIfTI under nifti/), label maps under labels/,")
+    print(f"  ground truth in {info.ground_truth_path.name}. Import it with: myoscore import {info.out_dir / 'dicom'}")
     return 0
 
 
@@ -127,3 +130,5 @@ def register(commands: Any) -> None:
     demo = add_command(commands, "demo", cmd_demo, "write the synthetic thigh-and-calf phantom (DICOM + NIfTI)",
                        json_flag=True)
     demo.add_argument("--out", required=True)
+    demo.add_argument("--field-strength", type=float, choices=[1.5, 3.0], default=1.5)
+    demo.add_argument("--seed", type=int, default=0)
