@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_wheel_carries_schemes_and_lists_them(tmp_path: Path) -> None:
     """Build the wheel, install it into a clean target, list the schemes from there."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
+         str(ROOT)],
         check=True, capture_output=True,
     )
     wheel = next(tmp_path.glob("myoscore-*.whl"))

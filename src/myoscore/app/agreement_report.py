@@ -17,7 +17,7 @@ from myoscore.agreement import cohen_kappa
 from myoscore.domain import NOT_EVALUABLE, MyoscoreError
 from myoscore.schemes import Item, Protocol, Scale, ScaleKind, UnitLevel
 from myoscore.store import CoordinatorSession
-from myoscore.store.consensus import codes_of, protocol_in_use, reveal_ratings, submitted_reads
+from myoscore.store.consensus import codes_of, protocol_in_use, repeat_pairs, reveal_ratings, submitted_reads
 
 #: One reader's codes of one exam by item key (absent: unscored).
 Codes = Mapping[str, str]
@@ -162,3 +162,14 @@ def agreement_report(coordinator: CoordinatorSession, protocol_name: str, reader
     return AgreementReport(protocol.name, protocol.hash, (names[0], names[1]), len(groups),
                            tuple(agreement_rows(protocol, pairs)))
 
+
+
+def intra_reader_report(coordinator: CoordinatorSession, protocol_name: str, reader: str) -> AgreementReport:
+    """Agreement of one reader with themself: first read against the blinded repeat read."""
+    protocol = protocol_in_use(coordinator, protocol_name)
+    pairs_of_reads = repeat_pairs(coordinator, protocol_name, reader)
+    ratings = reveal_ratings(coordinator, [read.id for pair in pairs_of_reads for read in pair],
+                             f"intra-reader agreement {protocol_name} {reader}")
+    pairs = [(codes_of(ratings[first.id]), codes_of(ratings[again.id])) for first, again in pairs_of_reads]
+    return AgreementReport(protocol.name, protocol.hash, (reader, f"{reader} (repeat)"), len(pairs),
+                           tuple(agreement_rows(protocol, pairs)))

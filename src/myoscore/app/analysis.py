@@ -13,7 +13,13 @@ import math
 from datetime import date, datetime
 from typing import Any
 
-from myoscore.app.agreement_report import AgreementReport, AgreementRow, agreement_report, agreement_rows
+from myoscore.app.agreement_report import (
+    AgreementReport,
+    AgreementRow,
+    agreement_report,
+    agreement_rows,
+    intra_reader_report,
+)
 from myoscore.app.consensus import (
     DiscordantItem,
     ReconcileOutcome,
@@ -37,6 +43,7 @@ __all__ = [
     "consensus_list",
     "derived_scores",
     "discordant_items",
+    "intra_reader_report",
     "jsonable",
     "reconcile_reads",
     "record_review_decision",

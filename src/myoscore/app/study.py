@@ -16,6 +16,11 @@ def assign(coordinator: CoordinatorSession, protocol_name: str, readers: Seq[str
     return coordinator.assign(protocol(protocol_name), readers, exam_ids, seed)
 
 
+def assign_repeats(coordinator: CoordinatorSession, protocol_name: str, reader: str, fraction: float,
+                   washout_days: float, seed: int | None = None) -> list[Read]:
+    return coordinator.assign_repeats(protocol(protocol_name), reader, fraction, washout_days, seed)
+
+
 def study_status(coordinator: CoordinatorSession) -> dict[str, Any]:
     """Counts for the status summary: no rating values, nothing identifying."""
     reads = coordinator.reads()

@@ -11,7 +11,7 @@ from typing import Any
 
 from myoscore.app import analysis
 from myoscore.cli.main import Context, add_command, print_json, split_csv
-from myoscore.domain import ConsensusMethod
+from myoscore.domain import ConsensusMethod, MyoscoreError
 
 
 def _num(value: float | None, digits: int = 2) -> str:
@@ -28,7 +28,12 @@ def _ci(low: float | None, high: float | None) -> str:
 
 def cmd_agreement(ctx: Context) -> int:
     a = ctx.args
-    report = analysis.agreement_report(ctx.coordinator(), a.protocol, split_csv(a.readers))
+    if bool(a.readers) == bool(a.intra):
+        raise MyoscoreError("name two readers (--readers A,B) or one reader's repeat reads (--intra A)")
+    if a.intra:
+        report = analysis.intra_reader_report(ctx.coordinator(), a.protocol, a.intra)
+    else:
+        report = analysis.agreement_report(ctx.coordinator(), a.protocol, split_csv(a.readers))
     if a.json:
         print_json(analysis.jsonable(report))
         return 0
@@ -144,7 +149,9 @@ def register(commands: Any) -> None:
                             "agreement report of two readers (κ, weighted κ, % agreement per indicator and muscle)",
                             json_flag=True, as_user=True)
     agreement.add_argument("--protocol", required=True)
-    agreement.add_argument("--readers", required=True, metavar="A,B", help="the two readers, comma-separated")
+    agreement.add_argument("--readers", metavar="A,B", help="the two readers, comma-separated")
+    agreement.add_argument("--intra", metavar="READER", help="intra-reader agreement: first reads against the "
+                           "reader's blinded repeat reads")
 
     reconcile = add_command(commands, "reconcile", cmd_reconcile,
                             "reconcile two readers' submitted reads into consensus (readers' ratings unchanged)",

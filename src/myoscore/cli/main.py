@@ -222,6 +222,18 @@ def cmd_assign(ctx: Context) -> int:
     return 0
 
 
+def cmd_repeats(ctx: Context) -> int:
+    a = ctx.args
+    reads = study.assign_repeats(ctx.coordinator(), a.protocol, a.reader, a.fraction, a.washout_days, a.seed)
+    if a.json:
+        print_json([{"read": r.id, "reader": r.reader_name, "exam": r.exam_id, "position": r.position}
+                    for r in reads])
+    else:
+        print(f"assigned {len(reads)} repeat reads to {a.reader}, available {a.washout_days:g} days after each "
+              "first read was submitted")
+    return 0
+
+
 def cmd_worklist(ctx: Context) -> int:
     rows = reading.worklist_rows(ctx.reader())
     if ctx.args.json:
@@ -355,6 +367,15 @@ def build_parser() -> argparse.ArgumentParser:
     assign_parser.add_argument("--readers", required=True, help="comma-separated reader names")
     assign_parser.add_argument("--exams", help="comma-separated exam ids (default: every unassigned exam)")
     assign_parser.add_argument("--seed", type=int, help="random seed (recorded; default: drawn)")
+
+    repeats = command("repeats", cmd_repeats, "re-assign a fraction of a reader's exams for intra-reader "
+                      "agreement, after a wash-out period and blind to the first read", json_flag=True, as_user=True)
+    repeats.add_argument("--protocol", required=True)
+    repeats.add_argument("--reader", required=True)
+    repeats.add_argument("--fraction", type=float, required=True,
+                         help="share of the reader's submitted exams, e.g. 0.2")
+    repeats.add_argument("--washout-days", type=float, default=28.0)
+    repeats.add_argument("--seed", type=int, help="random seed (recorded; default: drawn)")
 
     command("worklist", cmd_worklist, "a reader's own reads in their order", json_flag=True, as_user=True)
     rate = command("rate", cmd_rate, "store one rating (VALUE: a level code or NE)", json_flag=True,

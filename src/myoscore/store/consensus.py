@@ -132,6 +132,26 @@ def submitted_reads(coordinator: CoordinatorSession, protocol_name: str,
     return matched
 
 
+def repeat_pairs(coordinator: CoordinatorSession, protocol_name: str, reader_name: str) -> list[tuple[Read, Read]]:
+    """A reader's submitted first reads paired with their submitted repeat reads, by exam."""
+    _only_coordinator(coordinator)
+    with coordinator.database.transaction() as session:
+        _hashes(session, protocol_name)
+        rows = session.execute(
+            reads_query().where(ProtocolRow.name == protocol_name, ReaderRow.name == reader_name,
+                                ReadRow.status == ReadStatus.SUBMITTED.value).order_by(ReadRow.exam_id)
+        ).all()
+        repeats = {row[0].id: row[0].repeat for row in rows}
+        reads = reads_from(session, list(rows), ProtocolCache())
+    first = {r.exam_id: r for r in reads if repeats[r.id] == 0}
+    second = {r.exam_id: r for r in reads if repeats[r.id] > 0}
+    pairs = [(first[exam], second[exam]) for exam in sorted(first.keys() & second.keys())]
+    if not pairs:
+        raise NotFound(f"{reader_name} has no exam with both a submitted first read and a submitted repeat "
+                       f"read for protocol {protocol_name}")
+    return pairs
+
+
 def reveal_ratings(coordinator: CoordinatorSession, read_ids: Iterable[int],
                    purpose: str = "") -> dict[int, dict[str, Rating]]:
     """The ratings of several reads, by read id and item key. Audited: one

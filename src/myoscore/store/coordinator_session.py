@@ -6,7 +6,7 @@ import json
 import random
 import secrets
 from collections.abc import Sequence as Seq
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -40,7 +40,7 @@ from myoscore.store._rows import (
     reads_query,
     series_of,
 )
-from myoscore.store.database import Database, utcnow
+from myoscore.store.database import Database, aware, utcnow
 from myoscore.store.passwords import hash_password
 
 if TYPE_CHECKING:
@@ -270,6 +270,49 @@ class CoordinatorSession:
                     audit(session, self.actor, "assign", f"read {row.id}", None,
                           f"{reader.name} exam {exam_id} {protocol.name} seed {seed_text}")
             rows = session.execute(reads_query().where(ReadRow.id.in_(created)).order_by(ReadRow.id)).all()
+            return reads_from(session, list(rows), self._protocols)
+
+    def assign_repeats(self, protocol: Protocol, reader_name: str, fraction: float, washout_days: float,
+                       seed: int | None = None) -> list[Read]:
+        """Re-assign a fraction of a reader's submitted exams to the same reader.
+
+        The repeats are drawn at random (recorded seed), placed after the reader's current
+        worklist in a new random order, and stay hidden until ``washout_days`` after the
+        first read was submitted; while a repeat is open the first read is hidden, so the
+        reader scores the exam again blind to their first read.
+        """
+        if not 0 < fraction <= 1:
+            raise MyoscoreError(f"the fraction of exams to repeat must be in (0, 1], not {fraction}")
+        if washout_days < 0:
+            raise MyoscoreError(f"the wash-out period cannot be negative ({washout_days} days)")
+        seed_text = str(seed if seed is not None else secrets.randbelow(2**31))
+        with self._db.transaction() as session:
+            reader = self._reader_row(session, reader_name)
+            firsts = list(session.scalars(select(ReadRow).where(
+                ReadRow.reader_id == reader.id, ReadRow.protocol_hash == protocol.hash, ReadRow.repeat == 0,
+                ReadRow.status == ReadStatus.SUBMITTED).order_by(ReadRow.exam_id)))
+            repeated = set(session.scalars(select(ReadRow.exam_id).where(
+                ReadRow.reader_id == reader.id, ReadRow.protocol_hash == protocol.hash, ReadRow.repeat > 0)))
+            eligible = [read for read in firsts if read.exam_id not in repeated]
+            if not eligible:
+                raise NotFound(f"{reader_name} has no submitted read of {protocol.name} that is not repeated yet")
+            rng = random.Random(f"{seed_text}:{reader_name}:repeat")
+            chosen = rng.sample(eligible, max(1, round(fraction * len(eligible))))
+            start = session.scalar(
+                select(func.coalesce(func.max(ReadRow.position), 0)).where(ReadRow.reader_id == reader.id)) or 0
+            created = []
+            for offset, first in enumerate(chosen, start=1):
+                assert first.submitted_at is not None  # submitted reads have a time
+                row = ReadRow(reader_id=reader.id, exam_id=first.exam_id, protocol_hash=protocol.hash, repeat=1,
+                              status=ReadStatus.ASSIGNED, position=start + offset, seed=seed_text,
+                              assigned_at=utcnow(),
+                              available_from=aware(first.submitted_at) + timedelta(days=washout_days))
+                session.add(row)
+                session.flush()
+                created.append(row.id)
+                audit(session, self.actor, "assign_repeat", f"read {row.id}", f"read {first.id}",
+                      f"{reader_name} exam {first.exam_id} after {washout_days:g} days, seed {seed_text}")
+            rows = session.execute(reads_query().where(ReadRow.id.in_(created)).order_by(ReadRow.position)).all()
             return reads_from(session, list(rows), self._protocols)
 
     # -- progress and reveals -----------------------------------------------------------

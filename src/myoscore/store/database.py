@@ -32,6 +32,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite returns stored UTC timestamps without a zone; say which zone they are in."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def database_url(target: str) -> str:
     """Accept a SQLAlchemy URL or a plain file path (taken as SQLite)."""
     if "://" in target:

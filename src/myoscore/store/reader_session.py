@@ -34,7 +34,7 @@ from myoscore.store._rows import (
     reads_query,
     series_of,
 )
-from myoscore.store.database import Database, utcnow
+from myoscore.store.database import Database, aware, utcnow
 from myoscore.store.tables import ExamRow, RatingRow, ReadRow, SeriesRow, SubjectRow
 
 
@@ -51,10 +51,11 @@ class ReaderSession:
         return self._reader
 
     def worklist(self) -> list[Read]:
-        """The reader's own reads in their randomised order."""
+        """The reader's own reads in their randomised order (hidden ones left out)."""
         with self._db.transaction() as session:
+            hidden = self._hidden(session)
             rows = session.execute(
-                reads_query().where(ReadRow.reader_id == self._reader.id)
+                reads_query().where(ReadRow.reader_id == self._reader.id, ReadRow.id.not_in(hidden))
                 .order_by(ReadRow.position)
             ).all()
             return reads_from(session, list(rows), self._protocols)
@@ -148,9 +149,28 @@ class ReaderSession:
 
     def _own(self, session: Session, read_id: int) -> ReadRow:
         read = session.get(ReadRow, read_id)
-        if read is None or read.reader_id != self._reader.id:
+        if read is None or read.reader_id != self._reader.id or read_id in self._hidden(session):
             raise AccessDenied(f"read {read_id} is not in {self._reader.name}'s worklist")
         return read
+
+    def _hidden(self, session: Session) -> set[int]:
+        """Own reads the reader may not open now (intra-reader repeats):
+
+        a repeat read whose wash-out period has not passed, and the first read of an
+        exam from the moment its repeat is assigned until the repeat is submitted, so
+        the reader neither studies the first read during the wash-out nor sees it while
+        scoring the repeat.
+        """
+        now = utcnow()
+        rows = session.execute(
+            select(ReadRow.id, ReadRow.exam_id, ReadRow.protocol_hash, ReadRow.repeat, ReadRow.status,
+                   ReadRow.available_from).where(ReadRow.reader_id == self._reader.id)
+        ).all()
+        hidden = {r.id for r in rows if r.available_from is not None and aware(r.available_from) > now}
+        open_repeats = {(r.exam_id, r.protocol_hash) for r in rows
+                        if r.repeat > 0 and r.status != ReadStatus.SUBMITTED}
+        hidden |= {r.id for r in rows if r.repeat == 0 and (r.exam_id, r.protocol_hash) in open_repeats}
+        return hidden
 
     def _writable(self, session: Session, read_id: int) -> ReadRow:
         read = self._own(session, read_id)

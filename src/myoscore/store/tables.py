@@ -110,6 +110,8 @@ class ReadRow(Base):
     seed: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # A repeat read stays out of the worklist until its wash-out period has passed.
+    available_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class RatingRow(Base):
