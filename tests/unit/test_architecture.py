@@ -8,6 +8,7 @@ import sys
 import pytest
 
 CORE = ["myoscore.domain", "myoscore.schemes", "myoscore.agreement", "myoscore.scores", "myoscore.store",
+        "myoscore.export",
         "myoscore.app.schemes", "myoscore.app.study", "myoscore.app.reading", "myoscore.app.analysis",
         "myoscore.cli.main", "myoscore.cli.analysis"]
 
@@ -24,7 +25,8 @@ def test_core_imports_no_qt() -> None:
 
 
 @pytest.mark.parametrize(
-    "package", ["myoscore.domain", "myoscore.schemes", "myoscore.agreement", "myoscore.scores", "myoscore.store"]
+    "package", ["myoscore.domain", "myoscore.schemes", "myoscore.agreement", "myoscore.scores", "myoscore.store",
+                "myoscore.export"]
 )
 def test_public_api_is_explicit(package: str) -> None:
     """Every name in ``__all__`` exists, and nothing public is left out of it."""

@@ -1,0 +1,399 @@
+"""Figures as PNG, SVG and PDF (matplotlib, imported inside the functions; no pyplot).
+
+* :func:`write_heatmap`: subjects × units (muscles or compartments, with side), colour =
+  score, not evaluable hatched grey (seed 000, Fig. 1);
+* :func:`write_stir_t1_heatmaps`: STIR and T1 side by side at baseline and follow-up, a
+  2 × 2 panel (seed 004, Fig. 5);
+* :func:`write_summed_bars`: per unit, the sum of the scores over subjects, stacked by
+  group (seed 004, Fig. 2).
+
+Each returns a :class:`FigureResult` with the files, the matplotlib ``Figure`` and the
+numbers drawn (:class:`Panel`), so tests and callers can check what is on the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from myoscore.domain import MyoscoreError
+from myoscore.export._common import number_text, target_dir
+from myoscore.export.dataset import CONSENSUS, ExamInfo, ExportDataset
+from myoscore.schemes import Item, Protocol, Scale, ScaleKind
+
+if TYPE_CHECKING:  # matplotlib is imported lazily, inside the functions that draw
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+#: Every figure is written in these formats.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+NOT_EVALUABLE_COLOUR = "0.78"
+NOT_EVALUABLE_HATCH = "///"
+#: Deterministic output (no dates, fixed SVG ids); SVG text stays text, so it can be edited and searched.
+_RC = {"svg.hashsalt": "myoscore", "svg.fonttype": "none", "hatch.linewidth": 0.6}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The numbers one panel draws.
+
+    For a heatmap ``values`` is rows × columns, NaN where nothing is drawn in colour, and
+    ``not_evaluable`` marks the hatched cells. For a bar chart ``values`` is groups ×
+    units (summed scores) and ``not_evaluable`` counts the not-evaluable ratings left out.
+    """
+
+    title: str
+    rows: tuple[str, ...]
+    columns: tuple[str, ...]
+    values: np.ndarray
+    not_evaluable: np.ndarray
+
+
+@dataclass
+class FigureResult:
+    figure: Figure
+    panels: dict[str, Panel]
+    paths: list[Path] = field(default_factory=list)
+
+
+# -- shared helpers ---------------------------------------------------------------------------
+def _numeric(protocol: Protocol, item: Item) -> bool:
+    return protocol.scales[item.scale].kind is not ScaleKind.NOMINAL
+
+
+def _measure_items(protocol: Protocol, measure: str) -> list[Item]:
+    items = [item for item in protocol.items if item.measure == measure]
+    if not items:
+        raise MyoscoreError(f"protocol {protocol.name} has no measure {measure!r} "
+                            f"(measures: {', '.join(numeric_measures(protocol))})")
+    if not _numeric(protocol, items[0]):
+        raise MyoscoreError(f"measure {measure!r} has the nominal scale {items[0].scale}: it has no numbers to draw")
+    return items
+
+
+def numeric_measures(protocol: Protocol) -> list[str]:
+    """Measures with numbers (not nominal), in protocol order."""
+    return list(dict.fromkeys(item.measure for item in protocol.items if _numeric(protocol, item)))
+
+
+def _title(item: Item) -> str:
+    return item.label if item.sequence in item.label else f"{item.label} ({item.sequence})"
+
+
+def _column_label(item: Item) -> str:
+    return f"{item.unit.name} {item.side}" if item.side else item.unit.name
+
+
+def _check_source(dataset: ExportDataset, source: str) -> None:
+    if not any(row.source == source for row in dataset.ratings):
+        present = ", ".join(dataset.sources) or "none"
+        raise MyoscoreError(f"no ratings from {source!r} to draw (sources: {present})")
+
+
+def _cells(dataset: ExportDataset, exams: Sequence[ExamInfo], items: Sequence[Item],
+           source: str) -> tuple[np.ndarray, np.ndarray]:
+    values = np.full((len(exams), len(items)), np.nan)
+    not_evaluable = np.zeros((len(exams), len(items)), dtype=bool)
+    for r, exam in enumerate(exams):
+        given = dataset.ratings_of(exam.exam_id, source)
+        for c, item in enumerate(items):
+            row = given.get(item.key)
+            if row is None:
+                continue
+            if row.not_evaluable:
+                not_evaluable[r, c] = True
+            elif row.value is not None:
+                values[r, c] = row.value
+    return values, not_evaluable
+
+
+def _colormap(sequence: str) -> Any:
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    base = colormaps["Reds" if sequence == "STIR" else "Blues" if sequence == "T1" else "viridis"]
+    # Start above the colormap's white, so a 0 score never looks like an empty cell.
+    return ListedColormap(base(np.linspace(0.12, 1.0, 256)), name=f"myoscore_{sequence}")
+
+
+def _scale_range(scale: Scale) -> tuple[float, float]:
+    numbers = [lv.value for lv in scale.levels if lv.value is not None]
+    return float(min(numbers)), float(max(numbers))
+
+
+def _draw_heatmap(ax: Axes, panel: Panel, scale: Scale, sequence: str, *, xlabels: bool = True,
+                  ylabels: bool = True) -> Any:
+    from matplotlib.patches import Rectangle
+
+    cmap = _colormap(sequence).with_extremes(bad="white")
+    low, high = _scale_range(scale)
+    # "none": vector formats embed the rows × columns array itself, one pixel per cell.
+    image = ax.imshow(np.ma.masked_invalid(panel.values), cmap=cmap, vmin=low, vmax=high, aspect="auto",
+                      interpolation="none")
+    for r, c in zip(*np.nonzero(panel.not_evaluable), strict=True):
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, facecolor=NOT_EVALUABLE_COLOUR, edgecolor="0.4",
+                               hatch=NOT_EVALUABLE_HATCH, linewidth=0))
+    n_rows, n_cols = panel.values.shape
+    ax.set_xticks(range(n_cols), panel.columns if xlabels else [], rotation=90, fontsize=7)
+    ax.set_yticks(range(n_rows), panel.rows if ylabels else [], fontsize=7)
+    ax.tick_params(length=2)
+    # Cell borders as two line collections (minor ticks would cost a Tick object per cell).
+    ax.vlines(np.arange(0.5, n_cols - 1), -0.5, n_rows - 0.5, colors="white", linewidth=0.6)
+    ax.hlines(np.arange(0.5, n_rows - 1), -0.5, n_cols - 0.5, colors="white", linewidth=0.6)
+    ax.set_title(panel.title, fontsize=9)
+    return image
+
+
+def _colorbar(figure: Figure, image: Any, axes: Any, scale: Scale) -> None:
+    bar = figure.colorbar(image, ax=axes, shrink=0.8, pad=0.01)
+    levels = [(lv.value, lv.code) for lv in scale.levels if lv.value is not None]
+    bar.set_ticks([v for v, _ in levels], labels=[c for _, c in levels])
+    bar.set_label(scale.title, fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+
+
+def _missing_legend(figure: Figure) -> None:
+    from matplotlib.patches import Patch
+
+    handles = [
+        Patch(facecolor=NOT_EVALUABLE_COLOUR, edgecolor="0.4", hatch=NOT_EVALUABLE_HATCH, label="Not evaluable (NE)"),
+        Patch(facecolor="white", edgecolor="0.4", label="Not scored"),
+    ]
+    figure.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+
+
+def _save(figure: Figure, folder: Path, stem: str) -> list[Path]:
+    import matplotlib
+
+    paths = []
+    with matplotlib.rc_context(_RC):
+        for fmt in FIGURE_FORMATS:
+            path = folder / f"{stem}.{fmt}"
+            metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
+            figure.savefig(path, format=fmt, dpi=200, metadata=metadata)
+            paths.append(path)
+    return paths
+
+
+def _new_figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+# -- seed 000, Fig. 1 --------------------------------------------------------------------------------
+def heatmap_exams(dataset: ExportDataset, source: str, exam_order: int | None) -> list[ExamInfo]:
+    """The rows of a heatmap: exams with ratings from ``source``, of order ``exam_order``
+    (``None``: every exam), sorted by subject then order."""
+    return [exam for exam in dataset.exams_in_order
+            if (exam_order is None or exam.order == exam_order) and dataset.has_ratings(exam.exam_id, source)]
+
+
+def write_heatmap(dataset: ExportDataset, path: str | Path, *, measure: str | None = None,
+                  source: str = CONSENSUS, exam_order: int | None = 1) -> FigureResult:
+    """Subjects × units heatmap of one measure (default: the protocol's first numeric one).
+
+    Rows are subjects at exam ``exam_order`` (1 = baseline; ``None``: one row per exam),
+    columns the measure's items (unit and side) in protocol order; colour is the value
+    (fractional means in between levels), not evaluable is hatched grey, unscored white.
+    Written as ``<protocol>_heatmap_<measure>.{png,svg,pdf}`` in the folder ``path``.
+    """
+    protocol = dataset.protocol
+    measure = measure or numeric_measures(protocol)[0]
+    items = _measure_items(protocol, measure)
+    _check_source(dataset, source)
+    exams = heatmap_exams(dataset, source, exam_order)
+    if not exams:
+        raise MyoscoreError(f"no exam of order {exam_order} has ratings from {source!r}")
+    rows = tuple(exam.subject if exam_order is not None else f"{exam.subject} · {exam.label}" for exam in exams)
+    values, not_evaluable = _cells(dataset, exams, items, source)
+    scale = protocol.scales[items[0].scale]
+    title = f"{_title(items[0])}, {source}"
+    panel = Panel(title, rows, tuple(_column_label(it) for it in items), values, not_evaluable)
+    figure = _new_figure(max(6.0, 1.8 + 0.22 * len(items)), max(3.5, 2.2 + 0.2 * len(exams)))
+    ax = figure.add_subplot()
+    image = _draw_heatmap(ax, panel, scale, items[0].sequence)
+    ax.set_ylabel("Subject", fontsize=8)
+    _colorbar(figure, image, ax, scale)
+    _missing_legend(figure)
+    result = FigureResult(figure, {"heatmap": panel})
+    result.paths = _save(figure, target_dir(path), f"{protocol.name}_heatmap_{measure}")
+    return result
+
+
+# -- seed 004, Fig. 5 -----------------------------------------------------------------------------
+def _measure_on(protocol: Protocol, sequence: str) -> str | None:
+    return next((it.measure for it in protocol.items if it.sequence == sequence and _numeric(protocol, it)), None)
+
+
+def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: str = CONSENSUS,
+                           body: str | None = "lower", stir_measure: str | None = None,
+                           t1_measure: str | None = None) -> FigureResult:
+    """STIR and T1 heatmaps side by side at baseline (top) and follow-up (bottom).
+
+    Rows are the subjects with at least two exams rated by ``source``, sorted by months
+    from onset at baseline when known (as seed 004, Fig. 5), labelled with it and with the
+    months between the exams; baseline is each subject's first rated exam, follow-up the
+    last. Columns are the muscles (unit and side) of ``body`` (``None``: all), the same in
+    all four panels. Written as ``<protocol>_stir_t1_heatmaps.{png,svg,pdf}``.
+    """
+    protocol = dataset.protocol
+    stir = stir_measure or _measure_on(protocol, "STIR")
+    t1 = t1_measure or _measure_on(protocol, "T1")
+    if stir is None or t1 is None:
+        raise MyoscoreError(f"protocol {protocol.name} needs a numeric STIR and a numeric T1 measure for this figure")
+    stir_items = [it for it in _measure_items(protocol, stir) if body is None or it.unit.body == body]
+    if not stir_items:
+        raise MyoscoreError(f"measure {stir!r} has no item on the {body} body")
+    t1_by_unit = {(it.unit.key, it.side): it for it in _measure_items(protocol, t1)}
+    if not any((it.unit.key, it.side) in t1_by_unit for it in stir_items):
+        raise MyoscoreError(f"measures {stir!r} and {t1!r} share no unit and side to draw side by side")
+    _check_source(dataset, source)
+
+    pairs: list[tuple[ExamInfo, ExamInfo]] = []
+    for subject in dataset.subjects:
+        rated = [e for e in dataset.exams_in_order if e.subject == subject and dataset.has_ratings(e.exam_id, source)]
+        if len(rated) >= 2:
+            pairs.append((rated[0], rated[-1]))
+    if not pairs:
+        raise MyoscoreError(f"no subject has two exams rated by {source!r}: there is no follow-up to draw")
+    pairs.sort(key=lambda p: (p[0].months_from_onset is None, p[0].months_from_onset or 0.0, p[0].subject))
+
+    def label(first: ExamInfo, exam: ExamInfo) -> str:
+        if exam is first:
+            return exam.subject + (f" ({number_text(exam.months_from_onset)} mo)"
+                                   if exam.months_from_onset is not None else "")
+        if exam.months_from_onset is not None and first.months_from_onset is not None:
+            return f"{exam.subject} (+{number_text(exam.months_from_onset - first.months_from_onset)} mo)"
+        return f"{exam.subject} ({exam.label})"
+
+    columns = tuple(_column_label(it) for it in stir_items)
+    measures = {"STIR": (stir, stir_items),
+                "T1": (t1, [t1_by_unit.get((it.unit.key, it.side)) for it in stir_items])}
+    n_cols = len(stir_items)
+    figure = _new_figure(max(8.0, 3.0 + 2 * 0.11 * n_cols), max(4.5, 2.8 + 2 * 0.22 * len(pairs)))
+    axes = figure.subplots(2, 2, squeeze=False)
+    panels: dict[str, Panel] = {}
+    for row, when in enumerate(("baseline", "follow-up")):
+        exams = [p[0] if row == 0 else p[1] for p in pairs]
+        rows = tuple(label(p[0], e) for p, e in zip(pairs, exams, strict=True))
+        for col, (sequence, (measure, items)) in enumerate(measures.items()):
+            present = [it for it in items if it is not None]
+            values = np.full((len(exams), n_cols), np.nan)
+            not_evaluable = np.zeros((len(exams), n_cols), dtype=bool)
+            drawn_values, drawn_ne = _cells(dataset, exams, present, source)
+            index = [i for i, it in enumerate(items) if it is not None]
+            values[:, index], not_evaluable[:, index] = drawn_values, drawn_ne
+            name = f"{sequence} {when}"
+            panels[name] = Panel(f"{name} ({measure})", rows, columns, values, not_evaluable)
+            scale = protocol.scales[present[0].scale]
+            image = _draw_heatmap(axes[row][col], panels[name], scale, sequence, xlabels=row == 1,
+                                  ylabels=col == 0)
+            if row == 1:
+                _colorbar(figure, image, [axes[0][col], axes[1][col]], scale)
+    _missing_legend(figure)
+    result = FigureResult(figure, panels)
+    result.paths = _save(figure, target_dir(path), f"{protocol.name}_stir_t1_heatmaps")
+    return result
+
+
+# -- seed 004, Fig. 2 -----------------------------------------------------------------------------
+NO_GROUP = "no group"
+ALL_SUBJECTS = "all subjects"
+
+
+def write_summed_bars(dataset: ExportDataset, path: str | Path, *, measures: Sequence[str] | None = None,
+                      source: str = CONSENSUS, exam_order: int = 1) -> FigureResult:
+    """Per unit, the sum of the scores over subjects (both sides), stacked by group.
+
+    One panel per measure (default: every numeric measure). Each subject counts its exam
+    of order ``exam_order`` (1 = baseline) rated by ``source``; not evaluable and unscored
+    items add nothing (their count is kept in :attr:`Panel.not_evaluable`). Groups come
+    from ``dataset.groups`` (subjects without one are "no group"); without groups there is
+    one bar per unit. Written as ``<protocol>_summed_scores.{png,svg,pdf}``.
+    """
+    protocol = dataset.protocol
+    measures = list(measures or numeric_measures(protocol))
+    _check_source(dataset, source)
+    exams = [e for e in dataset.exams_in_order if e.order == exam_order and dataset.has_ratings(e.exam_id, source)]
+    if not exams:
+        raise MyoscoreError(f"no exam of order {exam_order} has ratings from {source!r}")
+
+    def group(exam: ExamInfo) -> str:
+        return ALL_SUBJECTS if dataset.groups is None else dataset.group_of(exam.subject) or NO_GROUP
+
+    groups = list(dict.fromkeys(sorted((group(e) for e in exams), key=lambda g: (g == NO_GROUP, g))))
+    if dataset.groups is not None:  # the coordinator's order of groups, as in the mapping
+        declared = list(dict.fromkeys(dataset.groups.values()))
+        groups.sort(key=lambda g: (declared.index(g) if g in declared else len(declared), g))
+    sizes = {g: sum(1 for e in exams if group(e) == g) for g in groups}
+
+    from matplotlib import colormaps
+
+    colours = colormaps["tab10"]
+    units_per_measure = [list(dict.fromkeys(it.unit.key for it in _measure_items(protocol, m))) for m in measures]
+    widest = max(len(units) for units in units_per_measure)
+    figure = _new_figure(max(7.0, 2.0 + 0.2 * widest), 1.2 + 2.8 * len(measures))
+    axes = figure.subplots(len(measures), 1, squeeze=False)
+    panels: dict[str, Panel] = {}
+    for ax, measure, units in zip(axes[:, 0], measures, units_per_measure, strict=True):
+        items = _measure_items(protocol, measure)
+        values, not_evaluable = _cells(dataset, exams, items, source)
+        column = {unit: i for i, unit in enumerate(units)}
+        sums = np.zeros((len(groups), len(units)))
+        ne_counts = np.zeros((len(groups), len(units)), dtype=int)
+        for r, exam in enumerate(exams):
+            g = groups.index(group(exam))
+            for c, item in enumerate(items):
+                u = column[item.unit.key]
+                if not np.isnan(values[r, c]):
+                    sums[g, u] += values[r, c]
+                ne_counts[g, u] += int(not_evaluable[r, c])
+        names = tuple(next(it.unit.name for it in items if it.unit.key == unit) for unit in units)
+        panel = Panel(f"{_title(items[0])}: sum over subjects, both sides",
+                      tuple(groups), names, sums, ne_counts)
+        panels[measure] = panel
+        bottom = np.zeros(len(units))
+        for g, name in enumerate(groups):
+            ax.bar(range(len(units)), sums[g], bottom=bottom, color=colours(g % 10), width=0.8,
+                   label=f"{name} (n = {sizes[name]})")
+            bottom += sums[g]
+        ax.set_xticks(range(len(units)), names, rotation=90, fontsize=7)
+        ax.set_xlim(-0.6, len(units) - 0.4)
+        ax.set_ylabel("Summed score", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.set_title(panel.title, fontsize=9)
+        ax.legend(fontsize=7, frameon=False, loc="upper right")
+    result = FigureResult(figure, panels)
+    result.paths = _save(figure, target_dir(path), f"{protocol.name}_summed_scores")
+    return result
+
+
+def write_figures(dataset: ExportDataset, path: str | Path, *, source: str | None = None) -> list[Path]:
+    """Every figure the dataset allows, into the folder ``path``; returns the files.
+
+    A heatmap per numeric measure, the summed-score bar chart, and the STIR/T1 figure
+    when the protocol has numeric STIR and T1 measures and a subject has a follow-up.
+    ``source`` defaults to consensus when there is any, else the first reader.
+    """
+    if source is None:
+        rated = [s for s in dataset.sources if any(r.source == s for r in dataset.ratings)]
+        if not rated:
+            raise MyoscoreError("the dataset has no ratings to draw")
+        source = CONSENSUS if CONSENSUS in rated else rated[0]
+    protocol = dataset.protocol
+    paths: list[Path] = []
+    for measure in numeric_measures(protocol):
+        paths += write_heatmap(dataset, path, measure=measure, source=source).paths
+    paths += write_summed_bars(dataset, path, source=source).paths
+    has_pair = _measure_on(protocol, "STIR") is not None and _measure_on(protocol, "T1") is not None
+    has_follow_up = any(
+        sum(1 for e in dataset.exams if e.subject == s and dataset.has_ratings(e.exam_id, source)) >= 2
+        for s in dataset.subjects)
+    if has_pair and has_follow_up:
+        paths += write_stir_t1_heatmaps(dataset, path, source=source).paths
+    return paths
