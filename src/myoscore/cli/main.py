@@ -301,7 +301,7 @@ def cmd_audit(ctx: Context) -> int:
 
 # -- parser ----------------------------------------------------------------------------------
 #: Modules that add their own commands with ``register(commands)``, each one job.
-COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis")
+COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis", "myoscore.cli.export")
 
 
 def add_command(parent: Any, name: str, handler: Any, help_text: str, *, json_flag: bool = False,

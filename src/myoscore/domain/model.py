@@ -121,6 +121,7 @@ class Read:
     done: int = 0
     total: int = 0
     submitted_at: datetime | None = None
+    repeat: int = 0  # > 0: an intra-reader repeat read (not shown to the reader as such)
 
 
 @dataclass(frozen=True)

@@ -141,10 +141,9 @@ def repeat_pairs(coordinator: CoordinatorSession, protocol_name: str, reader_nam
             reads_query().where(ProtocolRow.name == protocol_name, ReaderRow.name == reader_name,
                                 ReadRow.status == ReadStatus.SUBMITTED.value).order_by(ReadRow.exam_id)
         ).all()
-        repeats = {row[0].id: row[0].repeat for row in rows}
         reads = reads_from(session, list(rows), ProtocolCache())
-    first = {r.exam_id: r for r in reads if repeats[r.id] == 0}
-    second = {r.exam_id: r for r in reads if repeats[r.id] > 0}
+    first = {r.exam_id: r for r in reads if r.repeat == 0}
+    second = {r.exam_id: r for r in reads if r.repeat > 0}
     pairs = [(first[exam], second[exam]) for exam in sorted(first.keys() & second.keys())]
     if not pairs:
         raise NotFound(f"{reader_name} has no exam with both a submitted first read and a submitted repeat "

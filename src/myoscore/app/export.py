@@ -1,0 +1,100 @@
+"""Assembling what a statistician gets: one pseudonymous :class:`ExportDataset` per protocol.
+
+The dataset holds every submitted (first) read of every reader, the consensus, the
+derived scores of each, and the agreement report when two readers are named; writers in
+:mod:`myoscore.export` turn it into CSV, REDCap, XLSX and figures. Reading the ratings is
+a reveal, so it is audited like every other coordinator access.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from myoscore.app.agreement_report import agreement_report
+from myoscore.domain import MyoscoreError, ReadStatus
+from myoscore.export import (
+    CONSENSUS,
+    AgreementRow,
+    ExamInfo,
+    ExportDataset,
+    RatingRow,
+    derived_for,
+    rating_rows,
+    reader_source,
+    write,
+)
+from myoscore.scores import ExamValues, exams_in_order
+from myoscore.store import CoordinatorSession
+from myoscore.store.consensus import codes_of, consensus_for, exams_for, protocol_in_use, reveal_ratings
+
+FORMATS = ("csv", "wide", "redcap", "xlsx", "figures")
+
+
+def read_groups(path: Path) -> dict[str, str]:
+    """``subject,group`` rows (a header line is allowed) → subject code → group label."""
+    groups: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line_no, row in enumerate(csv.reader(handle), start=1):
+            if not row or (line_no == 1 and [c.strip().lower() for c in row[:2]] == ["subject", "group"]):
+                continue
+            if len(row) < 2 or not row[0].strip() or not row[1].strip():
+                raise MyoscoreError(f"{path}: line {line_no}: expected 'subject,group', got {','.join(row)!r}")
+            groups[row[0].strip()] = row[1].strip()
+    return groups
+
+
+def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, readers: Sequence[str] | None = None,
+                   clinical: bool = True, groups: Mapping[str, str] | None = None) -> ExportDataset:
+    """Everything exportable for one protocol. ``readers`` (two names) adds the agreement report."""
+    protocol = protocol_in_use(coordinator, protocol_name)
+    exams = exams_for(coordinator, protocol_name)
+    ordered = exams_in_order([ExamValues(e.id, e.subject_code, {}, e.exam_date, e.label, e.months_from_onset)
+                              for e in exams])
+    position = {row.exam_id: i for rows in ordered.values() for i, row in enumerate(rows, start=1)}
+    infos = tuple(ExamInfo(e.id, e.subject_code, e.label, position[e.id],
+                           e.months_from_onset if clinical else None, e.treated if clinical else None)
+                  for e in exams)
+
+    # Repeat reads measure intra-reader agreement; the study's scores use first reads.
+    first_reads = [r for r in coordinator.reads(protocol_name)
+                   if r.status is ReadStatus.SUBMITTED and r.repeat == 0 and r.protocol_hash == protocol.hash
+                   and r.exam_id in position]
+    revealed = reveal_ratings(coordinator, [r.id for r in first_reads], f"export {protocol_name}") \
+        if first_reads else {}
+    ratings: list[RatingRow] = []
+    for read in first_reads:
+        ratings += rating_rows(protocol, read.exam_id, reader_source(read.reader_name), codes_of(revealed[read.id]))
+    for value in consensus_for(coordinator, protocol_name):
+        given = value.code if value.code is not None else value.value
+        ratings += rating_rows(protocol, value.exam_id, CONSENSUS, {value.item_key: given})
+    if not ratings:
+        raise MyoscoreError(f"nothing to export for {protocol_name}: no submitted read and no consensus yet")
+
+    agreement: tuple[AgreementRow, ...] = ()
+    if readers:
+        report = agreement_report(coordinator, protocol_name, readers)
+        agreement = tuple(
+            AgreementRow(row.indicator or row.label, row.region, row.n_compared, row.n_not_evaluable,
+                         row.percent_agreement, row.kappa, row.weighted_kappa, row.kappa_ci_low,
+                         row.kappa_ci_high, label=row.label, unit=row.unit, weighted_ci_low=row.weighted_ci_low,
+                         weighted_ci_high=row.weighted_ci_high, reason=row.reason)
+            for row in report.rows
+        )
+    return ExportDataset(protocol, infos, tuple(ratings), derived_for(protocol, ratings), agreement,
+                         dict(groups) if groups else None)
+
+
+def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,
+           readers: Sequence[str] | None = None, clinical: bool = True,
+           groups: Mapping[str, str] | None = None) -> list[Path]:
+    """Write the protocol's dataset in each format (a folder per format under ``out``)."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise MyoscoreError(f"unknown export format {unknown[0]!r} (formats: {', '.join(FORMATS)}, all)")
+    dataset = export_dataset(coordinator, protocol_name, readers=readers, clinical=clinical, groups=groups)
+    written: list[Path] = []
+    for fmt in formats:
+        written += write(dataset, fmt, out if len(formats) == 1 else out / fmt)
+    return written

@@ -1,0 +1,49 @@
+"""``myoscore export``: the study's scores for SPSS, R, JASP, REDCap and Excel, and figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from myoscore.cli.main import Context, add_command, print_json, split_csv
+from myoscore.domain import MyoscoreError
+
+
+def _only_protocol(ctx: Context) -> str:
+    names = sorted({read.protocol_name for read in ctx.coordinator().reads()})
+    if len(names) != 1:
+        raise MyoscoreError(f"name the protocol to export (--protocol; in use: {', '.join(names) or 'none'})")
+    return names[0]
+
+
+def cmd_export(ctx: Context) -> int:
+    from myoscore.app.export import FORMATS, export, read_groups  # matplotlib/openpyxl only when exporting
+
+    a = ctx.args
+    formats = list(FORMATS) if a.format == "all" else [a.format]
+    written = export(
+        ctx.coordinator(), a.protocol or _only_protocol(ctx), formats, Path(a.out),
+        readers=split_csv(a.readers) if a.readers else None, clinical=not a.no_clinical,
+        groups=read_groups(Path(a.groups)) if a.groups else None,
+    )
+    if a.json:
+        print_json([str(p) for p in written])
+    else:
+        print(f"wrote {len(written)} files under {a.out}")
+        for path in written:
+            print(f"  {path}")
+    return 0
+
+
+def register(commands: Any) -> None:
+    export = add_command(commands, "export", cmd_export, "export ratings, consensus, derived scores and agreement "
+                         "(pseudonymous)", json_flag=True, as_user=True)
+    export.add_argument("--format", required=True, choices=["csv", "wide", "redcap", "xlsx", "figures", "all"],
+                        help="csv: tidy rows; wide: one row per exam (SPSS/R/JASP); redcap: import file + data "
+                             "dictionary; xlsx: workbook; figures: heatmaps and bar chart (PNG, SVG, PDF)")
+    export.add_argument("--out", required=True, help="folder (or a .csv/.xlsx file name for csv, wide, xlsx)")
+    export.add_argument("--protocol", help="default: the only protocol with reads")
+    export.add_argument("--readers", metavar="A,B", help="add the agreement report of these two readers")
+    export.add_argument("--groups", metavar="CSV", help="subject,group file for the per-group bar chart")
+    export.add_argument("--no-clinical", action="store_true",
+                        help="leave out months from onset and treated (the only clinical fields ever exported)")
