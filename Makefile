@@ -48,5 +48,8 @@ test: lint
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/run_all.py
 
+screenshots: $(VENV)/.test-installed
+	$(BIN)/python docs/make_screenshots.py
+
 clean:
 	rm -rf $(VENV) build dist

@@ -1,7 +1,7 @@
 """Ratings store: SQLAlchemy tables, migrations, and the sessions that enforce
 blinding (:class:`ReaderSession`) and audit (:class:`CoordinatorSession`)."""
 
-from myoscore.store.coordinator_session import CoordinatorSession, sign_in
+from myoscore.store.coordinator_session import CoordinatorSession, sign_in, user_names
 from myoscore.store.database import (
     Database,
     database_url,
@@ -24,4 +24,5 @@ __all__ = [
     "known_revisions",
     "open_database",
     "sign_in",
+    "user_names",
 ]

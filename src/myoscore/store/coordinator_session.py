@@ -382,6 +382,12 @@ class CoordinatorSession:
         return row
 
 
+def user_names(database: Database) -> list[str]:
+    """Names of the active users, for a sign-in picker: nothing else about them."""
+    with database.transaction() as session:
+        return list(session.scalars(select(ReaderRow.name).where(ReaderRow.active).order_by(ReaderRow.name)))
+
+
 def sign_in(database: Database, name: str, password: str) -> ReaderSession | CoordinatorSession:
     """Check a user's password; readers get a blinded session, coordinators a full one."""
     from myoscore.store.passwords import verify_password

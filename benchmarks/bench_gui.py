@@ -1,0 +1,268 @@
+"""The workstation's two budgets: window shown ≤ 2 s after launch; ≤ 10 ms per linked slice step.
+
+1. **Launch to worklist.** A fresh Python process (spawned here, timed from before the
+   spawn) imports the GUI, opens the database, signs a reader in (the scrypt password
+   check included; no human typing), builds the main window and reports once the worklist
+   has been painted. Repeated; median, min and max.
+2. **One slice step** in the linked STIR + T1 views of a 512 × 512 phantom (the T1 stack
+   has another matrix, slice spacing and positions; the scored compartment outlined from
+   the label map), render included: the step, then ``processEvents`` (both views repaint);
+   also with an extra ``QWidget.grab()`` of both views (a second forced render, the
+   conservative figure) and with the label overlay on. Compared
+   with the obvious alternatives:
+   * *resample*: resampling the whole T1 onto the STIR grid (SimpleITK, linear) so both
+     views share one slice index — the load-time cost it adds (per exam), and
+   * *ImageView*: two stock ``pyqtgraph.ImageView`` widgets fed a new slice per step with
+     their default automatic levels and histogram.
+
+Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--json] [--steps 200] [--launches 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+HERE = Path(__file__).resolve().parent
+LAUNCH_BUDGET_S = 2.0
+STEP_BUDGET_MS = 10.0
+
+
+def _make_database(folder: Path, with_images: bool, shape: tuple[int, int, int]) -> Path:
+    from myoscore.app.schemes import protocol
+    from myoscore.domain import Role, Sequence
+    from myoscore.store import CoordinatorSession, open_database
+
+    path = folder / "bench.sqlite"
+    db = open_database(str(path), create=True)
+    coordinator = CoordinatorSession(db, "bench")
+    coordinator.add_reader("reader", Role.READER, "pw")
+    coordinator.add_reader("other", Role.READER, "pw")
+    for label in ("baseline", "follow-up"):
+        coordinator.add_exam("SUBJ-0001", label)
+    coordinator.assign(protocol("nxp2_lower_limb"), ["reader", "other"], seed=3)
+    if with_images:
+        from myoscore.imaging import write_phantom
+
+        info = write_phantom(folder / "phantom", shape=shape, timepoints=("baseline",), regions=("thigh",))
+        for number, exam in enumerate(coordinator.exams()):
+            for series in info.series:
+                coordinator.add_series(exam.id, f"{series.series_uid}.{number}", series.sequence,
+                                       description=series.sequence.value, path=str(series.dicom_dir),
+                                       files=sorted(str(p) for p in series.dicom_dir.glob("*.dcm")),
+                                       shape=series.shape, spacing=series.spacing)
+            labels = info.label_maps["thigh"]
+            coordinator.add_series(exam.id, f"labels.{number}", Sequence.LABEL_MAP, description="labels",
+                                   path=str(labels.parent), files=[str(labels)])
+    db.dispose()
+    return path
+
+
+# --------------------------------------------------------------------------------- launch
+def _child_launch(database: str) -> int:
+    """Runs in the spawned process: sign in, show the worklist, say so, leave at once."""
+    from PySide6.QtTest import QTest
+
+    from myoscore.gui.app import application
+    from myoscore.gui.main_window import MainWindow
+    from myoscore.gui.settings import ViewSettings
+    from myoscore.store import open_database, sign_in
+
+    app = application()
+    db = open_database(database)
+    session = sign_in(db, "reader", "pw")
+    window = MainWindow(session, ViewSettings(Path(database).with_suffix(".ini")))
+    window.show()
+    QTest.qWaitForWindowExposed(window)
+    app.processEvents()
+    assert window.worklist.table.rowCount() == 2
+    print("shown", flush=True)
+    os._exit(0)  # the measurement is over; skip interpreter teardown
+
+
+def bench_launch(database: Path, launches: int) -> list[float]:
+    times = []
+    for _ in range(launches):
+        start = time.perf_counter()
+        child = subprocess.Popen([sys.executable, __file__, "--child-launch", str(database)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        elapsed = time.perf_counter() - start
+        child.wait(timeout=30)
+        if line.strip() != "shown":
+            raise RuntimeError(f"the launched workstation did not report its window (exit {child.returncode})")
+        times.append(elapsed)
+    return times
+
+
+# --------------------------------------------------------------------------- slice steps
+def bench_steps(database: Path, steps: int) -> dict[str, object]:
+    import numpy as np
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+
+    from myoscore.gui.app import application
+    from myoscore.gui.main_window import MainWindow
+    from myoscore.gui.settings import ViewSettings
+    from myoscore.imaging import resample_like
+    from myoscore.store import open_database, sign_in
+
+    app = application()
+    db = open_database(str(database))
+    window = MainWindow(sign_in(db, "reader", "pw"), ViewSettings(database.with_suffix(".ini")))
+    window.resize(1600, 900)
+    window.show()
+    read_id = window.worklist.current_read_id()
+    start = time.perf_counter()
+    window.open_read(read_id)
+    window.wait_for_images(120_000)
+    load_s = time.perf_counter() - start
+    stir, t1 = window.viewer.views[:2]
+    n = stir.loaded.volume.shape[0]
+
+    def step_and_render(delta: int, grab: bool) -> float:
+        begin = time.perf_counter()
+        window.step_slice(delta)
+        app.processEvents()  # delivers the update: both views repaint (offscreen backing store)
+        if grab:
+            window.viewer.grab()  # a second, forced render of every pixel of both views
+        return time.perf_counter() - begin
+
+    def run_steps(count: int, grab: bool) -> list[float]:
+        times, direction = [], 1
+        for _ in range(count):
+            if not 0 <= stir.current.index + direction < n:
+                direction = -direction
+            times.append(step_and_render(direction, grab))
+        return times
+
+    run_steps(10, grab=True)  # warm-up
+    assert stir.outline_item.isVisible(), "the scored compartment is outlined while stepping"
+    ours = run_steps(steps, grab=False)
+    ours_grab = run_steps(steps, grab=True)
+    window.toggle_overlay()
+    with_overlay = run_steps(max(20, steps // 2), grab=False)
+    window.toggle_overlay()
+
+    # Alternative 1: resample the T1 onto the STIR grid once (both then share slice indices).
+    begin = time.perf_counter()
+    resampled = resample_like(t1.loaded.volume, stir.loaded.volume, "linear")
+    resample_s = time.perf_counter() - begin
+    del resampled
+
+    # Alternative 2: two stock ImageViews, a new slice each per step, default auto levels.
+    host = QWidget()
+    layout = QHBoxLayout(host)
+    views = [pg.ImageView(), pg.ImageView()]
+    for view in views:
+        layout.addWidget(view)
+    host.resize(1200, 800)
+    host.show()
+    volumes = [np.asarray(stir.loaded.volume.voxels), np.asarray(t1.loaded.volume.voxels)]
+    link = window.viewer.link
+    assert link is not None
+
+    def imageview_step(k: int) -> float:
+        begin = time.perf_counter()
+        link.focus = stir.loaded.volume.index_to_patient((0.0, 0.0, float(k)))
+        views[0].setImage(volumes[0][k].T)
+        views[1].setImage(volumes[1][link.slice_of(1).index].T)
+        app.processEvents()
+        return time.perf_counter() - begin
+
+    for k in range(3):
+        imageview_step(k)
+    alternative = [imageview_step(i % n) for i in range(min(steps, 100))]
+    host.close()
+    window.close()
+    window.deleteLater()
+    host.deleteLater()
+    QApplication.processEvents()
+    db.dispose()
+    return {
+        "stir_shape": list(stir.loaded.volume.shape),
+        "t1_shape": list(t1.loaded.volume.shape),
+        "load_s": load_s,
+        "ours_ms": [t * 1000 for t in ours],
+        "ours_grab_ms": [t * 1000 for t in ours_grab],
+        "overlay_ms": [t * 1000 for t in with_overlay],
+        "imageview_ms": [t * 1000 for t in alternative],
+        "resample_t1_s": resample_s,
+    }
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"median": statistics.median(ordered), "min": ordered[0], "max": ordered[-1],
+            "p95": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--launches", type=int, default=5)
+    parser.add_argument("--slices", type=int, default=24, help="STIR slices of the 512 × 512 phantom")
+    parser.add_argument("--child-launch", metavar="DB", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child_launch:
+        return _child_launch(args.child_launch)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "launch").mkdir()
+        launch_db = _make_database(folder / "launch", with_images=False, shape=(2, 32, 32))
+        launch = bench_launch(launch_db, args.launches)
+        (folder / "steps").mkdir()
+        steps_db = _make_database(folder / "steps", with_images=True, shape=(args.slices, 512, 512))
+        steps = bench_steps(steps_db, args.steps)
+
+    result = {
+        "benchmark": "gui",
+        "launch_to_worklist_s": _summary(launch),
+        "launch_budget_s": LAUNCH_BUDGET_S,
+        "slice_step_ms": _summary(steps["ours_ms"]),
+        "slice_step_budget_ms": STEP_BUDGET_MS,
+        "slice_step_plus_grab_ms": _summary(steps["ours_grab_ms"]),
+        "slice_step_with_label_overlay_ms": _summary(steps["overlay_ms"]),
+        "alternative_imageview_step_ms": _summary(steps["imageview_ms"]),
+        "alternative_resample_t1_onto_stir_s": steps["resample_t1_s"],
+        "series_load_s": steps["load_s"],
+        "stir_shape": steps["stir_shape"],
+        "t1_shape": steps["t1_shape"],
+        "cpus": os.cpu_count(),
+    }
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    launch_s, step_ms, alt_ms = result["launch_to_worklist_s"], result["slice_step_ms"], \
+        result["alternative_imageview_step_ms"]
+    print(f"launch → worklist shown   median {launch_s['median']:.2f} s (min {launch_s['min']:.2f}, "
+          f"max {launch_s['max']:.2f}; {args.launches} launches)   budget ≤ {LAUNCH_BUDGET_S:.0f} s")
+    print(f"linked slice step         median {step_ms['median']:.1f} ms (p95 {step_ms['p95']:.1f}, "
+          f"max {step_ms['max']:.1f}; {args.steps} steps; STIR {steps['stir_shape']}, T1 {steps['t1_shape']})"
+          f"   budget ≤ {STEP_BUDGET_MS:.0f} ms")
+    grab_ms = result["slice_step_plus_grab_ms"]
+    print(f"  + grab() of both views (second render)  median {grab_ms['median']:.1f} ms (p95 {grab_ms['p95']:.1f})")
+    overlay_ms = result["slice_step_with_label_overlay_ms"]
+    print(f"  with the muscle label overlay on        median {overlay_ms['median']:.1f} ms "
+          f"(p95 {overlay_ms['p95']:.1f})")
+    print(f"  alternative: 2 × ImageView, auto levels   median {alt_ms['median']:.1f} ms (p95 {alt_ms['p95']:.1f})")
+    print(f"  alternative: resample T1 onto STIR grid   {steps['resample_t1_s']:.2f} s per exam, before the "
+          "first step")
+    print(f"exam load (both series, off the GUI thread) {steps['load_s']:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""The reading workstation's keyboard, as data.
+
+Each row is ``(key, description, action)`` plus the group it is listed under. Scoring
+and moving actions are functions of a :class:`~myoscore.app.reading_session.ReadingSession`
+and return its :class:`~myoscore.app.reading_session.Changes`; viewer actions (slices,
+window/level, overlay, help) are functions of whatever implements
+:class:`WindowControls` — the main window in the GUI, a fake in tests. The help overlay
+and the table in ``docs/gui.md`` are generated from these rows, so they cannot drift.
+
+Key names are Qt's portable key-sequence text (``"Ctrl+Z"``, ``"PgUp"``, ``"Shift+Tab"``)
+but nothing here imports Qt; the GUI turns a key press into this text and looks it up.
+
+Digit keys score by *position*: key 3 is the fourth level shown, whatever its code.
+The scoring panel prints the key beside each level, so codes like ``"2a"``/``"2b"``
+(modified Mercuri) have a key too, and nominal scales (edema pattern) work the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal, Protocol
+
+from myoscore.app.reading_session import Changes, ReadingSession
+
+__all__ = [
+    "KEYMAP",
+    "Binding",
+    "WindowControls",
+    "binding_for",
+    "help_rows",
+    "help_table_markdown",
+]
+
+Target = Literal["session", "window"]
+
+
+class WindowControls(Protocol):
+    """What the window offers the keyboard besides the reading session."""
+
+    def step_slice(self, delta: int) -> None:
+        """Move the linked views ``delta`` slices (positive: towards higher slice numbers)."""
+
+    def window_preset(self) -> None:
+        """Reset every view's window/level to its sequence kind's preset."""
+
+    def toggle_overlay(self) -> None:
+        """Show or hide the muscle label-map overlay."""
+
+    def toggle_third_view(self) -> None:
+        """Show or hide a third series beside STIR and T1."""
+
+    def next_station(self) -> None:
+        """Show the next station (the series of another body part, e.g. thigh → calf)."""
+
+    def reset_zoom(self) -> None:
+        """Fit the images to the views again."""
+
+    def toggle_help(self) -> None:
+        """Show or hide the keyboard help overlay."""
+
+    def request_submit(self) -> None:
+        """Submit the read: warn about unscored items, confirm, lock."""
+
+    def back_to_worklist(self) -> None:
+        """Leave the read (everything is already stored) and show the worklist."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One key: what it does, described for the help overlay."""
+
+    key: str
+    description: str
+    action: Callable[..., object]
+    target: Target = "session"
+    group: str = "Scoring"
+
+    def run_on_session(self, session: ReadingSession) -> Changes:
+        result = self.action(session)
+        assert isinstance(result, Changes)
+        return result
+
+    def run_on_window(self, window: WindowControls) -> None:
+        self.action(window)
+
+
+# ------------------------------------------------------------------ session actions
+def score_position(position: int, session: ReadingSession) -> Changes:
+    return session.set_level(position)
+
+
+def not_evaluable(session: ReadingSession) -> Changes:
+    return session.mark_not_evaluable()
+
+
+def clear(session: ReadingSession) -> Changes:
+    return session.clear()
+
+
+def undo(session: ReadingSession) -> Changes:
+    return session.undo()
+
+
+def next_item(session: ReadingSession) -> Changes:
+    return session.next_item()
+
+
+def previous_item(session: ReadingSession) -> Changes:
+    return session.previous_item()
+
+
+def next_unscored(session: ReadingSession) -> Changes:
+    return session.next_unscored()
+
+
+def switch_side(session: ReadingSession) -> Changes:
+    return session.switch_side()
+
+
+def first_item(session: ReadingSession) -> Changes:
+    return session.go_to(session.items[0].key)
+
+
+def last_item(session: ReadingSession) -> Changes:
+    return session.go_to(session.items[-1].key)
+
+
+# ------------------------------------------------------------------- window actions
+def step_slice(delta: int, window: WindowControls) -> None:
+    window.step_slice(delta)
+
+
+def window_preset(window: WindowControls) -> None:
+    window.window_preset()
+
+
+def toggle_overlay(window: WindowControls) -> None:
+    window.toggle_overlay()
+
+
+def toggle_third_view(window: WindowControls) -> None:
+    window.toggle_third_view()
+
+
+def next_station(window: WindowControls) -> None:
+    window.next_station()
+
+
+def reset_zoom(window: WindowControls) -> None:
+    window.reset_zoom()
+
+
+def toggle_help(window: WindowControls) -> None:
+    window.toggle_help()
+
+
+def request_submit(window: WindowControls) -> None:
+    window.request_submit()
+
+
+def back_to_worklist(window: WindowControls) -> None:
+    window.back_to_worklist()
+
+
+_SCORE = "Score the level with this number (shown beside each level), then go to the next item"
+_PAGE = 5
+
+KEYMAP: tuple[Binding, ...] = (
+    *(Binding(str(d), _SCORE, partial(score_position, d)) for d in range(10)),
+    Binding("N", "Not evaluable (a value of its own, never 0), then go to the next item", not_evaluable),
+    Binding("Backspace", "Clear the value (the item is unscored again)", clear),
+    Binding("Del", "Clear the value (the item is unscored again)", clear),
+    Binding("Ctrl+Z", "Undo the last change (restores the stored value before it)", undo),
+    Binding("Down", "Next item", next_item, group="Moving"),
+    Binding("Tab", "Next item", next_item, group="Moving"),
+    Binding("Up", "Previous item", previous_item, group="Moving"),
+    Binding("Shift+Tab", "Previous item", previous_item, group="Moving"),
+    Binding("S", "Same unit, other side (right ↔ left)", switch_side, group="Moving"),
+    Binding("U", "Next unscored item", next_unscored, group="Moving"),
+    Binding("Home", "First item", first_item, group="Moving"),
+    Binding("End", "Last item", last_item, group="Moving"),
+    Binding("Right", "Next slice (all views follow, linked by patient position)",
+            partial(step_slice, 1), "window", "Images"),
+    Binding("Left", "Previous slice", partial(step_slice, -1), "window", "Images"),
+    Binding("PgUp", f"{_PAGE} slices on", partial(step_slice, _PAGE), "window", "Images"),
+    Binding("PgDown", f"{_PAGE} slices back", partial(step_slice, -_PAGE), "window", "Images"),
+    Binding("W", "Window/level preset of each view's sequence (STIR, T1)", window_preset, "window", "Images"),
+    Binding("O", "Muscle label-map overlay on/off", toggle_overlay, "window", "Images"),
+    Binding("T", "Third series on/off", toggle_third_view, "window", "Images"),
+    Binding("G", "Next station (thigh → calf …); selecting an item also goes there", next_station, "window",
+            "Images"),
+    Binding("F", "Fit the images to the views", reset_zoom, "window", "Images"),
+    Binding("F1", "This help", toggle_help, "window", "Read"),
+    Binding("H", "This help", toggle_help, "window", "Read"),
+    Binding("Ctrl+Return", "Submit the read (warns about unscored items, asks, then locks)",
+            request_submit, "window", "Read"),
+    Binding("Esc", "Back to the worklist (everything is already stored)", back_to_worklist, "window", "Read"),
+)
+
+_BY_KEY = {binding.key: binding for binding in KEYMAP}
+if len(_BY_KEY) != len(KEYMAP):  # pragma: no cover - a programming error, caught on import
+    raise RuntimeError("a key is bound twice in KEYMAP")
+
+
+def binding_for(key: str) -> Binding | None:
+    """The row bound to a key text (``"Ctrl+Z"``), or ``None``."""
+    return _BY_KEY.get(key)
+
+
+def help_rows() -> list[tuple[str, str, str]]:
+    """``(group, keys, description)`` for the help overlay: keys with the same
+    description in one row ("0 – 9", "Down, Tab"), groups in first-use order."""
+    merged: dict[tuple[str, str], list[str]] = {}
+    for binding in KEYMAP:
+        merged.setdefault((binding.group, binding.description), []).append(binding.key)
+    rows = []
+    for (group, description), keys in merged.items():
+        text = f"{keys[0]} – {keys[-1]}" if len(keys) > 3 else ", ".join(keys)
+        rows.append((group, text, description))
+    order = list(dict.fromkeys(b.group for b in KEYMAP))
+    return sorted(rows, key=lambda row: order.index(row[0]))
+
+
+def help_table_markdown() -> str:
+    """The keymap as a Markdown table (``docs/gui.md`` includes it)."""
+    lines = ["| group | keys | action |", "| --- | --- | --- |"]
+    lines += [f"| {group} | {keys} | {description} |" for group, keys, description in help_rows()]
+    return "\n".join(lines)

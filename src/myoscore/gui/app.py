@@ -1,0 +1,191 @@
+"""Starting the workstation: the QApplication, sign-in, and the window for the role.
+
+``myoscore gui`` and ``myoscore start`` call :func:`run`. A reader gets the reading
+workstation (:class:`~myoscore.gui.main_window.MainWindow`); a coordinator gets a
+progress window (counts only, no rating values) until the coordinator screens exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence as Seq
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from myoscore import __version__
+from myoscore.app.reading_session import sign_in_names
+from myoscore.app.study import study_status
+from myoscore.domain import AccessDenied, MyoscoreError
+from myoscore.gui.main_window import MainWindow
+from myoscore.gui.settings import ViewSettings
+from myoscore.store import CoordinatorSession, Database, ReaderSession, open_database, sign_in
+
+__all__ = ["CoordinatorWindow", "SignInDialog", "application", "run"]
+
+
+def application(argv: Seq[str] | None = None) -> QApplication:
+    """The running QApplication, created on first use."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv else [sys.argv[0] if sys.argv else "myoscore"])
+        app.setApplicationName("myoscore")
+        app.setApplicationVersion(__version__)
+    assert isinstance(app, QApplication)
+    return app
+
+
+class SignInDialog(QDialog):
+    """Pick your name, enter your password. A wrong password keeps the dialog open."""
+
+    def __init__(self, database: Database, reader: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.database = database
+        self.session: ReaderSession | CoordinatorSession | None = None
+        self.setWindowTitle("myoscore — sign in")
+        layout = QVBoxLayout(self)
+        heading = QLabel(f"<b>myoscore {__version__}</b> — blinded muscle MRI reading", self)
+        layout.addWidget(heading)
+        form = QFormLayout()
+        self.name = QComboBox(self)
+        self.name.addItems(sign_in_names(database))
+        if reader:
+            index = self.name.findText(reader)
+            if index >= 0:
+                self.name.setCurrentIndex(index)
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("Name", self.name)
+        form.addRow("Password", self.password)
+        layout.addLayout(form)
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #c62828;")
+        self.error.setWordWrap(True)
+        layout.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Sign in")
+        buttons.accepted.connect(self.try_sign_in)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+        if self.name.count() == 0:
+            self.error.setText("This database has no users yet: a coordinator adds them with "
+                               "`myoscore readers add`.")
+
+    def try_sign_in(self) -> None:
+        try:
+            self.session = sign_in(self.database, self.name.currentText(), self.password.text())
+        except AccessDenied as exc:
+            self.error.setText(str(exc))
+            self.password.selectAll()
+            self.password.setFocus()
+            return
+        self.accept()
+
+
+class CoordinatorWindow(QMainWindow):
+    """Study progress for a coordinator: reads, status and counts (no values)."""
+
+    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.coordinator = coordinator
+        self.setWindowTitle(f"myoscore — {coordinator.actor} — study progress")
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        self.summary = QLabel(central)
+        self.summary.setStyleSheet("font-size: 15px; font-weight: bold;")
+        note = QLabel("Progress only: rating values are shown in the agreement and consensus screens, "
+                      "where every reveal is audited. The command line offers every coordinator task.", central)
+        note.setWordWrap(True)
+        columns = ("Reader", "#", "Subject", "Exam", "Protocol", "Status", "Scored")
+        self.table = QTableWidget(0, len(columns), central)
+        self.table.setHorizontalHeaderLabels(columns)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.summary)
+        layout.addWidget(note)
+        layout.addWidget(self.table, 1)
+        self.setCentralWidget(central)
+        self.resize(900, 600)
+        self.refresh()
+
+    def refresh(self) -> None:
+        status = study_status(self.coordinator)
+        reads = status["reads"]
+        positions = {r.id: r.position for r in self.coordinator.reads()}
+        submitted = sum(r["status"] == "submitted" for r in reads)
+        self.summary.setText(f"{status['subjects']} subjects, {status['exams']} exams, {len(reads)} reads, "
+                             f"{submitted} submitted")
+        self.table.setRowCount(len(reads))
+        for row, read in enumerate(reads):
+            cells = (read["reader"], str(positions.get(read["read"], "")), read["subject"], read["exam"],
+                     read["protocol"], read["status"].replace("_", " "), f"{read['done']} / {read['total']}")
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+
+
+def window_for(session: ReaderSession | CoordinatorSession, settings: ViewSettings | None = None) -> QMainWindow:
+    """The window of a signed-in user's role."""
+    if isinstance(session, CoordinatorSession):
+        return CoordinatorWindow(session)
+    return MainWindow(session, settings)
+
+
+def _parse(argv: Seq[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="myoscore gui", add_help=False)
+    parser.add_argument("--reader", help="preselect this name in the sign-in dialog")
+    parser.add_argument("--settings", type=Path, help="viewer settings file (default: per-user config dir)")
+    args, _qt_args = parser.parse_known_args(list(argv or [])[1:] if argv else [])
+    return args
+
+
+def run(database: Database | str | os.PathLike[str], argv: Seq[str] | None = None) -> int:
+    """Open the workstation on ``database`` and run until its window closes.
+
+    Parameters
+    ----------
+    database
+        An open :class:`~myoscore.store.Database`, or a path / SQLAlchemy URL to open.
+    argv
+        Program name and arguments: Qt's own (``-platform offscreen``) plus
+        ``--reader NAME`` (preselected in the sign-in dialog) and ``--settings FILE``.
+
+    Returns
+    -------
+    int
+        The exit code: 0 after a normal close or a cancelled sign-in.
+    """
+    args = _parse(argv)
+    app = application(argv)
+    try:
+        db = database if isinstance(database, Database) else open_database(os.fspath(database))
+    except MyoscoreError as exc:
+        QMessageBox.critical(None, "myoscore", str(exc))
+        return 1
+    dialog = SignInDialog(db, args.reader)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
+        return 0
+    window = window_for(dialog.session, ViewSettings(args.settings) if args.settings else None)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.show()
+    return int(app.exec())

@@ -1,0 +1,416 @@
+"""The reader's workstation window: worklist, linked image views and scoring panel.
+
+This is the only place that runs actions: a key press is looked up in the keymap
+(:mod:`myoscore.app.keymap`), a click is mapped to the same reading-session call, and
+the :class:`~myoscore.app.reading_session.Changes` that come back are broadcast to the
+panels, which redraw only what changed. Loading images runs on a worker thread; every
+database call (rating, clearing, submitting, listing) stays on the GUI thread.
+
+Blinding: everything shown comes from the reader's blinded session (subject code, exam
+label, protocol, the reader's own values) and from image voxels; file paths, DICOM
+identity fields, exam dates and clinical fields never reach this window, and problems
+with a series are reported by kind and number only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from myoscore.app.keymap import Binding, binding_for
+from myoscore.app.reading_session import NOTHING, Changes, ExamImages, ReadingSession, load_exam_images
+from myoscore.domain import MyoscoreError, Series
+from myoscore.gui.help_overlay import HelpOverlay
+from myoscore.gui.scoring_panel import ScoringPanel
+from myoscore.gui.settings import ViewSettings
+from myoscore.gui.slice_view import SliceView, ViewerPanel
+from myoscore.gui.worklist import WorklistView
+from myoscore.store import ReaderSession
+
+__all__ = ["MainWindow", "key_text"]
+
+_MODIFIERS = (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
+              | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
+_BARE_MODIFIER_KEYS = {Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta,
+                       Qt.Key.Key_AltGr, Qt.Key.Key_CapsLock}
+
+
+def key_text(event: QKeyEvent) -> str:
+    """The keymap's name of a key press: Qt's portable text, keypad folded into the
+    main keys, Backtab spelled ``Shift+Tab``; ``""`` for a bare modifier."""
+    key = Qt.Key(event.key())
+    if key in _BARE_MODIFIER_KEYS or key == Qt.Key.Key_unknown:
+        return ""
+    modifiers = event.modifiers() & _MODIFIERS
+    if key == Qt.Key.Key_Backtab:
+        key, modifiers = Qt.Key.Key_Tab, modifiers | Qt.KeyboardModifier.ShiftModifier
+    if key == Qt.Key.Key_Enter:
+        key = Qt.Key.Key_Return
+    return QKeySequence(QKeyCombination(modifiers, key)).toString(QKeySequence.SequenceFormat.PortableText)
+
+
+class _LoadSignals(QObject):
+    finished = Signal(int, object)  # token, ExamImages or a reader-safe error text
+    progressed = Signal(int, str)
+
+
+class _LoadTask(QRunnable):
+    """Loads an exam's series off the GUI thread (no database access here)."""
+
+    def __init__(self, token: int, series: list[Series], signals: _LoadSignals) -> None:
+        super().__init__()
+        self.token, self.series, self.signals = token, series, signals
+
+    def run(self) -> None:
+        try:
+            images = load_exam_images(self.series, lambda text: self.signals.progressed.emit(self.token, text))
+        except Exception:
+            self.signals.finished.emit(self.token, "The images of this exam could not be loaded; "
+                                                   "the coordinator can see why.")
+        else:
+            self.signals.finished.emit(self.token, images)
+
+
+class MainWindow(QMainWindow):
+    """A signed-in reader's window (see the module docstring)."""
+
+    images_loaded = Signal()
+    changes_applied = Signal(object)  # Changes
+    read_opened = Signal(int)
+
+    def __init__(self, reader: ReaderSession, settings: ViewSettings | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reader = reader
+        self.settings = settings if settings is not None else ViewSettings()
+        self.session: ReadingSession | None = None
+        self.images: ExamImages | None = None
+        self.station_index = 0
+        #: Asks a yes/no question; tests replace it. Returns True for yes.
+        self.ask: Callable[[str, str], bool] = self._ask_dialog
+        self._token = 0
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _LoadSignals(self)
+        self._signals.finished.connect(self._on_images_loaded)
+        self._signals.progressed.connect(self._on_load_progress)
+
+        self.pages = QStackedWidget(self)
+        self.worklist = WorklistView(self.pages)
+        self.worklist.read_chosen.connect(self.open_read)
+        self.pages.addWidget(self.worklist)
+
+        self.reading_page = QWidget(self.pages)
+        page_layout = QVBoxLayout(self.reading_page)
+        page_layout.setContentsMargins(4, 4, 4, 4)
+        bar = QHBoxLayout()
+        self.back_button = QPushButton("◀ Worklist  Esc", self.reading_page)
+        self.read_label = QLabel(self.reading_page)
+        self.read_label.setStyleSheet("font-weight: bold; font-size: 14px;")
+        self.station_label = QLabel(self.reading_page)
+        self.help_button = QPushButton("Keys  F1", self.reading_page)
+        for button in (self.back_button, self.help_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.back_button.clicked.connect(self.back_to_worklist)
+        self.help_button.clicked.connect(self.toggle_help)
+        bar.addWidget(self.back_button)
+        bar.addWidget(self.read_label)
+        bar.addStretch(1)
+        bar.addWidget(self.station_label)
+        bar.addWidget(self.help_button)
+        page_layout.addLayout(bar)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self.reading_page)
+        self.viewer = ViewerPanel(self.splitter)
+        self.scoring = ScoringPanel(self.splitter)
+        self.scoring.setMinimumWidth(360)
+        self.splitter.addWidget(self.viewer)
+        self.splitter.addWidget(self.scoring)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        page_layout.addWidget(self.splitter, 1)
+        self.pages.addWidget(self.reading_page)
+        self.setCentralWidget(self.pages)
+        self.help_overlay = HelpOverlay(self.reading_page)
+
+        self.scoring.item_clicked.connect(lambda key: self.run_session(lambda s: s.go_to(key)))
+        self.scoring.level_clicked.connect(lambda code: self.run_session(lambda s: s.set_value(code)))
+        self.scoring.clear_clicked.connect(lambda: self.run_session(ReadingSession.clear))
+        self.scoring.undo_clicked.connect(lambda: self.run_session(ReadingSession.undo))
+        self.scoring.submit_clicked.connect(self.request_submit)
+
+        self.resize(1500, 900)
+        self.splitter.setSizes([940, 560])  # images get the room; the panel keeps its definitions readable
+        app = QApplication.instance()
+        assert app is not None, "create the QApplication first"
+        app.installEventFilter(self)
+        self.show_worklist()
+
+    # ------------------------------------------------------------------ pages
+    def _set_title(self) -> None:
+        title = f"myoscore — {self.reader.reader.name}"
+        if self.session is not None and self.pages.currentWidget() is self.reading_page:
+            read = self.session.read
+            title += f" — {read.subject_code} · {read.exam_label}" + (" (read-only)" if self.session.locked else "")
+        self.setWindowTitle(title)
+
+    def show_worklist(self) -> None:
+        self.worklist.set_reads(self.reader.reader.name, self.reader.worklist())
+        self.pages.setCurrentWidget(self.worklist)
+        self.statusBar().clearMessage()
+        self.help_overlay.setVisible(False)
+        self.worklist.table.setFocus()
+        self._set_title()
+
+    def open_read(self, read_id: int) -> None:
+        """Open one of the reader's reads (read-only when submitted) and load its images."""
+        try:
+            session = ReadingSession(self.reader, read_id)
+            series = self.reader.series(read_id)
+        except MyoscoreError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return
+        self.session = session
+        self.images = None
+        self.scoring.set_session(session)
+        read = session.read
+        self.read_label.setText(f"{read.subject_code} · {read.exam_label} · {read.protocol_name}")
+        self.pages.setCurrentWidget(self.reading_page)
+        self.station_label.setText("")
+        self._set_title()
+        self._token += 1
+        if series:
+            self.viewer.show_message("Loading images …")
+            self._pool.start(_LoadTask(self._token, series, self._signals))
+        else:
+            self.viewer.show_message("No image series are registered for this exam.\n"
+                                     "You can still score; the coordinator adds images.")
+            self.images_loaded.emit()
+        if session.locked:
+            self.statusBar().showMessage("This read is submitted: it opens read-only.", 8000)
+        self.read_opened.emit(read_id)
+
+    def wait_for_images(self, timeout_ms: int = 30_000) -> bool:
+        """Block until the loader is idle (tests, screenshots and benchmarks)."""
+        done = self._pool.waitForDone(timeout_ms)
+        QApplication.processEvents()
+        return done
+
+    # ---------------------------------------------------------------- images
+    def _on_load_progress(self, token: int, text: str) -> None:
+        if token == self._token:
+            self.viewer.show_message(text[:1].upper() + text[1:] + " …")
+
+    def _on_images_loaded(self, token: int, result: object) -> None:
+        if token != self._token or self.session is None:
+            return
+        if isinstance(result, str):
+            self.viewer.show_message(result)
+            self.images_loaded.emit()
+            return
+        assert isinstance(result, ExamImages)
+        self.images = result
+        if not result.stations:
+            self.viewer.show_message("None of this exam's series could be shown.\n" + "\n".join(result.problems))
+        else:
+            self._show_station(0)
+            self._locate_current_item()
+        if result.problems:
+            self.statusBar().showMessage("; ".join(result.problems), 15000)
+        self.images_loaded.emit()
+
+    def _show_station(self, index: int) -> None:
+        assert self.images is not None
+        self.station_index = index
+        station = self.images.stations[index]
+        name = self.reader.reader.name
+        windows = [self.settings.window(name, s.kind.value) or s.window for s in station.series]
+        self.viewer.set_station(station, windows)
+        for view in self.viewer.views:
+            view.window_changed.connect(self._on_window_changed)
+        count = len(self.images.stations)
+        overlay = " · label map: O" if station.label_map is not None else ""
+        self.station_label.setText(f"{station.name} ({index + 1}/{count}{', G: next' if count > 1 else ''})"
+                                   f"{overlay}")
+
+    def _locate_current_item(self) -> None:
+        """Outline the item's unit and move the views where it is largest."""
+        if self.images is None or not self.images.stations or self.session is None:
+            return
+        item = self.session.item
+        found = self.images.locate(item.unit.key, item.side)
+        if found is not None:
+            station_index, point = found
+            if station_index != self.station_index:
+                self._show_station(station_index)
+            self.viewer.go_to(point)
+        self._outline_current_item()
+
+    def _outline_current_item(self) -> None:
+        if self.images is None or not self.images.stations or self.session is None:
+            return
+        item = self.session.item
+        label_map = self.images.stations[self.station_index].label_map
+        values = label_map.values_for(item.unit.key, item.side) if label_map is not None else ()
+        self.viewer.set_outline(values)
+        self.viewer.mark_sequence(item.sequence)
+
+    def _on_window_changed(self, view: SliceView, finished: bool) -> None:
+        if finished and view.loaded is not None:
+            self.settings.set_window(self.reader.reader.name, view.loaded.kind.value, view.window)
+
+    # ---------------------------------------------------------------- actions
+    def run_session(self, action: Callable[[ReadingSession], Changes]) -> Changes:
+        """Run one reading-session action and broadcast what changed (errors → status bar)."""
+        if self.session is None:
+            return NOTHING
+        try:
+            changes = action(self.session)
+        except MyoscoreError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return NOTHING
+        self.broadcast(changes)
+        return changes
+
+    def broadcast(self, changes: Changes) -> None:
+        if not changes:
+            return
+        self.scoring.apply(changes)
+        if changes.item:
+            self._locate_current_item()
+        if changes.status:
+            self._set_title()
+        if changes.value and self.session is not None:
+            self.statusBar().showMessage(f"Stored. {self.session.done}/{self.session.total} scored.", 3000)
+        self.changes_applied.emit(changes)
+
+    def run_binding(self, binding: Binding) -> None:
+        if binding.target == "session":
+            self.run_session(binding.run_on_session)
+        else:
+            binding.run_on_window(self)
+
+    def run_key(self, text: str) -> bool:
+        """Run the action bound to a key text (``"Ctrl+Z"``); False if none."""
+        binding = binding_for(text)
+        if binding is None:
+            return False
+        self.run_binding(binding)
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.KeyPress and isinstance(watched, QWidget)
+                and watched.window() is self and self.pages.currentWidget() is self.reading_page):
+            assert isinstance(event, QKeyEvent)
+            binding = binding_for(key_text(event))
+            if binding is None:
+                return False
+            if not (event.isAutoRepeat() and binding.group == "Scoring"):  # holding "3" scores once
+                self.run_binding(binding)
+            return True
+        return super().eventFilter(watched, event)
+
+    # --------------------------------------------------- WindowControls (keymap)
+    def step_slice(self, delta: int) -> None:
+        self.viewer.step(delta)
+
+    def window_preset(self) -> None:
+        name = self.reader.reader.name
+        for view in self.viewer.views:
+            if view.loaded is not None:
+                view.set_window(view.loaded.window)
+                self.settings.forget_window(name, view.loaded.kind.value)
+        self.statusBar().showMessage("Window/level presets restored.", 3000)
+
+    def toggle_overlay(self) -> None:
+        station = self.viewer.station
+        if station is None or station.label_map is None:
+            self.statusBar().showMessage("This exam has no muscle label map to overlay.", 4000)
+            return
+        self.viewer.set_overlay(not self.viewer.overlay_on)
+
+    def toggle_third_view(self) -> None:
+        if not self.viewer.toggle_third():
+            self.statusBar().showMessage("This station has no third series.", 4000)
+
+    def next_station(self) -> None:
+        if self.images is None or len(self.images.stations) < 2:
+            self.statusBar().showMessage("This exam has one station only.", 4000)
+            return
+        self._show_station((self.station_index + 1) % len(self.images.stations))
+        self._outline_current_item()
+
+    def reset_zoom(self) -> None:
+        self.viewer.fit()
+
+    def toggle_help(self) -> None:
+        self.help_overlay.toggle()
+
+    def back_to_worklist(self) -> None:
+        if self.help_overlay.isVisible():
+            self.help_overlay.setVisible(False)
+            return
+        self._token += 1  # a load still running is for a read no longer shown
+        self.viewer.show_message("")
+        self.session = None
+        self.images = None
+        self.show_worklist()
+
+    def request_submit(self) -> None:
+        """Warn about unscored items, confirm, then lock the read."""
+        session = self.session
+        if session is None:
+            return
+        if session.locked:
+            self.statusBar().showMessage("This read is already submitted and locked.", 6000)
+            return
+        unscored = session.unscored()
+        if unscored:
+            titles = [session.protocol.item(key).title for key in unscored[:8]]
+            more = f"\n… and {len(unscored) - 8} more" if len(unscored) > 8 else ""
+            text = (f"{len(unscored)} of {session.total} items have no value:\n\n• " + "\n• ".join(titles) + more
+                    + "\n\nThey will stay unscored (not 0, not 'not evaluable'). Submit anyway?")
+            if not self.ask("Unscored items", text):
+                session.go_to(unscored[0])
+                self.broadcast(Changes(item=True))
+                return
+        if not self.ask("Submit and lock the read",
+                        f"Submit {session.read.subject_code} · {session.read.exam_label}?\n\nThe read will be "
+                        "locked: no value can be changed afterwards. Only the coordinator can reopen it."):
+            return
+        changes = self.run_session(ReadingSession.submit)
+        if changes.status:
+            self.statusBar().showMessage("Submitted and locked.", 6000)
+
+    def _ask_dialog(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        self._token += 1
+        self._pool.clear()
+        self._pool.waitForDone(10_000)
+        super().closeEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.help_overlay.isVisible():
+            self.help_overlay.setGeometry(self.reading_page.rect())

@@ -1,0 +1,347 @@
+"""The scoring panel: the read's items, the current item's scale in full, progress.
+
+Built from the read's protocol. Items are grouped as the protocol lists them — by
+measure (muscle edema, fatty infiltration …), then region — each row one atlas unit
+and side with its stored value. Below, the current item's scale: every level with its
+key, code, label and the full definition from the paper, in view (not in tooltips).
+The panel never writes anything itself: clicks are signals the main window turns into
+reading-session actions, and it redraws only what a :class:`Changes` names.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from myoscore.app.reading_session import Changes, ReadingSession
+from myoscore.domain import NOT_EVALUABLE
+from myoscore.schemes.model import Item, Scale
+
+__all__ = ["LevelRow", "ScoringPanel"]
+
+_SIDE = {"R": "right", "L": "left"}
+_ROLE_KEY = Qt.ItemDataRole.UserRole
+
+
+def _unit_text(item: Item) -> str:
+    """The unit's name without its region ("anterior compartment"), or the region."""
+    name = item.unit.name
+    _head, sep, rest = name.partition(", ")
+    if sep and item.unit.level.value != "region":
+        return rest[:1].upper() + rest[1:]
+    return name if item.unit.level.value != "region" else f"{name} (whole region)"
+
+
+def value_text(scale: Scale, code: str | None) -> str:
+    """How a stored code is shown: ``"3 · Mild, intrafascicular, global"``."""
+    if code is None:
+        return "—"
+    if code == NOT_EVALUABLE:
+        return "NE · not evaluable"
+    try:
+        return f"{code} · {scale.level(code).label}"
+    except Exception:
+        return code
+
+
+class LevelRow(QFrame):
+    """One level of the current scale, clickable: key, code, label and definition."""
+
+    clicked = Signal(str)
+
+    def __init__(self, key: str, code: str, label: str, definition: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.code = code
+        self.setObjectName("LevelRow")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 3, 6, 3)
+        self.key_label = QLabel(key, self)
+        self.key_label.setObjectName("LevelKey")
+        self.key_label.setFixedWidth(26)
+        self.key_label.setAlignment(Qt.AlignmentFlag.AlignCenter | Qt.AlignmentFlag.AlignTop)
+        self.text_label = QLabel(self)
+        self.text_label.setWordWrap(True)
+        self.text_label.setTextFormat(Qt.TextFormat.RichText)
+        shown_definition = "" if definition.strip() in ("", label.strip()) else definition
+        # Labels such as "Moth-eaten < 30%" are text, not markup.
+        self.text_label.setText(
+            f"<b>{escape(code)}</b> — <b>{escape(label)}</b>"
+            + (f"<br><span style='color:#444'>{escape(shown_definition)}</span>" if shown_definition else ""))
+        layout.addWidget(self.key_label)
+        layout.addWidget(self.text_label, 1)
+        self.set_selected(False)
+
+    def set_selected(self, selected: bool) -> None:
+        self.setProperty("selected", selected)
+        self.setStyleSheet(
+            "#LevelRow { background: %s; border: 1px solid %s; border-radius: 3px; }"
+            "#LevelKey { background: #37474f; color: white; border-radius: 3px; font-weight: bold; }"
+            % (("#ffe082", "#ff8f00") if selected else ("#fafafa", "#cfd8dc"))
+        )
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self.isEnabled():
+            self.clicked.emit(self.code)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+
+class _ScaleCard(QWidget):
+    """Every level of one scale, plus not evaluable."""
+
+    def __init__(self, scale: Scale, on_click, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(3)
+        self.rows: dict[str, LevelRow] = {}
+        for position, level in enumerate(scale.levels):
+            key = str(position) if position < 10 else ""
+            row = LevelRow(key, level.code, level.label, level.definition, self)
+            row.clicked.connect(on_click)
+            layout.addWidget(row)
+            self.rows[level.code] = row
+        row = LevelRow("N", NOT_EVALUABLE, "Not evaluable",
+                       "The structure cannot be assessed on this exam (missing sequence, artefact, "
+                       "outside the field of view). Not a 0: it is left out of sums and percentages.", self)
+        row.clicked.connect(on_click)
+        layout.addWidget(row)
+        self.rows[NOT_EVALUABLE] = row
+        layout.addStretch(1)
+
+    def select(self, code: str | None) -> None:
+        for row_code, row in self.rows.items():
+            row.set_selected(row_code == code)
+
+
+class ScoringPanel(QWidget):
+    """Items, scale and progress of one read (see the module docstring)."""
+
+    item_clicked = Signal(str)  # item key
+    level_clicked = Signal(str)  # level code or "NE"
+    clear_clicked = Signal()
+    undo_clicked = Signal()
+    submit_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: ReadingSession | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+
+        self.locked_banner = QLabel(self)
+        self.locked_banner.setWordWrap(True)
+        self.locked_banner.setStyleSheet("background: #c62828; color: white; font-weight: bold; padding: 6px;")
+        self.locked_banner.setVisible(False)
+        layout.addWidget(self.locked_banner)
+
+        self.progress_label = QLabel(self)
+        self.progress_label.setStyleSheet("font-weight: bold;")
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setTextVisible(False)
+        self.progress_bar.setMaximumHeight(8)
+        self.region_label = QLabel(self)
+        self.region_label.setWordWrap(True)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.region_label)
+
+        self.tree = QTreeWidget(self)
+        self.tree.setColumnCount(3)
+        self.tree.setHeaderLabels(["Item", "Side", "Value"])
+        self.tree.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setIndentation(10)
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        self.tree.itemClicked.connect(self._on_tree_clicked)
+        layout.addWidget(self.tree, 3)
+
+        self.item_title = QLabel(self)
+        self.item_title.setWordWrap(True)
+        title_font = QFont(self.item_title.font())
+        title_font.setPointSizeF(title_font.pointSizeF() * 1.15)
+        title_font.setBold(True)
+        self.item_title.setFont(title_font)
+        self.scale_title = QLabel(self)
+        self.scale_title.setWordWrap(True)
+        self.scale_title.setStyleSheet("color: #37474f;")
+        layout.addWidget(self.item_title)
+        layout.addWidget(self.scale_title)
+
+        self.scale_stack = QStackedWidget(self)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.scale_stack)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        layout.addWidget(scroll, 4)
+
+        buttons = QHBoxLayout()
+        self.clear_button = QPushButton("Clear  ⌫", self)
+        self.undo_button = QPushButton("Undo  Ctrl+Z", self)
+        self.submit_button = QPushButton("Submit read…", self)
+        self.submit_button.setStyleSheet("font-weight: bold;")
+        for button, signal in ((self.clear_button, self.clear_clicked), (self.undo_button, self.undo_clicked),
+                               (self.submit_button, self.submit_clicked)):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(signal.emit)
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+
+        self._rows: dict[str, QTreeWidgetItem] = {}
+        self._cards: dict[str, _ScaleCard] = {}
+
+    # ---------------------------------------------------------------- building
+    def set_session(self, session: ReadingSession) -> None:
+        """Build the item tree and scale cards for a read, then show its state."""
+        self.session = session
+        self.tree.clear()
+        self._rows.clear()
+        for card in self._cards.values():
+            self.scale_stack.removeWidget(card)
+            card.deleteLater()
+        self._cards.clear()
+        measure_node: QTreeWidgetItem | None = None
+        region_node: QTreeWidgetItem | None = None
+        last_measure = last_region = None
+        bold = QFont(self.tree.font())
+        bold.setBold(True)
+        for item in session.items:
+            if item.measure != last_measure:
+                scale = session.scale_of(item.key)
+                measure_node = QTreeWidgetItem(self.tree, [f"{item.label} — {item.sequence} · {scale.title}"])
+                measure_node.setFirstColumnSpanned(True)
+                measure_node.setFont(0, bold)
+                measure_node.setBackground(0, QBrush(QColor("#eceff1")))
+                measure_node.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                measure_node.setExpanded(True)
+                last_measure, last_region = item.measure, None
+            if item.unit.region != last_region:
+                region_node = QTreeWidgetItem(measure_node, [item.unit.region.capitalize()])
+                region_node.setFirstColumnSpanned(True)
+                region_node.setFlags(Qt.ItemFlag.ItemIsEnabled)
+                region_node.setForeground(0, QBrush(QColor("#546e7a")))
+                region_node.setExpanded(True)
+                last_region = item.unit.region
+            row = QTreeWidgetItem(region_node, [_unit_text(item), _SIDE.get(item.side or "", "—"), ""])
+            row.setData(0, _ROLE_KEY, item.key)
+            self._rows[item.key] = row
+        self.tree.expandAll()
+        for key in self._rows:
+            self._show_value(key)
+        self.apply(Changes(value=False, item=True, progress=True, status=True))
+
+    def _card(self, scale: Scale) -> _ScaleCard:
+        card = self._cards.get(scale.name)
+        if card is None:
+            card = _ScaleCard(scale, self.level_clicked.emit, self.scale_stack)
+            self.scale_stack.addWidget(card)
+            self._cards[scale.name] = card
+        return card
+
+    # ---------------------------------------------------------------- updating
+    def apply(self, changes: Changes) -> None:
+        """Redraw only what changed."""
+        session = self.session
+        if session is None:
+            return
+        for key in changes.keys:
+            self._show_value(key)
+        if changes.item or changes.value:
+            self._show_current()
+        if changes.progress:
+            self._show_progress()
+        if changes.status:
+            self._show_status()
+
+    def _show_value(self, key: str) -> None:
+        assert self.session is not None
+        row = self._rows[key]
+        code = self.session.code(key)
+        row.setText(2, value_text(self.session.scale_of(key), code))
+        row.setForeground(2, QBrush(QColor("#9e9e9e" if code is None else "#1b5e20")))
+
+    def _show_current(self) -> None:
+        session = self.session
+        assert session is not None
+        item = session.item
+        row = self._rows[item.key]
+        self.tree.blockSignals(True)
+        self.tree.setCurrentItem(row)
+        self.tree.blockSignals(False)
+        self.tree.scrollToItem(row, QAbstractItemView.ScrollHint.EnsureVisible)
+        number = session.index + 1
+        self.item_title.setText(f"{number}/{session.total}  {item.title}")
+        scale = session.scale
+        hint = "Read-only." if session.locked else "Press the key shown beside a level, or click it."
+        self.scale_title.setText(f"Scored on {item.sequence}: {scale.title}. {hint}")
+        card = self._card(scale)
+        self.scale_stack.setCurrentWidget(card)
+        card.select(session.code())
+
+    def _show_progress(self) -> None:
+        session = self.session
+        assert session is not None
+        self.progress_label.setText(f"Scored {session.done} of {session.total} items")
+        self.progress_bar.setMaximum(session.total)
+        self.progress_bar.setValue(session.done)
+        parts = [f"{region.capitalize()} {done}/{total}" for region, (done, total)
+                 in session.progress_by_region().items()]
+        self.region_label.setText(" · ".join(parts))
+
+    def _show_status(self) -> None:
+        session = self.session
+        assert session is not None
+        locked = session.locked
+        read = session.read
+        when = f" on {read.submitted_at:%Y-%m-%d %H:%M} UTC" if read.submitted_at else ""
+        self.locked_banner.setText(f"Submitted{when}: this read is locked and opens read-only. "
+                                   "Only the coordinator can reopen it.")
+        self.locked_banner.setVisible(locked)
+        for card in self._cards.values():
+            card.setEnabled(not locked)
+        self.scale_stack.setEnabled(not locked)
+        for button in (self.clear_button, self.undo_button, self.submit_button):
+            button.setEnabled(not locked)
+        self._show_current()
+
+    def _on_tree_clicked(self, row: QTreeWidgetItem, _column: int) -> None:
+        key = row.data(0, _ROLE_KEY)
+        if key:
+            self.item_clicked.emit(str(key))
+
+    # ----------------------------------------------------------------- queries
+    def shown_values(self) -> dict[str, str]:
+        """Item key → the value text in the tree (what a reader sees; for tests)."""
+        return {key: row.text(2) for key, row in self._rows.items()}
+
+    def level_row(self, code: str) -> LevelRow:
+        """The clickable row of a level of the current scale (for tests)."""
+        assert self.session is not None
+        return self._card(self.session.scale).rows[code]
