@@ -41,6 +41,7 @@ run: qt-system-libs
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy --cache-dir /dev/null
 
 test: lint
 	$(BIN)/python -m pytest -p no:cacheprovider

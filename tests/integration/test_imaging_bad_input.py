@@ -395,3 +395,30 @@ def test_summary_lists_series_and_skips(indexed: IndexResult) -> None:
     assert "empty file (0 bytes)" in text
     assert "missing slice" in text
     assert "PHANTOM" not in text  # no identifying fields in the summary
+
+
+def test_no_pixel_data_with_undefined_length_sequence(tmp_path: Path) -> None:
+    """A header ending in an undefined-length sequence and no pixels is 'without pixel data',
+    not an unreadable header (pydicom yields such a sequence without a length)."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence as DicomSequence
+    from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    item = Dataset()
+    item.ReferencedSOPInstanceUID = generate_uid()
+    ds.ReferencedImageSequence = DicomSequence([item])
+    ds["ReferencedImageSequence"].is_undefined_length = True
+    path = tmp_path / "no_pixels.dcm"
+    ds.save_as(path, enforce_file_format=True)
+    assert b"\xff\xff\xff\xff" in path.read_bytes()
+    (skipped,) = index_paths(tmp_path).skipped
+    assert skipped.path == path
+    assert skipped.reason.startswith("DICOM without pixel data")

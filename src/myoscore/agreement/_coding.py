@@ -14,7 +14,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from numbers import Real
-from typing import Any
+from typing import Any, Protocol, TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +37,24 @@ class Coded:
 
     codes: IntArray
     categories: tuple[Hashable, ...]
+
+
+class RealNumber(Protocol):
+    """What the statistics do with a real category: ``float(x)``, and ``int(x)`` once whole."""
+
+    def __float__(self) -> float: ...
+    def __int__(self) -> int: ...
+
+
+def is_real(value: object) -> TypeGuard[RealNumber]:
+    """``isinstance(value, numbers.Real)``, in a form the type checker follows.
+
+    typeshed gives ``numbers.Real`` ``__hash__ = None`` and no ``__int__``, so mypy takes a
+    ``Hashable`` that is a ``Real`` for impossible (and skips the branch behind a plain
+    ``isinstance``) and rejects ``int(x)``. Every real type met here (int, float, Fraction,
+    numpy scalars) has ``__int__``.
+    """
+    return isinstance(value, Real)
 
 
 def is_missing(value: object) -> bool:
@@ -104,10 +122,10 @@ def _code_small_ints(
         return lut[shifted], cats
     lut = np.full(high - low + 1, _UNKNOWN, dtype=np.intp)
     for position, cat in enumerate(categories):  # loops over the K categories only
-        if isinstance(cat, Real) and float(cat).is_integer():
+        if is_real(cat) and float(cat).is_integer():
             if low <= int(cat) <= high:
                 lut[int(cat) - low] = position
-        elif not isinstance(cat, Real):
+        elif not is_real(cat):
             raise invalid_value(np.unique(valid).tolist(), categories)
     codes = lut[shifted]
     if (codes == _UNKNOWN).any():

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from myoscore.agreement._coding import IntArray, check_declared, code_ratings, invalid_value
+from myoscore.agreement._coding import IntArray, check_declared, code_ratings, invalid_value, is_real
 
 # Paired integer ratings spanning at most this many distinct values are counted straight
 # from their values (span² cells); ordinal scales span 2-6 values.
@@ -62,14 +61,15 @@ def _direct_table(
         cats: tuple[Hashable, ...] = tuple((present + low).tolist())
         index = present
     else:
-        if not all(isinstance(c, Real) for c in categories):
+        real_cats = [c for c in categories if is_real(c)]
+        if len(real_cats) != len(categories):
             raise invalid_value((present + low).tolist(), categories)
         cats = categories
         # Position of each declared category in the value span; span (one past the end,
         # a zero row after padding) for declared values nobody used outside the span.
         index = np.full(len(cats), span, dtype=np.intp)
         declared = np.zeros(span, dtype=bool)
-        for position, cat in enumerate(cats):  # loops over the K categories only
+        for position, cat in enumerate(real_cats):  # loops over the K categories only
             value = float(cat)
             if value.is_integer() and 0 <= int(value) - low < span:
                 index[position] = int(value) - low

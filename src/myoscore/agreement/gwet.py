@@ -100,7 +100,7 @@ def gwet_ac(
         "weights": weights,
         "confidence": confidence,
     }
-    nan_stats = dict.fromkeys(("ac", "se", "ci_low", "ci_high"), NAN)
+    nan_stats: dict[str, Any] = dict.fromkeys(("ac", "se", "ci_low", "ci_high"), NAN)
     if n_two == 0:
         return GwetResult(
             **base, **nan_stats, observed=NAN, expected=NAN,

@@ -229,6 +229,7 @@ def icc(table: Any, confidence: float = 0.95) -> ICCResult:
     )
     agreement = None if values[1] is None else _agreement_ci(values[1], msr, msc, mse, n, k, alpha)
     forms = []
+    reason: str | None
     for i, (name, mw, short, desc) in enumerate(_FORMS):
         one_way = i in (0, 3)
         f, p, (df1, df2) = (f1, p1, df_one) if one_way else (f3, p3, df_two)

@@ -218,7 +218,7 @@ def cohen_kappa(
     po = float((w * p).sum())
     pe = float(rows @ w @ cols)
     percent = float(100.0 * np.trace(counts) / n)
-    observed = {"observed": po, "expected": pe, "percent_agreement": percent}
+    observed: dict[str, Any] = {"observed": po, "expected": pe, "percent_agreement": percent}
     if n < 2:
         return KappaResult(**base, **undefined, **observed, reason=FEW_PAIRS)
     if 1.0 - pe <= TINY:
@@ -333,7 +333,7 @@ def fleiss_kappa(
         "category_counts": tuple(int(c) for c in all_counts.sum(axis=0)),
         "confidence": confidence,
     }
-    nan_stats = dict.fromkeys(("kappa", "se", "ci_low", "ci_high", "se_null", "z", "p_value"), NAN)
+    nan_stats: dict[str, Any] = dict.fromkeys(("kappa", "se", "ci_low", "ci_high", "se_null", "z", "p_value"), NAN)
     if n_two == 0:
         return FleissResult(
             **base, **nan_stats, observed=NAN, expected=NAN,

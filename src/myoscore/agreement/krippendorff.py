@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, Literal
 
 import numpy as np
 
-from myoscore.agreement._coding import FloatArray, as_table, code_ratings
+from myoscore.agreement._coding import FloatArray, as_table, code_ratings, is_real
 from myoscore.agreement._intervals import TINY
 from myoscore.agreement._tables import subject_counts
 
@@ -55,7 +54,7 @@ MAX_COINCIDENCE = 1000
 
 def _interval_values(cats: tuple[Hashable, ...]) -> FloatArray:
     """Numeric categories keep their values; codes such as "2a" use their positions."""
-    numeric = all(isinstance(c, Real) and not isinstance(c, bool) for c in cats)
+    numeric = all(not isinstance(c, bool) and is_real(c) for c in cats)
     if numeric:
         return np.asarray(cats, dtype=np.float64)
     return np.arange(len(cats), dtype=np.float64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 from myoscore.app.study import assign
 from myoscore.domain import Role
@@ -35,7 +36,7 @@ def load_demo(coordinator: CoordinatorSession, images_dir: Path | None = None) -
     return True
 
 
-def _import_phantom_exam(coordinator: CoordinatorSession, images_dir: Path, exam: dict) -> None:  # type: ignore[type-arg]
+def _import_phantom_exam(coordinator: CoordinatorSession, images_dir: Path, exam: dict[str, Any]) -> None:
     from myoscore.app.imports import import_paths  # image libraries only when images are wanted
     from myoscore.imaging import write_phantom
 

@@ -495,13 +495,16 @@ def parse_label_table(data: Any) -> tuple[dict[int, str], dict[tuple[str, str | 
             if isinstance(entry, dict):
                 entries.append({"value": name, **entry})
             elif isinstance(entry, int):
-                side, _, key = str(name).rpartition(":")
-                entries.append({"value": entry, "key": key, "side": side or None})
+                prefix, _, key = str(name).rpartition(":")
+                entries.append({"value": entry, "key": key, "side": prefix or None})
     names: dict[int, str] = {}
     units: dict[tuple[str, str | None], list[int]] = {}
     for entry in entries:
+        raw_value = entry.get("value", entry.get("label", entry.get("id")))
+        if raw_value is None:
+            continue
         try:
-            value = int(entry.get("value", entry.get("label", entry.get("id"))))
+            value = int(raw_value)
         except (TypeError, ValueError):
             continue
         key = str(entry.get("key") or entry.get("unit") or entry.get("muscle") or entry.get("name") or "")

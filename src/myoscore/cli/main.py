@@ -304,8 +304,8 @@ def cmd_audit(ctx: Context) -> int:
 COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis", "myoscore.cli.export")
 
 
-def add_command(parent: Any, name: str, handler: Any, help_text: str, *, json_flag: bool = False,
-                as_user: bool = False) -> argparse.ArgumentParser:
+def add_command(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Any,
+                help_text: str, *, json_flag: bool = False, as_user: bool = False) -> argparse.ArgumentParser:
     """Add a subcommand whose ``handler(ctx: Context) -> int`` runs it."""
     sub = parent.add_parser(name, help=help_text, description=help_text)
     sub.set_defaults(handler=handler)

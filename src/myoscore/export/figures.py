@@ -28,13 +28,14 @@ from myoscore.schemes import Item, Protocol, Scale, ScaleKind
 if TYPE_CHECKING:  # matplotlib is imported lazily, inside the functions that draw
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.typing import RcKeyType
 
 #: Every figure is written in these formats.
 FIGURE_FORMATS = ("png", "svg", "pdf")
 NOT_EVALUABLE_COLOUR = "0.78"
 NOT_EVALUABLE_HATCH = "///"
 #: Deterministic output (no dates, fixed SVG ids); SVG text stays text, so it can be edited and searched.
-_RC = {"svg.hashsalt": "myoscore", "svg.fonttype": "none", "hatch.linewidth": 0.6}
+_RC: dict[RcKeyType, Any] = {"svg.hashsalt": "myoscore", "svg.fonttype": "none", "hatch.linewidth": 0.6}
 
 
 @dataclass(frozen=True)
@@ -272,8 +273,10 @@ def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: 
         return f"{exam.subject} ({exam.label})"
 
     columns = tuple(_column_label(it) for it in stir_items)
-    measures = {"STIR": (stir, stir_items),
-                "T1": (t1, [t1_by_unit.get((it.unit.key, it.side)) for it in stir_items])}
+    measures: dict[str, tuple[str, Sequence[Item | None]]] = {
+        "STIR": (stir, stir_items),
+        "T1": (t1, [t1_by_unit.get((it.unit.key, it.side)) for it in stir_items]),
+    }
     n_cols = len(stir_items)
     figure = _new_figure(max(8.0, 3.0 + 2 * 0.11 * n_cols), max(4.5, 2.8 + 2 * 0.22 * len(pairs)))
     axes = figure.subplots(2, 2, squeeze=False)

@@ -417,6 +417,12 @@ def _floats(value: Any, count: int) -> tuple[float, ...] | None:
     return numbers
 
 
+def _point(value: Any) -> tuple[float, float, float] | None:
+    """A position in patient space (three finite numbers), or None."""
+    numbers = _floats(value, 3)
+    return None if numbers is None else (numbers[0], numbers[1], numbers[2])
+
+
 def _tokens(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -495,6 +501,8 @@ def _looks_like_headerless_dicom(head: bytes) -> bool:
     """A DICOM file without preamble starts with a group 0x0008 element (little endian)."""
     if len(head) < 8:
         return False
+    group: int
+    element: int
     group, element = struct.unpack("<HH", head[:4])
     return group == 0x0008 and element <= 0x0020
 
@@ -560,6 +568,7 @@ def _check_encapsulated(fp: Any, offset: int, size: int, little_endian: bool) ->
 
 def _header_ends_cleanly(fp: Any, dataset: Any, size: int) -> bool:
     """True if the file's last data element ends exactly at the end of the file."""
+    from pydicom.dataelem import DataElement
     from pydicom.filereader import data_element_generator
 
     implicit_vr, little_endian = dataset.original_encoding
@@ -579,8 +588,12 @@ def _header_ends_cleanly(fp: Any, dataset: Any, size: int) -> bool:
     fp.seek(start)
     end = start
     for element in data_element_generator(fp, implicit_vr, little_endian, defer_size=0):
-        length = element.length
-        end = fp.tell() if length == 0xFFFFFFFF else element.value_tell + length
+        # The generator yields a DataElement (which has no length field) only for a sequence
+        # of undefined length, after reading it up to its delimiter.
+        if isinstance(element, DataElement) or element.length == 0xFFFFFFFF:
+            end = fp.tell()
+        else:
+            end = element.value_tell + element.length
     return end == size
 
 
@@ -702,7 +715,7 @@ def _read_file(path: Path, cache: _SeriesCache | None = None) -> list[_Frame] | 
 
 def _read_dicom(
     path: Path, fp: Any, info: os.stat_result, has_marker: bool, cache: _SeriesCache
-) -> Any:
+) -> list[_Frame] | SkippedFile:
     import pydicom
 
     with warnings.catch_warnings(record=True) as caught:
@@ -817,7 +830,7 @@ def _frames_of_dicom(
             cache[key] = (fields, identifying)
     else:
         fields, identifying = cached
-    common = {
+    common: dict[str, Any] = {
         "path": path,
         "study_uid": study_uid,
         "series_uid": series_uid,
@@ -839,7 +852,7 @@ def _frames_of_dicom(
         _Frame(
             frame=None,
             instance_number=_int(header.get("InstanceNumber")),
-            position=_floats(header.get("ImagePositionPatient"), 3),  # type: ignore[arg-type]
+            position=_point(header.get("ImagePositionPatient")),
             orientation=_floats(header.get("ImageOrientationPatient"), 6),
             pixel_spacing=_floats(header.get("PixelSpacing"), 2),
             image_type=image_type,
@@ -886,10 +899,9 @@ def _frames_of_multiframe(
         frame_type = lookup(index, "MRImageFrameTypeSequence")
         content = lookup(index, "FrameContentSequence")
 
-        position = _floats(
+        position = _point(
             plane_position.get("ImagePositionPatient") if plane_position is not None else
             dataset.get("ImagePositionPatient"),
-            3,
         )
         orientation = _floats(
             plane_orientation.get("ImageOrientationPatient") if plane_orientation is not None
@@ -925,7 +937,7 @@ def _frames_of_multiframe(
             _Frame(
                 frame=index,
                 instance_number=in_stack if in_stack is not None else index + 1,
-                position=position,  # type: ignore[arg-type]
+                position=position,
                 orientation=orientation,
                 pixel_spacing=spacing,
                 image_type=image_type,
@@ -955,9 +967,11 @@ def _read_nifti(path: Path) -> _Nifti | SkippedFile:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             image = nibabel.load(str(path))
+            if not isinstance(image, (nibabel.Nifti1Image, nibabel.Nifti2Image)):
+                return SkippedFile(path, f"not a NIfTI image ({type(image).__name__})")
             header = image.header
             shape = tuple(int(s) for s in image.shape)
-            affine = np.asarray(image.affine, dtype=float)
+            affine = np.asarray(image.affine, dtype=np.float64)
     except Exception as exc:  # nibabel raises many types for broken headers
         return SkippedFile(path, f"broken NIfTI header: {type(exc).__name__}: {exc}")
     if len(shape) < 2 or any(s <= 0 for s in shape):
@@ -1124,7 +1138,7 @@ def _record_from_frames(
         step = _spacing_fallback(fields)
         positions = [tuple(float(v) for v in normal * step * k) for k in range(len(frames))]
     else:
-        positions = [f.position for f in frames]  # type: ignore[misc]
+        positions = [f.position for f in frames if f.position is not None]  # all of them (checked above)
     locations = [float(np.dot(p, normal)) for p in positions]
     order = sorted(range(len(frames)), key=lambda i: (locations[i], _order_key(frames[i])))
     frames = [frames[i] for i in order]

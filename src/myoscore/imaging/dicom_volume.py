@@ -109,7 +109,9 @@ def _read_native(ref: SliceRef, target: np.ndarray) -> bool:
         return False
     with open(ref.path, "rb", buffering=0) as fp:
         fp.seek(native.offset)
-        view = memoryview(target).cast("B")
+        # ndarray.data is the memoryview memoryview(target) would give; numpy's stubs
+        # declare the buffer protocol on ndarray for Python >= 3.12 only.
+        view = target.data.cast("B")
         got = fp.readinto(view)
     if got != target.nbytes:
         raise ImagingError(
@@ -281,6 +283,10 @@ def _read_pixels(
             with lock:
                 pending[ref.path].append((ref.frame, slot))
 
+    def read_batch(batch: list[tuple[SliceRef, int]]) -> None:
+        for item in batch:
+            read_fast(item)
+
     n_workers = workers or min(4, os.cpu_count() or 1)
     if n_workers <= 1 or len(slices) < 4:
         for item in fast:
@@ -292,7 +298,7 @@ def _read_pixels(
         # Chunks keep the per-task overhead small next to a 0.5 MB read.
         chunk = max(1, len(fast) // (n_workers * 4))
         batches = [fast[i : i + chunk] for i in range(0, len(fast), chunk)]
-        for future in [pool.submit(lambda b: [read_fast(x) for x in b], b) for b in batches]:
+        for future in [pool.submit(read_batch, b) for b in batches]:
             future.result()
         futures = [
             pool.submit(_decode_file, path, frames, raw) for path, frames in pending.items()

@@ -36,9 +36,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
+import numpy.typing as npt
 
 from myoscore.domain import ImagingError, Sequence
 from myoscore.imaging.volume import Volume
@@ -252,7 +253,16 @@ _SEQUENCES = {
         "etl": 3,
     },
 }
-_SCANNERS = {
+
+
+class _Scanner(TypedDict):
+    model: str
+    frequency: float  # MHz
+    noise: float  # standard deviation of each (real, imaginary) noise channel
+    gain: float
+
+
+_SCANNERS: dict[float, _Scanner] = {
     1.5: {"model": "Avanto", "frequency": 63.68, "noise": 14.0, "gain": 1.0},
     3.0: {"model": "Skyra", "frequency": 123.25, "noise": 9.0, "gain": 1.25},
 }
@@ -448,7 +458,8 @@ class _Texture:
         b = np.outer(y, self.k[:, 1]) + (self.k[:, 2] * z + self.phase)  # (rows, waves)
         left = np.concatenate([np.cos(b), -np.sin(b)], axis=1)
         right = np.concatenate([np.cos(a), np.sin(a)], axis=1)
-        return np.einsum("rw,cw->rc", left, right) * self.norm
+        texture: np.ndarray = np.einsum("rw,cw->rc", left, right) * self.norm  # stubs: einsum -> Any
+        return texture
 
 
 def _ellipse(u: np.ndarray, v: np.ndarray, cu: float, cv: float, a: float, b: float,
@@ -545,7 +556,7 @@ def _intensity(
     region: str,
     textures: tuple[_Texture, _Texture],
     table: Mapping[str, int],
-) -> np.ndarray:
+) -> npt.NDArray[np.float64]:
     column = 0 if sequence == Sequence.STIR else 1
     lookup = np.zeros(max(table.values()) + 1, dtype=np.float64)
     for name, value in table.items():
@@ -555,7 +566,7 @@ def _intensity(
             lookup[value] = _TISSUE["cortex"][column]
         else:
             lookup[value] = _TISSUE[name][column]
-    image = lookup[labels]
+    image: npt.NDArray[np.float64] = lookup[labels]  # fancy indexing keeps lookup's dtype
     image[marrow & (labels >= table["bone.femur"]) & (labels <= table["bone.fibula"])] = (
         _TISSUE["marrow"][column]
     )
@@ -598,8 +609,8 @@ def _intensity(
     return image
 
 
-def _finish(image: np.ndarray, rng: np.random.Generator, scanner: Mapping[str, float],
-            grid: _Grid) -> np.ndarray:
+def _finish(image: npt.NDArray[np.float64], rng: np.random.Generator, scanner: _Scanner,
+            grid: _Grid) -> npt.NDArray[np.uint16]:
     # A [1 2 1]/4 blur in both directions (partial volume at edges; σ ≈ 0.7 pixel).
     smooth = image.copy()
     smooth[1:-1, :] = 0.25 * image[:-2, :] + 0.5 * image[1:-1, :] + 0.25 * image[2:, :]
@@ -612,7 +623,9 @@ def _finish(image: np.ndarray, rng: np.random.Generator, scanner: Mapping[str, f
     sigma = scanner["noise"]
     real = signal + sigma * rng.standard_normal(signal.shape, dtype=np.float32)
     imaginary = sigma * rng.standard_normal(signal.shape, dtype=np.float32)
-    noisy = np.hypot(real, imaginary)  # magnitude of complex Gaussian noise: Rician
+    # Magnitude of complex Gaussian noise: Rician. float64 (numpy's stubs lose the dtype of
+    # float64 + float32).
+    noisy: npt.NDArray[np.float64] = np.hypot(real, imaginary)
     return np.clip(np.rint(noisy), 0, 4095).astype(np.uint16)
 
 
@@ -708,12 +721,12 @@ def _base_dataset(
 
 def _file_meta(sop_class: str, sop_instance: str, transfer_syntax: str) -> Any:
     from pydicom.dataset import FileMetaDataset
-    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = sop_class
-    meta.MediaStorageSOPInstanceUID = sop_instance
-    meta.TransferSyntaxUID = transfer_syntax
+    meta.MediaStorageSOPClassUID = UID(sop_class)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance)
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
     return meta
 
@@ -945,7 +958,7 @@ def write_phantom(
     for region_index, region in enumerate(regions):
         grids = _grids(region, shape)
         # Labels depend on anatomy only: render once per grid, reuse for every timepoint.
-        rendered = {}
+        rendered: dict[Sequence, tuple[np.ndarray, np.ndarray]] = {}
         for sequence in sequences:
             grid = grids[sequence]
             slices = [_render_slice(region, grid, float(z), table) for z in grid.z]
@@ -955,7 +968,7 @@ def write_phantom(
             )
         if nifti:
             stir_grid = grids[Sequence.STIR]
-            stir_labels = rendered.get(Sequence.STIR)
+            stir_labels: tuple[np.ndarray, np.ndarray | None] | None = rendered.get(Sequence.STIR)
             if stir_labels is None:
                 stir_labels = (
                     np.stack([_render_slice(region, stir_grid, float(z), table)[0]
@@ -1018,7 +1031,7 @@ def write_phantom(
                         sequence=sequence,
                         dicom_dir=folder,
                         nifti_path=nifti_path,
-                        shape=images.shape,  # type: ignore[arg-type]
+                        shape=(images.shape[0], images.shape[1], images.shape[2]),
                         spacing=(grid.pixel, grid.pixel, grid.spacing),
                         affine=grid.affine(),
                         n_files=n_files,

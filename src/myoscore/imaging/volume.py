@@ -125,7 +125,7 @@ class Volume:
     """
 
     voxels: np.ndarray
-    affine: np.ndarray
+    affine: npt.NDArray[np.float64]
     metadata: Mapping[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -164,28 +164,32 @@ class Volume:
         return (float(norms[0]), float(norms[1]), float(norms[2]))
 
     @property
-    def direction(self) -> np.ndarray:
+    def direction(self) -> npt.NDArray[np.float64]:
         """3×3 unit direction cosines of the column, row and slice axes (as columns)."""
-        return self.affine[:3, :3] / np.linalg.norm(self.affine[:3, :3], axis=0)
+        # numpy's stubs type norm(..., axis=...) as Any; the quotient is float64.
+        cosines: npt.NDArray[np.float64] = self.affine[:3, :3] / np.linalg.norm(self.affine[:3, :3], axis=0)
+        return cosines
 
     @property
-    def slice_normal(self) -> np.ndarray:
+    def slice_normal(self) -> npt.NDArray[np.float64]:
         """Unit normal of the slice plane (row direction × column direction)."""
         n = np.cross(self.direction[:, 0], self.direction[:, 1])
         return n / np.linalg.norm(n)
 
-    def index_to_patient(self, ijk: npt.ArrayLike) -> np.ndarray:
+    def index_to_patient(self, ijk: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """LPS mm of voxel index ``(i, j, k)`` (column, row, slice); accepts ``(..., 3)``."""
         idx = np.asarray(ijk, dtype=np.float64)
         return idx @ self.affine[:3, :3].T + self.affine[:3, 3]
 
-    def patient_to_index(self, xyz: npt.ArrayLike) -> np.ndarray:
+    def patient_to_index(self, xyz: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Fractional voxel index ``(i, j, k)`` of an LPS point; accepts ``(..., 3)``."""
         pts = np.asarray(xyz, dtype=np.float64)
         inverse = np.linalg.inv(self.affine)
-        return pts @ inverse[:3, :3].T + inverse[:3, 3]
+        # numpy's stubs lose the dtype of inv(float64) @ float64; it stays float64.
+        index: npt.NDArray[np.float64] = pts @ inverse[:3, :3].T + inverse[:3, 3]
+        return index
 
-    def slice_position(self, k: int) -> np.ndarray:
+    def slice_position(self, k: int) -> npt.NDArray[np.float64]:
         """LPS mm of the first voxel of slice ``k`` (its ``ImagePositionPatient``)."""
         return self.index_to_patient((0.0, 0.0, float(k)))
 

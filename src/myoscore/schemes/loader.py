@@ -139,7 +139,9 @@ def load_scale(path: Path) -> Scale:
     if kind is ScaleKind.BINARY and len(levels) != 2:
         raise top.error("level", f"a binary scale has exactly two levels, not {len(levels)}")
     if kind is not ScaleKind.NOMINAL:
-        values = [lv.value for lv in levels]
+        # Every level of an ordered or binary scale has a value (checked above), so the
+        # filter only tells the type checker; it drops nothing.
+        values = [lv.value for lv in levels if lv.value is not None]
         if values != sorted(values) or len(set(values)) != len(values):
             raise top.error("level", "values must increase strictly in the order levels are listed")
     return Scale(head.text("name"), kind, head.text("title"), head.optional_text("source"), tuple(levels))
@@ -226,14 +228,15 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
             if region not in {r.key for r in atlas.regions}:
                 raise entry.error("regions", f"unknown region {region!r} in atlas {atlas.name}")
         label = entry.text("label")
+        item_sides: list[str | None] = [*sides] or [None]  # None: one item without a side
         for unit in atlas.units(level):
             if unit.region not in wanted:
                 continue
-            for side in sides or [None]:
-                key = f"{measure}.{unit.key}" + (f".{side}" if side else "")
+            for item_side in item_sides:
+                key = f"{measure}.{unit.key}" + (f".{item_side}" if item_side else "")
                 items.append(
                     Item(key, measure, label, entry.text("indicator", label), scale_name,
-                         entry.text("sequence"), unit, side)
+                         entry.text("sequence"), unit, item_side)
                 )
 
     derived = [_derived(entry, items, atlas) for entry in _optional_tables(top, "derived")]

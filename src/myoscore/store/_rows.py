@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from myoscore.domain import (
@@ -85,7 +85,11 @@ class ProtocolCache:
         return protocol
 
 
-def reads_query():  # type: ignore[no-untyped-def]
+#: A row of :func:`reads_query`: the read, reader name, subject code, exam label, protocol name.
+ReadsRow = tuple[ReadRow, str, str, str, str]
+
+
+def reads_query() -> Select[ReadRow, str, str, str, str]:
     """Reads joined with what a worklist row shows (no identifying field)."""
     return (
         select(ReadRow, ReaderRow.name, SubjectRow.code, ExamRow.label, ProtocolRow.name)
@@ -96,7 +100,7 @@ def reads_query():  # type: ignore[no-untyped-def]
     )
 
 
-def reads_from(session: Session, rows: list, protocols: ProtocolCache) -> list[Read]:  # type: ignore[type-arg]
+def reads_from(session: Session, rows: list[ReadsRow], protocols: ProtocolCache) -> list[Read]:
     ids = [row[0].id for row in rows]
     done: dict[int, int] = {}
     if ids:
