@@ -11,12 +11,25 @@ submits the other; the script then grabs (``QWidget.grab``, no display needed):
   scoring panel mid-read;
 * ``help.png`` — the keyboard help overlay over the read;
 * ``locked.png`` — a submitted read, opened read-only.
+
+Then, on a second throw-away study (three synthetic subjects, baseline and follow-up,
+imported from DICOM through the import use case; two readers have submitted every exam),
+the coordinator's desk:
+
+* ``coordinator-setup.png`` — exams and series, one classification overridden;
+* ``coordinator-import.png`` — the import summary with the files skipped and why;
+* ``coordinator-readers.png`` — readers and assignment, the seed recorded;
+* ``coordinator-progress.png`` — every read with status and counts;
+* ``coordinator-agreement.png`` — the per-indicator table, a confusion matrix, the heatmap;
+* ``coordinator-review.png`` — joint review of a discordant item with the images;
+* ``coordinator-export.png`` — the export dialog after an export.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import sys
 import tempfile
 from pathlib import Path
@@ -29,6 +42,7 @@ from myoscore.imaging import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 SIZE = (1440, 860)
+COORDINATOR_SUBJECTS = 3
 
 
 def register_phantom(coordinator: CoordinatorSession, exam_id: int, info: PhantomInfo, suffix: str) -> None:
@@ -59,15 +73,165 @@ def build_study(root: Path, shape: tuple[int, int, int] = (24, 320, 320)) -> tup
     return str(database), info
 
 
+def settle() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    for _ in range(5):
+        QApplication.processEvents()
+
+
+def save_png(widget, path: Path) -> None:
+    """Grab a widget and save it as a small PNG."""
+    import PIL.Image  # Pillow: a dependency of matplotlib, which myoscore requires
+    from PySide6.QtGui import QImage
+
+    settle()
+    # A 256-colour palette chosen for this picture (median cut, no dithering): the
+    # grey images keep their tones and the PNGs stay small (24-bit ones of the
+    # phantom's noise are several hundred KB).
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    width, height = image.width(), image.height()
+    pixels = bytes(image.constBits())[: image.bytesPerLine() * height]
+    picture = PIL.Image.frombuffer("RGB", (width, height), pixels, "raw", "RGB", image.bytesPerLine(), 1)
+    picture.quantize(256, method=PIL.Image.Quantize.MEDIANCUT, dither=PIL.Image.Dither.NONE).save(
+        path, optimize=True)
+    print(f"{path} ({path.stat().st_size // 1024} KB)")
+
+
+def build_coordinator_study(root: Path, shape: tuple[int, int, int] = (20, 256, 256)):
+    """Three subjects imported from DICOM (baseline and follow-up each), label maps attached,
+    assigned to two readers who have scored and submitted every exam. Returns the database
+    and the import summary of the first subject (two stray files in its folder)."""
+    from myoscore.app.imports import import_paths
+    from myoscore.app.study import assign
+
+    database = root / "coordinator.sqlite"
+    db = open_database(str(database), create=True)
+    coordinator = CoordinatorSession(db, "coordinator")
+    coordinator.add_reader("coordinator", Role.COORDINATOR, "demo")
+    coordinator.add_reader("radiologist", Role.READER, "demo")
+    coordinator.add_reader("neurologist", Role.READER, "demo")
+    coordinator.add_reader("senior", Role.ADJUDICATOR, "demo")
+    first_summary = None
+    months = {1: (3, 15), 2: (9, 21), 3: (26, 38)}
+    for number in range(1, COORDINATOR_SUBJECTS + 1):
+        info = write_phantom(root / f"phantom{number}", shape=shape, seed=number)
+        folder = info.out_dir / "dicom"
+        if number == 1:
+            (folder / "scanner-notes.txt").write_text("protocol sheet", encoding="utf-8")
+            (folder / "baseline" / "IM9999.dcm").write_bytes(b"DICM" * 16)  # a truncated copy
+        summary = import_paths(coordinator, [folder], subject_code=f"SUBJ-{number:04d}", link_identity=False)
+        first_summary = first_summary or summary
+        exams = [e for e in coordinator.exams() if e.subject_code == f"SUBJ-{number:04d}"]
+        for exam in exams:
+            series = coordinator.series(exam.id)
+            timepoint = "baseline" if any("/baseline/" in s.path + "/" for s in series) else "followup"
+            at = 0 if timepoint == "baseline" else 1
+            coordinator.update_exam(exam.id, label="baseline" if at == 0 else "follow-up",
+                                    months_from_onset=months[number][at], treated=at == 1)
+            import_paths(coordinator, sorted(info.label_maps.values()), exam_id=exam.id, link_identity=False)
+    assign(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"], seed=20260115)
+    protocol_ = protocol("nxp2_lower_limb")
+    for name, agree in (("radiologist", 1.0), ("neurologist", 0.8)):
+        reader = sign_in(db, name, "demo")
+        assert isinstance(reader, ReaderSession)
+        for read in reader.worklist():
+            rng = random.Random(read.exam_id)  # the same draw for both readers, then B departs from it
+            other = random.Random(f"{read.exam_id}:{name}")
+            for item in protocol_.items:
+                codes = protocol_.scales[item.scale].codes
+                code = codes[min(int(rng.random() * rng.random() * len(codes) * 1.6), len(codes) - 1)]
+                if other.random() > agree:
+                    code = codes[max(0, min(len(codes) - 1, codes.index(code) + other.choice((-1, 1))))]
+                reader.rate(read.id, item.key, code)
+            reader.submit(read.id)
+    db.dispose()
+    return str(database), first_summary
+
+
+def coordinator_screens(out: Path, root: Path) -> None:
+    """Render each screen of the coordinator's desk into ``out``."""
+    from myoscore.app.analysis import reconcile_reads
+    from myoscore.gui.coordinator import CoordinatorWindow
+    from myoscore.gui.coordinator.setup_page import ImportSummaryDialog
+
+    database, summary = build_coordinator_study(root)
+    db = open_database(database)
+    coordinator = sign_in(db, "coordinator", "demo")
+    assert isinstance(coordinator, CoordinatorSession)
+    window = CoordinatorWindow(coordinator)
+    window.resize(*SIZE)
+    window.show()
+    settle()
+
+    setup = window.setup_page
+    window.tabs.setCurrentWidget(setup)
+    setup.select_exam(coordinator.exams()[1].id)
+    settle()
+    t1 = next(s for s in coordinator.series(setup.current_exam_id()) if s.kind.value == "T1")
+    coordinator.set_series_kind(t1.id, t1.kind, "checked against the protocol sheet")
+    setup.refresh()
+    setup.series_table.selectRow(1)
+    save_png(window, out / "coordinator-setup.png")
+    dialog = ImportSummaryDialog(summary, window)
+    dialog.resize(900, 300)
+    dialog.show()
+    save_png(dialog, out / "coordinator-import.png")
+    dialog.close()
+
+    readers = window.readers_page
+    window.tabs.setCurrentWidget(readers)
+    readers.repeat_reader_combo.setCurrentText("radiologist")
+    readers.fraction_spin.setValue(34)
+    readers.repeat_seed_edit.setText("77")
+    readers.repeat_button.click()  # a third of the radiologist's exams again, after four weeks
+    save_png(window, out / "coordinator-readers.png")
+
+    window.tabs.setCurrentWidget(window.progress_page)
+    window.progress_page.refresh()
+    save_png(window, out / "coordinator-progress.png")
+
+    agreement = window.agreement_page
+    window.tabs.setCurrentWidget(agreement)
+    settle()
+    line = next(r for r in range(agreement.table.rowCount())
+                if agreement.table.item(r, 0).text() == "Muscle edema" and agreement.table.item(r, 1).text() == "all")
+    agreement.table.selectRow(line)
+    save_png(window, out / "coordinator-agreement.png")
+
+    consensus = window.consensus_page
+    window.tabs.setCurrentWidget(consensus)
+    reconcile_reads(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"], "review")
+    consensus.start_review()
+    consensus.wait_for_images()
+    for code in ("3", "NE"):
+        consensus.run_review(lambda review, code=code: review.record(code))
+        consensus.wait_for_images()
+    consensus.wait_for_images()
+    save_png(window, out / "coordinator-review.png")
+    consensus.finish_review()
+
+    export = window.open_export()
+    export.folder_edit.setText(str(root / "export"))
+    for name, check in export.format_checks.items():
+        check.setChecked(name != "figures")
+    export.run_export()
+    export.jobs.wait(120_000)
+    settle()
+    save_png(export, out / "coordinator-export.png")
+    export.close()
+
+    window.close()
+    window.deleteLater()
+    settle()
+    db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "screenshots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-
-    import PIL.Image  # Pillow: a dependency of matplotlib, which myoscore requires
-    from PySide6.QtGui import QImage
-    from PySide6.QtWidgets import QApplication
 
     from myoscore.gui.app import application
     from myoscore.gui.main_window import MainWindow
@@ -87,23 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         window.show()
         window.ask = lambda _title, _text: True
 
-        def settle() -> None:
-            for _ in range(5):
-                QApplication.processEvents()
-
         def save(name: str) -> None:
-            settle()
-            path = args.out / name
-            # A 256-colour palette chosen for this picture (median cut, no dithering): the
-            # grey images keep their tones and the PNGs stay small (24-bit ones of the
-            # phantom's noise are several hundred KB).
-            image = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-            width, height = image.width(), image.height()
-            pixels = bytes(image.constBits())[: image.bytesPerLine() * height]
-            picture = PIL.Image.frombuffer("RGB", (width, height), pixels, "raw", "RGB", image.bytesPerLine(), 1)
-            picture.quantize(256, method=PIL.Image.Quantize.MEDIANCUT, dither=PIL.Image.Dither.NONE).save(
-                path, optimize=True)
-            print(f"{path} ({path.stat().st_size // 1024} KB)")
+            save_png(window, args.out / name)
 
         # The second read: scored in full and submitted; it is the locked screenshot.
         window.open_read(reads[1].id)
@@ -138,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         window.deleteLater()  # delete before the interpreter exits (PySide6 finalisation order)
         settle()
         db.dispose()
+        coordinator_screens(args.out, root)
     return 0
 
 

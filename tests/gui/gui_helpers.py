@@ -88,3 +88,100 @@ def all_texts(window) -> list[str]:
         if isinstance(widget, QMainWindow):
             texts.append(widget.statusBar().currentMessage())
     return [t for t in texts if t]
+
+
+# -- the coordinator's desk -----------------------------------------------------------------
+#: Items every exam gets fixed codes for (A, B), so tests know a few discordances in advance:
+#: two levels (mean 2.5), not evaluable against a value, two nominal codes, one agreement.
+FIXED_CODES = {
+    "edema.thigh.anterior.R": ("2", "3"),
+    "edema.thigh.medial.R": ("NE", "1"),
+    "edema_pattern.thigh": ("patchy", "diffuse"),
+    "fat.calf.lateral.R": ("1", "1"),
+}
+
+
+def paired_codes(protocol, exam_id: int, agree: float = 0.75) -> tuple[dict[str, str], dict[str, str]]:
+    """Two readers' codes for every item of one exam: B agrees with A on about ``agree`` of
+    the drawn items (sometimes NE); the items of :data:`FIXED_CODES` as listed there."""
+    import random
+
+    rng = random.Random(exam_id)
+    a: dict[str, str] = {}
+    b: dict[str, str] = {}
+    for item in protocol.items:
+        codes = protocol.scales[item.scale].codes
+        a[item.key] = rng.choice(codes)
+        roll = rng.random()
+        b[item.key] = a[item.key] if roll < agree else ("NE" if roll > 0.96 else rng.choice(codes))
+    for key, (code_a, code_b) in FIXED_CODES.items():
+        a[key], b[key] = code_a, code_b
+    return a, b
+
+
+def submit_reads(db, name: str, codes_by_exam: dict[int, dict[str, str]], password: str | None = None) -> None:
+    """Sign a reader in, rate every item of each of their reads as given, and submit."""
+    from myoscore.store import sign_in
+
+    session = sign_in(db, name, password or f"pw-{name}")
+    for read in session.worklist():
+        for key, code in codes_by_exam[read.exam_id].items():
+            session.rate(read.id, key, code)
+        session.submit(read.id)
+
+
+def submit_both(db, coordinator: CoordinatorSession, protocol) -> dict[int, tuple[dict[str, str], dict[str, str]]]:
+    """Readers A and B of the ``study`` fixture score every exam (see :func:`paired_codes`) and submit."""
+    drawn = {exam.id: paired_codes(protocol, exam.id) for exam in coordinator.exams()}
+    submit_reads(db, "A", {exam: pair[0] for exam, pair in drawn.items()})
+    submit_reads(db, "B", {exam: pair[1] for exam, pair in drawn.items()})
+    return drawn
+
+
+def open_desk(qtbot, coordinator: CoordinatorSession):
+    """The coordinator's window, shown (closed by pytest-qt at teardown)."""
+    from myoscore.gui.coordinator import CoordinatorWindow
+
+    window = CoordinatorWindow(coordinator)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def click(qtbot, widget) -> None:
+    """A left click in the middle of a widget (a button, a check box)."""
+    from PySide6.QtCore import Qt
+
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def click_tab(qtbot, tabs, title: str) -> None:
+    """Click the tab whose title starts with ``title``."""
+    from PySide6.QtCore import Qt
+
+    bar = tabs.tabBar()
+    index = next(i for i in range(tabs.count()) if tabs.tabText(i).replace("&&", "&").startswith(title))
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert tabs.currentIndex() == index
+
+
+def click_cell(qtbot, table, row: int, column: int = 0) -> None:
+    """Click one cell of a table widget (scrolled into view first)."""
+    from PySide6.QtCore import Qt
+
+    item = table.item(row, column)
+    table.scrollToItem(item)
+    rect = table.visualItemRect(item)
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def table_texts(table, row: int) -> list[str]:
+    return [table.item(row, c).text() if table.item(row, c) else "" for c in range(table.columnCount())]
+
+
+def click_check(qtbot, box) -> None:
+    """Click a check box or radio button on its indicator (a wide one's middle may be empty space)."""
+    from PySide6.QtCore import QPoint, Qt
+
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))

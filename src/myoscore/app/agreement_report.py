@@ -37,7 +37,9 @@ class AgreementRow:
     not evaluable, ``n_unscored`` those a reader left unscored (both excluded pairwise);
     ``n_compared`` the rest. ``percent_agreement`` is exact agreement over the compared
     pairs. ``weighted_*`` (linear weights) is given for ordinal scales only, else ``None``.
-    Undefined statistics are NaN with ``reason``.
+    Undefined statistics are NaN with ``reason``. ``confusion`` is the count matrix of the
+    compared pairs in the order of ``categories`` (rows: first reader, columns: second);
+    it sums to ``n_compared``.
     """
 
     kind: str
@@ -60,6 +62,7 @@ class AgreementRow:
     weighted_ci_low: float | None
     weighted_ci_high: float | None
     reason: str | None
+    confusion: tuple[tuple[int, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def _row(kind: str, label: str, items: Sequence[Item], pairs: Sequence[tuple[Cod
         None if linear is None else linear.ci_low,
         None if linear is None else linear.ci_high,
         plain.reason,
+        plain.confusion,
     )
 
 
@@ -161,7 +165,6 @@ def agreement_report(coordinator: CoordinatorSession, protocol_name: str, reader
     pairs = [(codes_of(ratings[a.id]), codes_of(ratings[b.id])) for a, b in groups]
     return AgreementReport(protocol.name, protocol.hash, (names[0], names[1]), len(groups),
                            tuple(agreement_rows(protocol, pairs)))
-
 
 
 def intra_reader_report(coordinator: CoordinatorSession, protocol_name: str, reader: str) -> AgreementReport:

@@ -1,8 +1,9 @@
 """Starting the workstation: the QApplication, sign-in, and the window for the role.
 
 ``myoscore gui`` and ``myoscore start`` call :func:`run`. A reader gets the reading
-workstation (:class:`~myoscore.gui.main_window.MainWindow`); a coordinator gets a
-progress window (counts only, no rating values) until the coordinator screens exist.
+workstation (:class:`~myoscore.gui.main_window.MainWindow`); a coordinator gets the
+coordinator's desk (:class:`~myoscore.gui.coordinator.CoordinatorWindow`: import,
+assignment, progress, agreement, consensus review, export).
 """
 
 from __future__ import annotations
@@ -20,21 +21,18 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from myoscore import __version__
 from myoscore.app.reading_session import sign_in_names
-from myoscore.app.study import study_status
 from myoscore.domain import AccessDenied, MyoscoreError
+from myoscore.gui.coordinator import CoordinatorWindow
 from myoscore.gui.main_window import MainWindow
 from myoscore.gui.settings import ViewSettings
 from myoscore.store import CoordinatorSession, Database, ReaderSession, open_database, sign_in
@@ -99,49 +97,6 @@ class SignInDialog(QDialog):
             self.password.setFocus()
             return
         self.accept()
-
-
-class CoordinatorWindow(QMainWindow):
-    """Study progress for a coordinator: reads, status and counts (no values)."""
-
-    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.coordinator = coordinator
-        self.setWindowTitle(f"myoscore — {coordinator.actor} — study progress")
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        self.summary = QLabel(central)
-        self.summary.setStyleSheet("font-size: 15px; font-weight: bold;")
-        note = QLabel("Progress only: rating values are shown in the agreement and consensus screens, "
-                      "where every reveal is audited. The command line offers every coordinator task.", central)
-        note.setWordWrap(True)
-        columns = ("Reader", "#", "Subject", "Exam", "Protocol", "Status", "Scored")
-        self.table = QTableWidget(0, len(columns), central)
-        self.table.setHorizontalHeaderLabels(columns)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(self.summary)
-        layout.addWidget(note)
-        layout.addWidget(self.table, 1)
-        self.setCentralWidget(central)
-        self.resize(900, 600)
-        self.refresh()
-
-    def refresh(self) -> None:
-        status = study_status(self.coordinator)
-        reads = status["reads"]
-        positions = {r.id: r.position for r in self.coordinator.reads()}
-        submitted = sum(r["status"] == "submitted" for r in reads)
-        self.summary.setText(f"{status['subjects']} subjects, {status['exams']} exams, {len(reads)} reads, "
-                             f"{submitted} submitted")
-        self.table.setRowCount(len(reads))
-        for row, read in enumerate(reads):
-            cells = (read["reader"], str(positions.get(read["read"], "")), read["subject"], read["exam"],
-                     read["protocol"], read["status"].replace("_", " "), f"{read['done']} / {read['total']}")
-            for column, text in enumerate(cells):
-                self.table.setItem(row, column, QTableWidgetItem(text))
 
 
 def window_for(session: ReaderSession | CoordinatorSession, settings: ViewSettings | None = None) -> QMainWindow:

@@ -1,0 +1,423 @@
+"""Study set-up, part 1: import image folders, review exams and the classification of series.
+
+Import runs :func:`myoscore.app.imports.import_paths` on a worker thread with its own
+database connection (see :mod:`myoscore.gui.coordinator.jobs`), behind a progress dialog
+that counts the headers read and can cancel while they are read (nothing is registered
+until every header is read, so a cancelled import adds nothing). It ends with the
+import summary: series added, exams, and every skipped file with why.
+
+The coordinator sees file paths and reasons here (full access); readers never do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from myoscore.app.imports import ImportSummary, import_paths
+from myoscore.domain import Exam, MyoscoreError, Sequence, Series
+from myoscore.gui.coordinator.jobs import JobRunner
+from myoscore.gui.coordinator.widgets import (
+    MessageLabel,
+    Page,
+    cell,
+    fill_row,
+    heading,
+    hint,
+    make_table,
+    row_data,
+)
+from myoscore.store import CoordinatorSession
+
+__all__ = ["ImportSummaryDialog", "StudySetupPage"]
+
+_TREATED = {"": None, "yes": True, "no": False}
+
+
+def _treated_text(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+class ImportSummaryDialog(QDialog):
+    """What an import did: counts, subjects, problems, and every skipped file with why."""
+
+    def __init__(self, summary: ImportSummary, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = summary
+        self.setWindowTitle("myoscore — import summary")
+        layout = QVBoxLayout(self)
+        self.headline = QLabel(summary.lines()[0], self)
+        self.headline.setStyleSheet("font-weight: bold;")
+        self.headline.setWordWrap(True)
+        layout.addWidget(self.headline)
+        subjects = ", ".join(sorted(summary.subjects)) or "none new"
+        self.subjects = QLabel(f"Subjects of the new exams: {subjects}", self)
+        layout.addWidget(self.subjects)
+        if summary.issues:
+            issues = QLabel("Problems found in series (they were still added):\n• " + "\n• ".join(summary.issues),
+                            self)
+            issues.setStyleSheet("color: #e65100;")
+            issues.setWordWrap(True)
+            layout.addWidget(issues)
+        layout.addWidget(QLabel(f"Skipped files ({len(summary.skipped)}):" if summary.skipped
+                                else "No file was skipped.", self))
+        self.skipped = make_table(("File", "Why it was skipped"), self, stretch=1)
+        self.skipped.setRowCount(len(summary.skipped))
+        for row, (path, reason) in enumerate(summary.skipped):
+            fill_row(self.skipped, row, (cell(path, tooltip=path), cell(reason)))
+        self.skipped.setVisible(bool(summary.skipped))
+        layout.addWidget(self.skipped, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(820, 360 if summary.skipped else 180)
+
+
+class StudySetupPage(Page):
+    """Import folders; exams with their clinical fields; series and their classification."""
+
+    shows = frozenset({"exams", "series", "reads"})
+    import_finished = Signal(object)  # ImportSummary, or None when it failed or was cancelled
+
+    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
+        super().__init__(coordinator, parent)
+        #: Asks for what to import ("folder" or "files"); tests replace it. Returns paths.
+        self.choose_paths: Callable[[str], list[str]] = self._choose_paths_dialog
+        self.jobs = JobRunner(coordinator, self)
+        self.jobs.progressed.connect(self._on_import_progress)
+        self.jobs.finished.connect(self._on_import_finished)
+        self.jobs.failed.connect(self._on_import_failed)
+        self.jobs.cancelled.connect(self._on_import_cancelled)
+        self.progress_dialog: QProgressDialog | None = None
+        self._progress_done = -1
+        self.summary_dialog: ImportSummaryDialog | None = None
+        self._exams: list[Exam] = []
+        self._series: list[Series] = []
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Exams and image series", self))
+
+        importing = QGroupBox("Import", self)
+        import_layout = QHBoxLayout(importing)
+        self.import_folder_button = QPushButton("Import folder…", importing)
+        self.import_files_button = QPushButton("Import NIfTI files…", importing)
+        self.subject_edit = QLineEdit(importing)
+        self.subject_edit.setMinimumWidth(260)
+        self.subject_edit.setPlaceholderText("new pseudonym, or PatientID link")
+        self.subject_edit.setToolTip("Put every study found under this subject code. Empty: the subject its "
+                                     "PatientID is linked to, or a new pseudonymous code (SUBJ-0007).")
+        self.link_check = QCheckBox("Keep the PatientID → subject link", importing)
+        self.link_check.setChecked(True)
+        self.link_check.setToolTip("Coordinator-only; off: nothing identifying is stored at all.")
+        self.attach_check = QCheckBox("Attach to the selected exam", importing)
+        self.attach_check.setToolTip("Add every series found to the exam selected below (a label map from a "
+                                     "segmentation tool, NIfTI files converted elsewhere).")
+        import_layout.addWidget(self.import_folder_button)
+        import_layout.addWidget(self.import_files_button)
+        import_layout.addSpacing(12)
+        import_layout.addWidget(QLabel("Subject code:", importing))
+        import_layout.addWidget(self.subject_edit)
+        import_layout.addWidget(self.link_check)
+        import_layout.addWidget(self.attach_check)
+        import_layout.addStretch(1)
+        layout.addWidget(importing)
+        self.message = MessageLabel(self)
+        layout.addWidget(self.message)
+
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        exams_box = QWidget(splitter)
+        exams_layout = QVBoxLayout(exams_box)
+        exams_layout.setContentsMargins(0, 0, 0, 0)
+        self.exams_label = QLabel(exams_box)
+        self.exams_label.setStyleSheet("font-weight: bold;")
+        exams_layout.addWidget(self.exams_label)
+        self.exams_table = make_table(("Subject", "Exam", "Date", "Months from onset", "Treated", "Series",
+                                       "Reads"), exams_box)
+        exams_layout.addWidget(self.exams_table, 1)
+        edit = QHBoxLayout()
+        self.label_edit = QLineEdit(exams_box)
+        self.label_edit.setPlaceholderText("timepoint label")
+        self.months_spin = QDoubleSpinBox(exams_box)
+        self.months_spin.setRange(-1, 1200)
+        self.months_spin.setDecimals(1)
+        self.months_spin.setSpecialValueText("unknown")
+        self.months_spin.setValue(-1)
+        self.treated_combo = QComboBox(exams_box)
+        self.treated_combo.addItems(list(_TREATED))
+        self.save_exam_button = QPushButton("Save exam", exams_box)
+        edit.addWidget(QLabel("Label:", exams_box))
+        edit.addWidget(self.label_edit)
+        edit.addWidget(QLabel("Months from onset:", exams_box))
+        edit.addWidget(self.months_spin)
+        edit.addWidget(QLabel("Treated:", exams_box))
+        edit.addWidget(self.treated_combo)
+        edit.addWidget(self.save_exam_button)
+        edit.addStretch(1)
+        exams_layout.addLayout(edit)
+
+        series_box = QWidget(splitter)
+        series_layout = QVBoxLayout(series_box)
+        series_layout.setContentsMargins(0, 0, 0, 0)
+        self.series_label = QLabel(series_box)
+        self.series_label.setStyleSheet("font-weight: bold;")
+        series_layout.addWidget(self.series_label)
+        series_layout.addWidget(hint("The sequence kind decides where a series is shown to readers (STIR and T1 "
+                                     "side by side; label maps as overlays). Check the reason given and "
+                                     "override a wrong classification (audited).", series_box))
+        self.series_table = make_table(("Series", "Kind", "Why", "Description", "Matrix", "Spacing (mm)",
+                                        "Files", "Issues"), series_box, stretch=7)
+        series_layout.addWidget(self.series_table, 1)
+        override = QHBoxLayout()
+        self.kind_combo = QComboBox(series_box)
+        self.kind_combo.addItems([kind.value for kind in Sequence])
+        self.reason_edit = QLineEdit(series_box)
+        self.reason_edit.setPlaceholderText("why (kept with the series and in the audit trail)")
+        self.set_kind_button = QPushButton("Set kind", series_box)
+        override.addWidget(QLabel("Override the selected series' kind:", series_box))
+        override.addWidget(self.kind_combo)
+        override.addWidget(self.reason_edit, 1)
+        override.addWidget(self.set_kind_button)
+        series_layout.addLayout(override)
+        splitter.addWidget(exams_box)
+        splitter.addWidget(series_box)
+        splitter.setSizes([300, 420])
+        layout.addWidget(splitter, 1)
+
+        self.import_folder_button.clicked.connect(lambda: self.start_import(self.choose_paths("folder")))
+        self.import_files_button.clicked.connect(lambda: self.start_import(self.choose_paths("files")))
+        self.exams_table.currentCellChanged.connect(lambda *_: self._on_exam_selected())
+        self.series_table.currentCellChanged.connect(lambda *_: self._on_series_selected())
+        self.save_exam_button.clicked.connect(self.save_exam)
+        self.set_kind_button.clicked.connect(self.set_kind)
+        self.refresh()
+
+    # ------------------------------------------------------------------ import
+    def _choose_paths_dialog(self, what: str) -> list[str]:
+        if what == "folder":
+            folder = QFileDialog.getExistingDirectory(self, "Import a folder of DICOM or NIfTI files")
+            return [folder] if folder else []
+        files, _ = QFileDialog.getOpenFileNames(self, "Import NIfTI files", "", "NIfTI (*.nii *.nii.gz);;All files (*)")
+        return list(files)
+
+    def start_import(self, paths: list[str]) -> None:
+        """Import ``paths`` on a worker thread behind a progress dialog."""
+        if not paths:
+            return
+        exam_id = self.current_exam_id() if self.attach_check.isChecked() else None
+        if self.attach_check.isChecked() and exam_id is None:
+            self.message.show_message("Select the exam to attach the series to, or untick "
+                                      "“Attach to the selected exam”.", "error")
+            return
+        subject = self.subject_edit.text().strip() or None
+        link = self.link_check.isChecked()
+        folders = [Path(p) for p in paths]
+        self.message.clear_message()
+        dialog = QProgressDialog("Finding files …", "Cancel", 0, 0, self)
+        dialog.setWindowTitle("myoscore — import")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(0)
+        dialog.setAutoClose(False)
+        dialog.setAutoReset(False)
+        dialog.canceled.connect(self.jobs.cancel)
+        dialog.show()
+        self.progress_dialog = dialog
+        self._progress_done = -1
+
+        def work(coordinator: CoordinatorSession, progress: Callable[[int, int], None]) -> ImportSummary:
+            return import_paths(coordinator, folders, subject_code=subject, exam_id=exam_id, link_identity=link,
+                                progress=progress)
+
+        try:
+            self.jobs.start(work)
+        except MyoscoreError as exc:
+            self._close_progress()
+            self.message.show_message(str(exc), "error")
+
+    def _on_import_progress(self, done: int, total: int) -> None:
+        dialog = self.progress_dialog
+        if dialog is None or done < self._progress_done:
+            return
+        self._progress_done = done
+        if done >= total:
+            # Every header is read; registering cannot be cancelled half-way.
+            dialog.setLabelText(f"{total} files read. Registering series …")
+            dialog.setCancelButton(None)
+        else:
+            dialog.setLabelText(f"Reading headers: {done} of {total} files")
+        dialog.setMaximum(max(total, 1))
+        # Last: a modal progress dialog's setValue processes events, so the next step may
+        # be handled inside this call (and a late, smaller one is ignored above).
+        dialog.setValue(done)
+
+    def _close_progress(self) -> None:
+        dialog, self.progress_dialog = self.progress_dialog, None
+        if dialog is not None:
+            dialog.canceled.disconnect()  # closing a progress dialog emits canceled
+            dialog.hide()
+            dialog.deleteLater()
+
+    def _on_import_finished(self, summary: ImportSummary) -> None:
+        self._close_progress()
+        self.message.show_message("Import finished: " + summary.lines()[0], "info")
+        self.status.emit("Import finished.")
+        self.changed.emit(frozenset({"exams", "series"}))
+        self.refresh()
+        self.summary_dialog = ImportSummaryDialog(summary, self)
+        self.summary_dialog.show()
+        self.import_finished.emit(summary)
+
+    def _on_import_failed(self, text: str) -> None:
+        self._close_progress()
+        self.message.show_message(f"Import failed: {text}", "error")
+        self.import_finished.emit(None)
+
+    def _on_import_cancelled(self) -> None:
+        self._close_progress()
+        self.message.show_message("Import cancelled while reading headers: nothing was added.", "note")
+        self.import_finished.emit(None)
+
+    # ------------------------------------------------------------------- exams
+    def refresh(self) -> None:
+        current = self.current_exam_id()
+        # By subject, then by date where known (the store lists exams as they were entered).
+        self._exams = sorted(self.coordinator.exams(), key=lambda e: (
+            e.subject_code, e.exam_date is None, e.exam_date.toordinal() if e.exam_date else 0, e.id))
+        series = self.coordinator.series()
+        reads = self.coordinator.reads()
+        n_series = {exam.id: 0 for exam in self._exams}
+        for record in series:
+            n_series[record.exam_id] = n_series.get(record.exam_id, 0) + 1
+        n_reads = {exam.id: 0 for exam in self._exams}
+        for read in reads:
+            n_reads[read.exam_id] = n_reads.get(read.exam_id, 0) + 1
+        subjects = len({exam.subject_code for exam in self._exams})
+        self.exams_label.setText(f"{len(self._exams)} exams of {subjects} subjects, {len(series)} series")
+        table = self.exams_table
+        table.blockSignals(True)
+        table.setRowCount(len(self._exams))
+        for row, exam in enumerate(self._exams):
+            months = "" if exam.months_from_onset is None else f"{exam.months_from_onset:g}"
+            fill_row(table, row, (
+                cell(exam.subject_code, data=exam.id), cell(exam.label),
+                cell(exam.exam_date.isoformat() if exam.exam_date else ""), cell(months, right=True),
+                cell(_treated_text(exam.treated)), cell(n_series[exam.id], right=True),
+                cell(n_reads[exam.id], right=True)))
+        ids = [exam.id for exam in self._exams]
+        table.blockSignals(False)
+        if ids:
+            table.selectRow(ids.index(current) if current in ids else 0)
+        self._on_exam_selected()
+
+    def current_exam_id(self) -> int | None:
+        data = row_data(self.exams_table)
+        return int(data) if isinstance(data, int) else None
+
+    def select_exam(self, exam_id: int) -> None:
+        for row in range(self.exams_table.rowCount()):
+            if row_data(self.exams_table, row) == exam_id:
+                self.exams_table.selectRow(row)
+                return
+
+    def _on_exam_selected(self) -> None:
+        exam = next((e for e in self._exams if e.id == self.current_exam_id()), None)
+        self.save_exam_button.setEnabled(exam is not None)
+        if exam is None:
+            self.series_label.setText("Series: no exam selected")
+            self._series = []
+            self.series_table.setRowCount(0)
+            self._on_series_selected()
+            return
+        self.label_edit.setText(exam.label)
+        self.months_spin.setValue(exam.months_from_onset if exam.months_from_onset is not None else -1)
+        self.treated_combo.setCurrentText(_treated_text(exam.treated))
+        self._show_series(exam)
+
+    def save_exam(self) -> None:
+        """Store the selected exam's label and clinical fields (audited, old → new)."""
+        exam_id = self.current_exam_id()
+        if exam_id is None:
+            return
+        months = self.months_spin.value()
+        try:
+            self.coordinator.update_exam(exam_id, label=self.label_edit.text().strip() or None,
+                                         months_from_onset=None if months < 0 else months,
+                                         treated=_TREATED[self.treated_combo.currentText()])
+        except MyoscoreError as exc:
+            self.message.show_message(str(exc), "error")
+            return
+        self.status.emit("Exam saved.")
+        self.changed.emit(frozenset({"exams"}))
+        self.refresh()
+
+    # ------------------------------------------------------------------ series
+    def _show_series(self, exam: Exam) -> None:
+        current = row_data(self.series_table)
+        self._series = self.coordinator.series(exam.id)
+        self.series_label.setText(f"Series of {exam.subject_code} · {exam.label}: {len(self._series)}")
+        table = self.series_table
+        table.blockSignals(True)
+        table.setRowCount(len(self._series))
+        for row, record in enumerate(self._series):
+            overridden = record.kind_reason.startswith("set by ")
+            fill_row(table, row, (
+                cell(record.id, right=True, data=record.id),
+                cell(record.kind.value, bold=overridden, background="#fff8e1" if overridden else None),
+                cell(record.kind_reason, tooltip=record.kind_reason),
+                cell(record.description),
+                cell(" × ".join(str(n) for n in record.shape)),
+                cell(" × ".join(f"{s:g}" for s in record.spacing)),
+                cell(record.n_files, right=True, tooltip=record.path),
+                cell("; ".join(record.issues), tooltip="\n".join(record.issues),
+                     background="#fff3e0" if record.issues else None)))
+        table.blockSignals(False)
+        ids = [record.id for record in self._series]
+        if ids:
+            table.selectRow(ids.index(current) if current in ids else 0)
+        self._on_series_selected()
+
+    def _on_series_selected(self) -> None:
+        record = self.current_series()
+        self.set_kind_button.setEnabled(record is not None)
+        if record is not None:
+            self.kind_combo.setCurrentText(record.kind.value)
+
+    def current_series(self) -> Series | None:
+        series_id = row_data(self.series_table)
+        return next((s for s in self._series if s.id == series_id), None)
+
+    def set_kind(self) -> None:
+        """Override the selected series' classification (audited)."""
+        record = self.current_series()
+        if record is None:
+            return
+        kind = Sequence(self.kind_combo.currentText())
+        try:
+            updated = self.coordinator.set_series_kind(record.id, kind, self.reason_edit.text().strip())
+        except MyoscoreError as exc:
+            self.message.show_message(str(exc), "error")
+            return
+        self.reason_edit.clear()
+        self.message.show_message(f"Series {updated.id} is now {updated.kind.value} ({updated.kind_reason}).", "info")
+        self.changed.emit(frozenset({"series"}))
+        exam = next((e for e in self._exams if e.id == updated.exam_id), None)
+        if exam is not None:
+            self._show_series(exam)
