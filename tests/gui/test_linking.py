@@ -189,7 +189,7 @@ def test_window_level_drag_is_remembered_per_sequence(qtbot, imaged_study, open_
     window = open_window("B")
     open_first_read(qtbot, window)
     stir = window.viewer.views[0]
-    before = stir.window
+    before = stir.levels
     viewport = stir.graphics.viewport()
     start = QPointF(viewport.width() / 2, viewport.height() / 2)
     buttons = Qt.MouseButton.LeftButton
@@ -204,7 +204,7 @@ def test_window_level_drag_is_remembered_per_sequence(qtbot, imaged_study, open_
                               Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
     for event in events:
         QApplication.sendEvent(viewport, event)
-    after = stir.window
+    after = stir.levels
     assert after != before
     assert after[1] - after[0] > before[1] - before[0]  # dragged right: wider
     remembered = ViewSettings(settings_path).window("B", "STIR")
@@ -215,10 +215,10 @@ def test_window_level_drag_is_remembered_per_sequence(qtbot, imaged_study, open_
 
     again = open_window("B")
     open_first_read(qtbot, again)
-    assert again.viewer.views[0].window == pytest.approx(after, rel=1e-4)
-    assert again.viewer.views[1].window == pytest.approx(again.viewer.views[1].loaded.window)
+    assert again.viewer.views[0].levels == pytest.approx(after, rel=1e-4)
+    assert again.viewer.views[1].levels == pytest.approx(again.viewer.views[1].loaded.window)
     press(qtbot, again, "W")
-    assert again.viewer.views[0].window == pytest.approx(again.viewer.views[0].loaded.window)
+    assert again.viewer.views[0].levels == pytest.approx(again.viewer.views[0].loaded.window)
     assert ViewSettings(settings_path).window("B", "STIR") is None
 
 

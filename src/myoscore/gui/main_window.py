@@ -270,7 +270,7 @@ class MainWindow(QMainWindow):
 
     def _on_window_changed(self, view: SliceView, finished: bool) -> None:
         if finished and view.loaded is not None:
-            self.settings.set_window(self.reader.reader.name, view.loaded.kind.value, view.window)
+            self.settings.set_window(self.reader.reader.name, view.loaded.kind.value, view.levels)
 
     # ---------------------------------------------------------------- actions
     def run_session(self, action: Callable[[ReadingSession], Changes]) -> Changes:

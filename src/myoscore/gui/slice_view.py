@@ -132,7 +132,7 @@ class SliceView(QWidget):
 
         self.loaded: LoadedSeries | None = None
         self.current: ViewSlice | None = None
-        self.window: tuple[float, float] = (0.0, 1.0)
+        self.levels: tuple[float, float] = (0.0, 1.0)  # window/level as (low, high); not QWidget.window()
         self._outline_values: tuple[int, ...] = ()
         self._outline_lut = np.zeros(256, dtype=bool)
         self._labels8: np.ndarray | None = None
@@ -150,7 +150,7 @@ class SliceView(QWidget):
         the patient directions at the (left, right, top, bottom) edges."""
         self.loaded = loaded
         self.current = None
-        self.window = window
+        self.levels = window
         # uint8 labels draw through a colour table (Qt's Indexed8), without an RGBA copy
         # per slice; label maps with values above 255 fall back to clipping.
         label_voxels = loaded.labels
@@ -170,7 +170,7 @@ class SliceView(QWidget):
         self.current = view_slice
         if changed:
             self.image_item.setImage(self.loaded.volume.voxels[view_slice.index], autoLevels=False,
-                                     levels=self.window)
+                                     levels=self.levels)
             self._draw_labels()
         # Only texts that changed are touched: each label repaint also repaints the image under it.
         text = f"slice {view_slice.index + 1}/{view_slice.count} · {view_slice.location:+.1f} mm"
@@ -185,9 +185,9 @@ class SliceView(QWidget):
 
     def set_window(self, window: tuple[float, float]) -> None:
         low, high = window
-        self.window = (float(low), float(max(high, low + 1e-3)))
-        self.image_item.setLevels(self.window)
-        width, level = self.window[1] - self.window[0], (self.window[1] + self.window[0]) / 2
+        self.levels = (float(low), float(max(high, low + 1e-3)))
+        self.image_item.setLevels(self.levels)
+        width, level = self.levels[1] - self.levels[0], (self.levels[1] + self.levels[0]) / 2
         self.window_label.setText(f"W {width:.0f}  L {level:.0f}")
         self._place_labels()
 
@@ -256,7 +256,7 @@ class SliceView(QWidget):
         self.wheel_stepped.emit(self, delta)
 
     def _on_window_dragged(self, dx: float, dy: float, finished: bool) -> None:
-        low, high = self.window
+        low, high = self.levels
         width = max(high - low, 1e-3)
         level = (high + low) / 2
         scale = width / 200.0  # 200 px of drag doubles or halves the window
