@@ -10,7 +10,7 @@ import pytest
 CORE = ["myoscore.domain", "myoscore.schemes", "myoscore.agreement", "myoscore.scores", "myoscore.store",
         "myoscore.export",
         "myoscore.app.schemes", "myoscore.app.study", "myoscore.app.reading", "myoscore.app.analysis",
-        "myoscore.app.reading_session", "myoscore.app.keymap",
+        "myoscore.app.reading_session", "myoscore.app.exam_images", "myoscore.app.keymap",
         "myoscore.cli.main", "myoscore.cli.analysis"]
 
 

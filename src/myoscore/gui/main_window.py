@@ -31,8 +31,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app.exam_images import ExamImages, load_exam_images
 from myoscore.app.keymap import Binding, binding_for
-from myoscore.app.reading_session import NOTHING, Changes, ExamImages, ReadingSession, load_exam_images
+from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
 from myoscore.domain import MyoscoreError, Series
 from myoscore.gui.help_overlay import HelpOverlay
 from myoscore.gui.scoring_panel import ScoringPanel

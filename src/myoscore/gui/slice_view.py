@@ -19,7 +19,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from myoscore.app.reading_session import LoadedSeries, Station
+from myoscore.app.exam_images import LoadedSeries, Station
 from myoscore.gui.linking import SliceLink, ViewSlice
 
 __all__ = ["SliceView", "ViewerPanel"]

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app.analysis import ReconcileOutcome, consensus_list, reconcile_reads
-from myoscore.app.reading_session import ExamImages, load_exam_images
+from myoscore.app.exam_images import ExamImages, load_exam_images
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, MyoscoreError, Read, Role, Series
 from myoscore.gui.coordinator.agreement_page import default_pair
 from myoscore.gui.coordinator.review import (

@@ -1,0 +1,310 @@
+"""The image side of a read, without Qt: an exam's series as Volumes, grouped into stations.
+
+Loading (:func:`load_exam_images`) runs on a worker thread when a read opens; the label
+map is resampled once onto each series' grid, and :func:`largest_slice_point` finds where
+a scored unit is largest so selecting an item can move the views there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from collections.abc import Sequence as Seq
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from myoscore.domain import MyoscoreError, Sequence, Series
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from myoscore.imaging import Volume
+
+# The image stack (pydicom, nibabel, SimpleITK) is imported inside the loading functions:
+# they run on a worker thread when a read opens, so signing in and showing the worklist
+# does not wait for it.
+
+__all__ = [
+    "ExamImages",
+    "LabelMap",
+    "LoadedSeries",
+    "Station",
+    "largest_slice_point",
+    "load_exam_images",
+    "load_label_map",
+    "parse_label_table",
+    "window_preset",
+]
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """A muscle segmentation on its own grid, with what each label value means.
+
+    ``units`` maps an atlas key (muscle, compartment or region: a muscle's label also
+    counts for its compartment and region) and a side (``"R"``/``"L"``, or ``None`` for
+    labels that have no side) to the label values that make it up.
+    """
+
+    volume: Volume
+    names: Mapping[int, str]
+    units: Mapping[tuple[str, str | None], tuple[int, ...]]
+
+    def values_for(self, unit_key: str, side: str | None) -> tuple[int, ...]:
+        """Label values of a unit on one side (both sides when ``side`` is None)."""
+        if side is None:
+            found = {v for (key, _side), values in self.units.items() if key == unit_key for v in values}
+            return tuple(sorted(found))
+        return self.units.get((unit_key, side), ())
+
+    def regions(self) -> list[str]:
+        """Atlas regions present in the map's voxels (``"thigh"``), in key order."""
+        present = set(np.unique(self.volume.voxels).tolist())
+        keys = {key.split(".")[0] for (key, side), values in self.units.items()
+                if side is not None and present.intersection(values)}
+        return sorted(keys)
+
+
+@dataclass(frozen=True)
+class LoadedSeries:
+    """One displayable series: its store record, the volume, its window preset and,
+    when its station has a label map, the labels resampled onto this series' grid."""
+
+    series: Series
+    volume: Volume
+    window: tuple[float, float]  # (low, high) of the sequence kind's preset
+    labels: np.ndarray | None = None
+
+    @property
+    def kind(self) -> Sequence:
+        return self.series.kind
+
+
+@dataclass(frozen=True)
+class Station:
+    """Series covering the same part of the body (their extents overlap), e.g. the
+    thigh STIR and T1; the viewer shows one station at a time, its series linked."""
+
+    name: str
+    series: tuple[LoadedSeries, ...]
+    label_map: LabelMap | None = None
+
+    def largest_point(self, unit_key: str, side: str | None) -> tuple[np.ndarray, int] | None:
+        """LPS centre (mm) of the unit on the label-map slice where it is largest, and
+        that area in voxels; ``None`` without a label map or when the unit is absent."""
+        if self.label_map is None:
+            return None
+        values = self.label_map.values_for(unit_key, side)
+        if not values:
+            return None
+        return largest_slice_point(self.label_map.volume, values)
+
+
+@dataclass(frozen=True)
+class ExamImages:
+    """Everything the viewer of one read shows. ``problems`` are reader-safe texts:
+    they name the series kind and number, never a path (folder names can hold names)."""
+
+    stations: tuple[Station, ...]
+    problems: tuple[str, ...] = ()
+
+    def locate(self, unit_key: str, side: str | None) -> tuple[int, np.ndarray] | None:
+        """The station where a unit is largest and the LPS point to show, or ``None``."""
+        best: tuple[int, np.ndarray, int] | None = None
+        for index, station in enumerate(self.stations):
+            found = station.largest_point(unit_key, side)
+            if found is not None and (best is None or found[1] > best[2]):
+                best = (index, found[0], found[1])
+        return None if best is None else (best[0], best[1])
+
+
+#: Window presets per sequence kind, as percentiles (low, high) of the non-zero voxels.
+#: MR intensities have no absolute scale, so presets are relative to the data: STIR
+#: keeps the bright end (edema) in range, T1 clips a little more to show fat contrast.
+WINDOW_PRESETS: Mapping[Sequence, tuple[float, float]] = {
+    Sequence.STIR: (1.0, 99.7),
+    Sequence.T1: (0.5, 99.0),
+}
+DEFAULT_PRESET = (1.0, 99.5)
+
+
+def window_preset(volume: Volume, kind: Sequence) -> tuple[float, float]:
+    """The (low, high) display window of a kind's preset for this volume."""
+    low_pct, high_pct = WINDOW_PRESETS.get(kind, DEFAULT_PRESET)
+    voxels = volume.voxels
+    step = max(1, round((voxels.size / 400_000) ** (1 / 3)))  # a subsample is plenty
+    sample = np.asarray(voxels[::step, ::step, ::step], dtype=np.float32).ravel()
+    sample = sample[sample > 0]
+    if sample.size == 0:
+        return (0.0, 1.0)
+    low, high = (float(v) for v in np.percentile(sample, [low_pct, high_pct]))
+    if high <= low:
+        high = low + 1.0
+    return (low, high)
+
+
+def largest_slice_point(volume: Volume, values: Seq[int]) -> tuple[np.ndarray, int] | None:
+    """LPS centre of the unit on the slice of ``volume`` where it has the most voxels,
+    and that number of voxels."""
+    mask = np.isin(volume.voxels, np.asarray(values, dtype=volume.voxels.dtype))
+    areas = mask.sum(axis=(1, 2))
+    if not areas.any():
+        return None
+    k = int(np.argmax(areas))
+    rows, cols = np.nonzero(mask[k])
+    return volume.index_to_patient((float(cols.mean()), float(rows.mean()), float(k))), int(areas[k])
+
+
+def parse_label_table(data: Any) -> tuple[dict[int, str], dict[tuple[str, str | None], tuple[int, ...]]]:
+    """Label names and atlas units from a label table (parsed JSON).
+
+    Accepted shapes: ``{"R:thigh.anterior.rectus_femoris": 100, "skin": 1, ...}`` (name →
+    value; ``"R:"``/``"L:"`` give the side), ``{"labels": [...]}`` or a list of objects
+    ``{"value": 100, "key": "thigh.anterior.rectus_femoris", "side": "R"}``, or
+    ``{"100": {"key": ..., "side": ...}}``. A muscle key also counts for its compartment
+    and region (``thigh.anterior``, ``thigh``).
+    """
+    if isinstance(data, dict) and isinstance(data.get("labels"), (list, dict)):
+        data = data["labels"]
+    entries: list[dict[str, Any]] = []
+    if isinstance(data, list):
+        entries = [dict(e) for e in data if isinstance(e, dict)]
+    elif isinstance(data, dict):
+        for name, entry in data.items():
+            if isinstance(entry, dict):
+                entries.append({"value": name, **entry})
+            elif isinstance(entry, int):
+                prefix, _, key = str(name).rpartition(":")
+                entries.append({"value": entry, "key": key, "side": prefix or None})
+    names: dict[int, str] = {}
+    units: dict[tuple[str, str | None], list[int]] = {}
+    for entry in entries:
+        raw_value = entry.get("value", entry.get("label", entry.get("id")))
+        if raw_value is None:
+            continue
+        try:
+            value = int(raw_value)
+        except (TypeError, ValueError):
+            continue
+        key = str(entry.get("key") or entry.get("unit") or entry.get("muscle") or entry.get("name") or "")
+        raw_side = entry.get("side")
+        side = str(raw_side).upper()[:1] if raw_side else None
+        side = side if side in ("R", "L") else None
+        names[value] = str(entry.get("name") or key)
+        parts = key.split(".")
+        for depth in range(1, len(parts) + 1):
+            units.setdefault((".".join(parts[:depth]), side), []).append(value)
+    return names, {k: tuple(sorted(set(v))) for k, v in units.items()}
+
+
+def _label_table_path(series: Series) -> Path | None:
+    """The JSON label table of a label map: beside it (same stem, or ``labels.json``)
+    or one folder up (the phantom's layout)."""
+    candidates: list[Path] = []
+    for name in (*series.files[:1], series.path):
+        if not name:
+            continue
+        path = Path(name)
+        stem = path.name.removesuffix(".gz").removesuffix(".nii")
+        folder = path if path.is_dir() else path.parent
+        candidates += [path.with_name(stem + ".json"), folder / "labels.json", folder.parent / "labels.json"]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def load_label_map(series: Series) -> LabelMap:
+    """A label map series and its JSON table (no table: values without meaning)."""
+    from myoscore.app.images import load_volume
+
+    volume = load_volume(series)
+    table = _label_table_path(series)
+    names, units = parse_label_table(json.loads(table.read_text(encoding="utf-8"))) if table else ({}, {})
+    return LabelMap(volume, names, units)
+
+
+#: Series kinds the viewer shows first, in this order (STIR and T1 side by side).
+VIEW_ORDER = (Sequence.STIR, Sequence.T1, Sequence.T2, Sequence.DIXON_FAT, Sequence.DIXON_WATER,
+              Sequence.DIXON_IN, Sequence.DIXON_OUT, Sequence.OTHER)
+
+
+def _extent(volume: Volume, axis: np.ndarray) -> tuple[float, float]:
+    """The volume's extent (mm) along ``axis``, from its eight corner voxels."""
+    z, y, x = volume.shape
+    corners = np.array([(i, j, k) for i in (0, x - 1) for j in (0, y - 1) for k in (0, z - 1)], dtype=float)
+    along = volume.index_to_patient(corners) @ axis
+    return float(along.min()), float(along.max())
+
+
+def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
+    """Indices of volumes grouped by overlapping extent along the first one's normal."""
+    if not volumes:
+        return []
+    axis = volumes[0].slice_normal
+    extents = [_extent(v, axis) for v in volumes]
+    groups: list[list[int]] = []
+    for index, (low, high) in enumerate(extents):
+        for group in groups:
+            if any(min(high, extents[g][1]) - max(low, extents[g][0]) > 0 for g in group):
+                group.append(index)
+                break
+        else:
+            groups.append([index])
+    # Head first (highest position along the normal), as a reader scrolls down the body.
+    return sorted(groups, key=lambda g: -max(extents[i][1] for i in g))
+
+
+def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None = None) -> ExamImages:
+    """Load an exam's series for viewing (slow: call it off the GUI thread).
+
+    Image series are grouped into stations by overlapping extent (thigh, calf), each
+    ordered STIR, T1, then others. A label map series (kind ``LABEL_MAP``, with a JSON
+    table beside it) joins the station it overlaps and is resampled (nearest neighbour)
+    onto every series' grid there, so an overlay slice is a plain array slice. A series
+    that cannot be read is reported in ``problems`` by kind and number only.
+    """
+    from myoscore.app.images import load_volume
+
+    images = sorted((s for s in series if s.kind is not Sequence.LABEL_MAP),
+                    key=lambda s: (VIEW_ORDER.index(s.kind) if s.kind in VIEW_ORDER else 99, s.id))
+    problems: list[str] = []
+    loaded: list[tuple[Series, Volume]] = []
+    for number, record in enumerate(images, start=1):
+        if progress is not None:
+            progress(f"loading {record.kind.value} ({number} of {len(images)})")
+        try:
+            loaded.append((record, load_volume(record)))
+        except (MyoscoreError, OSError, ValueError):
+            # The message names files and folders; a reader gets the kind and number only.
+            problems.append(f"{record.kind.value} series {record.id} could not be read; the coordinator can see why")
+    label_maps: list[LabelMap] = []
+    for record in (s for s in series if s.kind is Sequence.LABEL_MAP):
+        try:
+            label_maps.append(load_label_map(record))
+        except (MyoscoreError, OSError, ValueError):
+            problems.append(f"label map series {record.id} could not be read")
+    volumes = [v for _, v in loaded] + [m.volume for m in label_maps]
+    stations: list[Station] = []
+    for number, group in enumerate(_group_stations(volumes), start=1):
+        members = [loaded[i] for i in group if i < len(loaded)]
+        if not members:
+            continue
+        maps = [label_maps[i - len(loaded)] for i in group if i >= len(loaded)]
+        label_map = maps[0] if maps else None
+        shown = []
+        for record, volume in sorted(members, key=lambda m: images.index(m[0])):
+            labels = _labels_on_grid(label_map.volume, volume) if label_map is not None else None
+            shown.append(LoadedSeries(record, volume, window_preset(volume, record.kind), labels))
+        regions = label_map.regions() if label_map is not None else []
+        name = " + ".join(r.capitalize() for r in regions) or f"Station {number}"
+        stations.append(Station(name, tuple(shown), label_map))
+    return ExamImages(tuple(stations), tuple(problems))
+
+
+def _labels_on_grid(labels: Volume, reference: Volume) -> np.ndarray:
+    """The label map sampled (nearest) at every voxel of ``reference``."""
+    from myoscore.imaging import resample_like
+
+    same = labels.shape == reference.shape and np.allclose(labels.affine, reference.affine, atol=1e-4)
+    if same:
+        return np.asarray(labels.voxels)
+    return np.asarray(resample_like(labels, reference, "nearest").voxels)
