@@ -93,7 +93,7 @@ def test_repeat_reads_for_intra_reader_agreement(qtbot, db: Database, study: Coo
 
 def test_progress_table_lists_every_read_and_reopens_a_submitted_one(qtbot, db: Database,
                                                                       study: CoordinatorSession) -> None:
-    """Reader, position, subject, exam, protocol, status, done/total, first/repeat; reopen is
+    """Reader, position, subject, exam, protocol, status, done/total, first/repeat, seed; reopen is
     asked, audited with the reason, and shown."""
     submit_reads(db, "A", {e.id: {"edema.thigh.anterior.R": "2", "fat.calf.lateral.R": "NE"}
                            for e in study.exams()})
@@ -107,7 +107,8 @@ def test_progress_table_lists_every_read_and_reopens_a_submitted_one(qtbot, db: 
         status = "submitted" if read.status is ReadStatus.SUBMITTED else "to do"
         assert table_texts(page.table, row) == [
             read.reader_name, str(read.position), read.subject_code, read.exam_label, "nxp2_lower_limb", status,
-            f"{read.done} / 50", "first", ""]
+            f"{read.done} / 50", "first", read.seed, ""]
+        assert read.seed == "11"  # the study fixture assigns with seed 11
     assert page.summary.text() == "1 subjects, 2 exams, 4 reads, 2 submitted"
     assert "A: 2/2 submitted" in page.by_reader.text()
     assert "B: 0/2 submitted" in page.by_reader.text()

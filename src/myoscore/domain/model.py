@@ -122,6 +122,7 @@ class Read:
     total: int = 0
     submitted_at: datetime | None = None
     repeat: int = 0  # > 0: an intra-reader repeat read (not shown to the reader as such)
+    seed: str = ""  # the recorded seed of the worklist shuffle that placed this read
 
 
 @dataclass(frozen=True)

@@ -114,7 +114,7 @@ def reads_from(session: Session, rows: list[ReadsRow], protocols: ProtocolCache)
             read.id, read.reader_id, reader_name, read.exam_id, subject_code, exam_label,
             protocol_name, read.protocol_hash, ReadStatus(read.status), read.position,
             done.get(read.id, 0), len(protocols.get(session, read.protocol_hash).items),
-            read.submitted_at, read.repeat,
+            read.submitted_at, read.repeat, read.seed,
         )
         for read, reader_name, subject_code, exam_label, protocol_name in rows
     ]

@@ -27,7 +27,7 @@ from myoscore.store import CoordinatorSession
 
 __all__ = ["COLUMNS", "ProgressPage"]
 
-COLUMNS = ("Reader", "#", "Subject", "Exam", "Protocol", "Status", "Scored", "Read", "Progress")
+COLUMNS = ("Reader", "#", "Subject", "Exam", "Protocol", "Status", "Scored", "Read", "Seed", "Progress")
 _STATUS = {
     ReadStatus.ASSIGNED: ("to do", None),
     ReadStatus.IN_PROGRESS: ("in progress", "#fff8e1"),
@@ -115,6 +115,7 @@ class ProgressPage(Page):
                 cell(f"{read.done} / {read.total}", right=True),
                 cell("repeat" if read.repeat else "first",
                      tooltip="an intra-reader repeat read" if read.repeat else ""),
+                cell(read.seed, right=True, tooltip="seed of the worklist shuffle that placed this read"),
                 cell("", data=read.done / read.total if read.total else 0.0)))
         table.blockSignals(False)
         ids = [read.id for read in self._reads]
