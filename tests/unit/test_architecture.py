@@ -37,3 +37,17 @@ def test_public_api_is_explicit(package: str) -> None:
     public = {name for name in vars(module) if not name.startswith("_") and not isinstance(getattr(module, name),
                                                                                             type(sys))}
     assert public <= exported | {"annotations"}
+
+
+def test_workstation_start_up_leaves_heavy_libraries_unloaded() -> None:
+    """The window's imports load no scipy.stats, matplotlib, openpyxl, SimpleITK, pydicom or
+    Alembic commands: those load on use, and the window must show within 2 s (DESIGN.md)."""
+    heavy = ["scipy.stats", "matplotlib", "openpyxl", "SimpleITK", "pydicom", "nibabel", "alembic.command"]
+    probe = (
+        "import os, sys\n"
+        "os.environ['QT_QPA_PLATFORM'] = 'offscreen'\n"
+        "import myoscore.gui, myoscore.cli.main\n"
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

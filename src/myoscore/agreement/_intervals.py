@@ -8,8 +8,10 @@ the test suite, and a silent NaN would hide the reason).
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
-from scipy import stats
+# scipy.stats is imported inside the functions that need the t and F distributions: it
+# costs most of a second to import, and the workstation starts without it.
 
 # Below this a chance-agreement complement (1 - p_e) or a disagreement is treated as zero:
 # the ratio it divides is numerically meaningless well before it is exactly 0.
@@ -24,11 +26,13 @@ def check_confidence(confidence: float) -> None:
 
 def z_critical(confidence: float) -> float:
     """Two-sided standard-normal critical value (1.959964 for 0.95)."""
-    return float(stats.norm.ppf(0.5 + confidence / 2.0))
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
 
 
 def t_critical(confidence: float, df: float) -> float:
     """Two-sided Student-t critical value with ``df`` degrees of freedom."""
+    from scipy import stats
+
     return float(stats.t.ppf(0.5 + confidence / 2.0, df))
 
 
@@ -36,7 +40,8 @@ def two_sided_normal_p(z: float) -> float:
     """Two-sided p-value of a standard-normal statistic (NaN stays NaN)."""
     if math.isnan(z):
         return math.nan
-    return float(2.0 * stats.norm.sf(abs(z)))
+    # erfc keeps full precision far in the tail, where 1 - cdf would round to 0.
+    return math.erfc(abs(z) / math.sqrt(2.0))
 
 
 def clip_unit(value: float) -> float:

@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from myoscore.agreement._coding import as_numeric, as_table
 from myoscore.agreement._intervals import TINY, check_confidence
@@ -122,6 +121,8 @@ def _f_test(
         # x/0 is a perfect F test; 0/0 (no subject and no residual variance) is undefined.
         return (NAN, NAN) if ms_num <= TINY * scale else (math.inf, 0.0)
     f = ms_num / ms_den
+    from scipy import stats  # imported on use: it costs most of a second (see _intervals)
+
     return f, float(stats.f.sf(f, df1, df2))
 
 
@@ -131,6 +132,8 @@ def _consistency_ci(
     """Shrout & Fleiss CI of ICC(1,·) and ICC(3,·) from the F ratio."""
     if math.isinf(f):
         return 1.0, 1.0
+    from scipy import stats
+
     f_low = f / float(stats.f.ppf(1.0 - alpha / 2.0, df1, df2))
     f_up = f * float(stats.f.ppf(1.0 - alpha / 2.0, df2, df1))
     if average:
@@ -151,6 +154,8 @@ def _agreement_ci(
     if den_v <= 0.0:
         return None
     v = (a * msc + b * mse) ** 2 / den_v
+    from scipy import stats
+
     f_star = float(stats.f.ppf(1.0 - alpha / 2.0, n - 1, v))
     f_2star = float(stats.f.ppf(1.0 - alpha / 2.0, v, n - 1))
     c = k * msc + (k * n - k - n) * mse

@@ -24,6 +24,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
@@ -92,11 +93,14 @@ HEADER_TAGS = [
     "PerFrameFunctionalGroupsSequence",
 ]
 
-def _tags_of(keywords: list[str]) -> dict[str, int]:
+@cache
+def _tag_of() -> dict[str, int]:
+    """Keyword → integer tag, built on first use: pydicom's dictionary loads only when a
+    header is read, not when the workstation starts."""
     from pydicom.datadict import tag_for_keyword
 
     tags = {}
-    for keyword in keywords:
+    for keyword in [*HEADER_TAGS, "PhotometricInterpretation"]:
         tag = tag_for_keyword(keyword)
         if tag is None:  # pragma: no cover - guarded by the keyword list above
             raise ValueError(keyword)
@@ -104,9 +108,10 @@ def _tags_of(keywords: list[str]) -> dict[str, int]:
     return tags
 
 
-_TAG_OF = _tags_of([*HEADER_TAGS, "PhotometricInterpretation"])
-# Integer tags: pydicom converts keywords on every call otherwise (measured ~25 % slower).
-_HEADER_TAG_LIST = [_TAG_OF[k] for k in HEADER_TAGS] + [_TAG_OF["PhotometricInterpretation"]]
+@cache
+def _header_tag_list() -> list[int]:
+    # Integer tags: pydicom converts keywords on every call otherwise (measured ~25 % slower).
+    return [_tag_of()[k] for k in HEADER_TAGS] + [_tag_of()["PhotometricInterpretation"]]
 
 #: Header fields (non-identifying) passed to classification and kept on the record.
 CLASSIFY_FIELDS = (
@@ -653,7 +658,7 @@ class _Header:
         return vr
 
     def get(self, keyword: str, default: Any = None) -> Any:
-        tag = _TAG_OF[keyword]
+        tag = _tag_of()[keyword]
         element = self.dataset.get_item(tag)
         if element is None:
             return default
@@ -721,7 +726,7 @@ def _read_dicom(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dataset = pydicom.dcmread(
-            fp, stop_before_pixels=True, specific_tags=_HEADER_TAG_LIST, force=not has_marker
+            fp, stop_before_pixels=True, specific_tags=_header_tag_list(), force=not has_marker
         )
         header = _Header(dataset)
         result = _frames_of_dicom(path, fp, info, dataset, header, cache)

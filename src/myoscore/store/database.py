@@ -13,14 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from myoscore.domain import DatabaseVersionError, NotFound
 
@@ -76,6 +77,8 @@ def _make_engine(url: str) -> Engine:
 
 
 def _alembic(connection: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -114,6 +117,8 @@ class Database:
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def upgrade(self, target: str = "head") -> None:
+        from alembic import command  # Alembic loads only when a schema changes
+
         with self.engine.begin() as connection:
             command.upgrade(_alembic(connection), target)
 
@@ -122,6 +127,8 @@ class Database:
 
 
 def known_revisions() -> list[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS))
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
