@@ -134,3 +134,15 @@ def test_cli_demo_writes_an_importable_phantom(tmp_path: Path, monkeypatch, caps
     assert main(["init"]) == 0
     assert main(["import", str(tmp_path / "phantom" / "dicom"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["series_added"] == 8
+
+
+def test_reimport_with_link_on_links_the_studys_own_subject(coordinator, phantom: PhantomInfo,
+                                                             db_path: Path) -> None:
+    """A study first imported without the link, then again with it: no empty subject appears,
+    and the PatientID is linked to the subject the study already belongs to."""
+    import_paths(coordinator, [phantom.out_dir / "dicom" / "baseline"], link_identity=False)
+    (subject,) = coordinator.subjects()
+    again = import_paths(coordinator, [phantom.out_dir / "dicom" / "baseline"])
+    assert (again.series_added, again.exams_added) == (0, 0)
+    assert coordinator.subjects() == [subject]
+    assert _identity_links(db_path) == [(subject.id, phantom.identifying["PatientID"])]

@@ -55,14 +55,6 @@ def _kind(record: SeriesRecord) -> tuple[Sequence, str]:
     return record.kind, record.kind_reason
 
 
-def _next_subject_code(coordinator: CoordinatorSession) -> str:
-    taken = {s.code for s in coordinator.subjects()}
-    n = len(taken) + 1
-    while f"SUBJ-{n:04d}" in taken:
-        n += 1
-    return f"SUBJ-{n:04d}"
-
-
 def import_paths(
     coordinator: CoordinatorSession,
     paths: Iterable[str | Path],
@@ -93,13 +85,11 @@ def import_paths(
     for record in result.series:
         target = exam_id if exam_id is not None else exams.get(record.study_uid)
         if target is None:
-            code = subject_code or coordinator.subject_for_patient(record.patient_id, link=link_identity) \
-                or _next_subject_code(coordinator)
-            n_exams = sum(e.subject_code == code for e in coordinator.exams())
-            exam, created = coordinator.exam_for_study(code, record.study_uid, f"exam {n_exams + 1}",
-                                                       _study_date(record.study_date))
+            code = subject_code or coordinator.subject_for_patient(record.patient_id, link=link_identity)
+            exam, created = coordinator.exam_for_study(code, record.study_uid, _study_date(record.study_date))
             if link_identity and record.patient_id:
-                coordinator.link_patient(code, record.patient_id)
+                # The study's own subject: a re-imported study keeps the subject it has.
+                coordinator.link_patient(exam.subject_code, record.patient_id)
             exams[record.study_uid] = target = exam.id
             summary.exams_added += created
             summary.subjects.add(exam.subject_code)

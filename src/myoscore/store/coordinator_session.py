@@ -180,22 +180,38 @@ class CoordinatorSession:
             session.flush()
             return series_of(row)
 
-    def exam_for_study(self, subject_code: str, study_uid: str, label: str,
+    def exam_for_study(self, subject_code: str | None, study_uid: str,
                        exam_date: date | None = None) -> tuple[Exam, bool]:
-        """The exam of an imported DICOM study, created on first import. Returns (exam, created)."""
+        """The exam of an imported DICOM study, created on first import. Returns (exam, created).
+
+        Without ``subject_code`` a new exam goes to a new pseudonymous subject (``SUBJ-0007``).
+        A new exam is labelled by its order among the subject's exams (``exam 2``); the
+        coordinator relabels it (baseline, follow-up).
+        """
         with self._db.transaction() as session:
             found = session.execute(
                 select(ExamRow, SubjectRow.code).join(SubjectRow).where(ExamRow.study_uid == study_uid)
             ).one_or_none()
             if found is not None:
                 return exam_of(found[0], found[1]), False
-            subject = self._subject(session, subject_code)
+            code = subject_code or self._new_subject_code(session)
+            subject = self._subject(session, code)
+            n_exams = session.scalar(select(func.count()).where(ExamRow.subject_id == subject.id)) or 0
+            label = f"exam {n_exams + 1}"
             row = ExamRow(subject_id=subject.id, label=label, exam_date=exam_date, study_uid=study_uid,
                           created_at=utcnow())
             session.add(row)
             session.flush()
-            audit(session, self.actor, "add_exam", f"exam {row.id}", None, f"{subject_code} {label}")
-            return exam_of(row, subject_code), True
+            audit(session, self.actor, "add_exam", f"exam {row.id}", None, f"{code} {label}")
+            return exam_of(row, code), True
+
+    @staticmethod
+    def _new_subject_code(session: Session) -> str:
+        taken = set(session.scalars(select(SubjectRow.code)))
+        n = len(taken) + 1
+        while f"SUBJ-{n:04d}" in taken:
+            n += 1
+        return f"SUBJ-{n:04d}"
 
     def subject_for_patient(self, patient_id: str, *, link: bool = True) -> str | None:
         """The subject code linked to a hospital PatientID, or ``None``. Coordinator-only."""
