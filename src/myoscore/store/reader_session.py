@@ -149,23 +149,27 @@ class ReaderSession:
 
     def _own(self, session: Session, read_id: int) -> ReadRow:
         read = session.get(ReadRow, read_id)
-        if read is None or read.reader_id != self._reader.id or read_id in self._hidden(session):
+        if read is None or read.reader_id != self._reader.id or read_id in self._hidden(session, read):
             raise AccessDenied(f"read {read_id} is not in {self._reader.name}'s worklist")
         return read
 
-    def _hidden(self, session: Session) -> set[int]:
+    def _hidden(self, session: Session, of: ReadRow | None = None) -> set[int]:
         """Own reads the reader may not open now (intra-reader repeats):
 
         a repeat read whose wash-out period has not passed, and the first read of an
         exam from the moment its repeat is assigned until the repeat is submitted, so
         the reader neither studies the first read during the wash-out nor sees it while
         scoring the repeat.
+
+        ``of`` limits the look to that read's exam and protocol: every rating checks its
+        read, and only the reads of one exam decide whether it is hidden.
         """
         now = utcnow()
-        rows = session.execute(
-            select(ReadRow.id, ReadRow.exam_id, ReadRow.protocol_hash, ReadRow.repeat, ReadRow.status,
-                   ReadRow.available_from).where(ReadRow.reader_id == self._reader.id)
-        ).all()
+        query = select(ReadRow.id, ReadRow.exam_id, ReadRow.protocol_hash, ReadRow.repeat, ReadRow.status,
+                       ReadRow.available_from).where(ReadRow.reader_id == self._reader.id)
+        if of is not None:
+            query = query.where(ReadRow.exam_id == of.exam_id, ReadRow.protocol_hash == of.protocol_hash)
+        rows = session.execute(query).all()
         hidden = {r.id for r in rows if r.available_from is not None and aware(r.available_from) > now}
         open_repeats = {(r.exam_id, r.protocol_hash) for r in rows
                         if r.repeat > 0 and r.status != ReadStatus.SUBMITTED}
