@@ -251,10 +251,6 @@ class ExportDataset:
     def has_ratings(self, exam_id: int, source: str) -> bool:
         return (exam_id, source) in self._by_exam_source
 
-    def values_of(self, exam_id: int, source: str) -> dict[str, float | None]:
-        """Item key → number (``None``: not evaluable or nominal); unscored items absent."""
-        return {key: row.value for key, row in self.ratings_of(exam_id, source).items() if not row.unscored}
-
     def derived_of(self, exam_id: int, source: str) -> Mapping[str, DerivedRow]:
         """The derived scores of one exam from one source by score name (empty if none)."""
         return self._derived_by_exam_source.get((exam_id, source), MappingProxyType({}))

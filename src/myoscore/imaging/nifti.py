@@ -167,8 +167,3 @@ def write_nifti(volume: Volume, path: str | os.PathLike[str]) -> Path:
     except OSError as exc:
         raise ImagingError(f"{path}: cannot write NIfTI: {exc.strerror or exc}") from exc
     return path
-
-
-def nifti_ras_affine(volume: Volume) -> np.ndarray:
-    """The RAS affine a NIfTI file of ``volume`` carries (for callers and tests)."""
-    return LPS_TO_RAS @ volume.affine

@@ -127,12 +127,6 @@ class ProgressPage(Page):
         read_id = row_data(self.table)
         return next((r for r in self._reads if r.id == read_id), None)
 
-    def select_read(self, read_id: int) -> None:
-        for row in range(self.table.rowCount()):
-            if row_data(self.table, row) == read_id:
-                self.table.selectRow(row)
-                return
-
     def _on_selected(self) -> None:
         read = self.current_read()
         self.reopen_button.setEnabled(read is not None and read.status is ReadStatus.SUBMITTED)
