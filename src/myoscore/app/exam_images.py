@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from myoscore.domain import MyoscoreError, Sequence, Series
+from myoscore.domain import ImagingError, MyoscoreError, Sequence, Series
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from myoscore.imaging import Volume
@@ -33,9 +33,27 @@ __all__ = [
     "largest_slice_point",
     "load_exam_images",
     "load_label_map",
+    "load_volume",
     "parse_label_table",
     "window_preset",
 ]
+
+
+def load_volume(series: Series) -> Volume:
+    """Read a registered series from where it was imported (files are never copied)."""
+    from myoscore.imaging import load_nifti, load_series
+
+    if not series.files:
+        raise ImagingError(f"series {series.id} ({series.description or series.kind}) has no files")
+    missing = [f for f in series.files if not Path(f).exists()]
+    if missing:
+        raise ImagingError(
+            f"series {series.id} ({series.description or series.kind}): {len(missing)} of {len(series.files)} "
+            f"files are no longer where they were imported from, e.g. {missing[0]}"
+        )
+    if series.files[0].lower().endswith((".nii", ".nii.gz")):
+        return load_nifti(series.files[0])
+    return load_series(list(series.files))
 
 
 @dataclass(frozen=True)
@@ -214,8 +232,6 @@ def _label_table_path(series: Series) -> Path | None:
 
 def load_label_map(series: Series) -> LabelMap:
     """A label map series and its JSON table (no table: values without meaning)."""
-    from myoscore.app.images import load_volume
-
     volume = load_volume(series)
     table = _label_table_path(series)
     names, units = parse_label_table(json.loads(table.read_text(encoding="utf-8"))) if table else ({}, {})
@@ -262,8 +278,6 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
     onto every series' grid there, so an overlay slice is a plain array slice. A series
     that cannot be read is reported in ``problems`` by kind and number only.
     """
-    from myoscore.app.images import load_volume
-
     images = sorted((s for s in series if s.kind is not Sequence.LABEL_MAP),
                     key=lambda s: (VIEW_ORDER.index(s.kind) if s.kind in VIEW_ORDER else 99, s.id))
     problems: list[str] = []

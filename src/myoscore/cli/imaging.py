@@ -77,7 +77,7 @@ def _find_series(ctx: Context, series_id: int) -> Any:
 
 
 def cmd_series_export(ctx: Context) -> int:
-    from myoscore.app.images import load_volume
+    from myoscore.app.exam_images import load_volume
     from myoscore.imaging import write_nifti
 
     volume = load_volume(_find_series(ctx, ctx.args.series))
