@@ -208,3 +208,39 @@ def test_single_and_multi_threaded_loading_agree(phantom: PhantomInfo) -> None:
     record = index_paths(phantom.get("followup", "thigh", Sequence.T1).dicom_dir).series[0]
     assert np.array_equal(load_series(record, workers=1).voxels,
                           load_series(record, workers=4).voxels)
+
+
+def test_unused_high_bits_of_unsigned_pixels_are_masked(tmp_path: Path) -> None:
+    """BitsStored 12 in BitsAllocated 16 with garbage in bits 12–15: the native reader
+    gives pydicom's value (0x0123 = 291), not the raw word (0xF123 = 61731)."""
+    sop_uid = generate_uid()
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    ds.SOPInstanceUID = sop_uid
+    ds.StudyInstanceUID = generate_uid()
+    ds.SeriesInstanceUID = generate_uid()
+    ds.Modality = "MR"
+    ds.ImagePositionPatient = [0.0, 0.0, 0.0]
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [1, 1]
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated = 16
+    ds.BitsStored = 12
+    ds.HighBit = 11
+    ds.PixelRepresentation = 0
+    ds.PixelData = np.full((4, 4), 0xF123, np.uint16).tobytes()
+    path = tmp_path / "masked.dcm"
+    ds.save_as(path, enforce_file_format=True)
+
+    record = index_paths(tmp_path).series[0]
+    assert record.slices[0].native is not None  # the fast path is the one under test
+    volume = load_series(record)
+    expected = pydicom.dcmread(path).pixel_array
+    assert int(expected[0, 0]) == 291
+    assert np.array_equal(volume.voxels[0], expected)

@@ -5,9 +5,23 @@ Modules, one job each:
 ``volume``
     :class:`Volume`: voxels ``(z, y, x)`` + affine to **LPS** millimetres (the
     convention is stated there, once), orientation labels, converters.
+``records``
+    :class:`SeriesRecord`, :class:`SliceRef`, :class:`SkippedFile`, :class:`IndexResult`.
 ``dicom_index``
-    :func:`index_paths`: header-only folder walk → :class:`SeriesRecord` /
-    :class:`SkippedFile` (every bad file gets a reason, none raises).
+    :func:`index_paths`: header-only indexing of files and folders (worker processes
+    for large folders, progress callback); every bad file gets a reason, none raises.
+``file_walk``
+    The folder walk: every regular file once, link loops and unreadable folders named.
+``dicom_tags``
+    Which tags are read (public and the vendors' private ones); non-image SOP classes.
+``dicom_values``
+    Raw header values → plain Python (fast decoding of the common VRs).
+``dicom_checks``
+    Per-file byte checks: DICOM without preamble, pixel element, truncation.
+``dicom_header``
+    One DICOM file's header → its frames (multi-frame functional groups lifted).
+``series_split``
+    One SeriesInstanceUID's frames → series records: split, deduplicated, ordered.
 ``classify``
     :func:`classify_series`: STIR / T1 / T2 / Dixon W-F-IP-OP / other, with a reason.
 ``geometry``
@@ -15,7 +29,8 @@ Modules, one job each:
 ``dicom_volume``
     :func:`load_series`: pixels of an indexed series, fast, rescaled, int16 or float32.
 ``nifti``
-    :func:`load_nifti` / :func:`write_nifti`: the RAS ↔ LPS edge.
+    :func:`inspect_nifti` (the one NIfTI validation), indexing, :func:`load_nifti`,
+    :func:`write_nifti`: the RAS ↔ LPS edge.
 ``resample``
     :func:`resample_like`: one Volume on another's grid (SimpleITK), for linked views.
 ``phantom``
@@ -26,14 +41,7 @@ inside the readers, so importing this package stays cheap.
 """
 
 from myoscore.imaging.classify import classify_series, kind_from_name
-from myoscore.imaging.dicom_index import (
-    IndexResult,
-    NativePixels,
-    SeriesRecord,
-    SkippedFile,
-    SliceRef,
-    index_paths,
-)
+from myoscore.imaging.dicom_index import index_paths
 from myoscore.imaging.dicom_volume import load_series
 from myoscore.imaging.nifti import load_nifti, write_nifti
 from myoscore.imaging.phantom import (
@@ -44,6 +52,7 @@ from myoscore.imaging.phantom import (
     muscle_label,
     write_phantom,
 )
+from myoscore.imaging.records import IndexResult, NativePixels, SeriesRecord, SkippedFile, SliceRef
 from myoscore.imaging.resample import resample_like
 from myoscore.imaging.volume import LPS_TO_RAS, OrientationLabels, Volume, direction_letters
 

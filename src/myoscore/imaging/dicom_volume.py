@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from myoscore.domain import ImagingError
-from myoscore.imaging.dicom_index import SeriesRecord, SliceRef, index_paths
+from myoscore.imaging.dicom_index import index_paths
 from myoscore.imaging.geometry import plan_stack, slice_normal
+from myoscore.imaging.records import SeriesRecord, SliceRef
 from myoscore.imaging.volume import Volume
 
 __all__ = ["load_series", "metadata_from_record"]
@@ -120,10 +121,15 @@ def _read_native(ref: SliceRef, target: np.ndarray) -> bool:
     if not file_dtype.isnative and file_dtype.itemsize > 1:
         target.byteswap(inplace=True)
     bits = file_dtype.itemsize * 8
-    if file_dtype.kind == "i" and native.bits_stored < bits:
-        shift = bits - native.bits_stored
-        np.left_shift(target, shift, out=target)
-        np.right_shift(target, shift, out=target)
+    if 0 < native.bits_stored < bits:
+        # Bits above BitsStored are not part of the value (PS3.5 8.1.1; overlays and
+        # garbage live there): mask them off unsigned data, sign-extend signed data.
+        if file_dtype.kind == "i":
+            shift = bits - native.bits_stored
+            np.left_shift(target, shift, out=target)
+            np.right_shift(target, shift, out=target)
+        else:
+            np.bitwise_and(target, (1 << native.bits_stored) - 1, out=target)
     return True
 
 

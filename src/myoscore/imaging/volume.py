@@ -277,31 +277,3 @@ class Volume:
             f"labels={tuple(labels)}, sequence={self.metadata.get('sequence', '?')})"
         )
 
-
-def affine_from_dicom(
-    position: npt.ArrayLike,
-    orientation: npt.ArrayLike,
-    pixel_spacing: npt.ArrayLike,
-    slice_step: npt.ArrayLike,
-) -> np.ndarray:
-    """The LPS affine of a stack from DICOM geometry.
-
-    Parameters
-    ----------
-    position
-        ``ImagePositionPatient`` of the first slice (k = 0).
-    orientation
-        ``ImageOrientationPatient``: row direction cosines then column direction cosines.
-    pixel_spacing
-        ``PixelSpacing``: (row spacing, column spacing) — DICOM order.
-    slice_step
-        Vector from slice k to slice k+1 in mm.
-    """
-    iop = np.asarray(orientation, dtype=np.float64)
-    row_spacing, column_spacing = (float(v) for v in np.asarray(pixel_spacing, dtype=float))
-    affine = np.eye(4)
-    affine[:3, 0] = iop[:3] * column_spacing
-    affine[:3, 1] = iop[3:6] * row_spacing
-    affine[:3, 2] = np.asarray(slice_step, dtype=np.float64)
-    affine[:3, 3] = np.asarray(position, dtype=np.float64)
-    return affine
