@@ -244,3 +244,20 @@ def test_unused_high_bits_of_unsigned_pixels_are_masked(tmp_path: Path) -> None:
     expected = pydicom.dcmread(path).pixel_array
     assert int(expected[0, 0]) == 291
     assert np.array_equal(volume.voxels[0], expected)
+
+
+def test_worker_processes_index_the_same_as_one_process(
+    phantom: PhantomInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Headers read by two worker processes give the same records as one process, and
+    progress reaches the total."""
+    from myoscore.imaging import dicom_index
+
+    monkeypatch.setattr(dicom_index, "PARALLEL_MIN_FILES", 0)
+    seen: list[tuple[int, int]] = []
+    parallel = index_paths(phantom.out_dir / "dicom", lambda done, total: seen.append((done, total)), workers=2)
+    single = index_paths(phantom.out_dir / "dicom", workers=1)
+    assert [r.key for r in parallel.series] == [r.key for r in single.series]
+    assert [r.slices for r in parallel.series] == [r.slices for r in single.series]
+    assert seen[0] == (0, single.n_files)
+    assert seen[-1] == (single.n_files, single.n_files)
