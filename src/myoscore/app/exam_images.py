@@ -26,15 +26,21 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 # does not wait for it.
 
 __all__ = [
+    "MEASURE_TISSUE",
+    "BodyBox",
+    "Box",
     "ExamImages",
     "LabelMap",
     "LoadedSeries",
     "Station",
+    "body_boxes",
     "largest_slice_point",
     "load_exam_images",
     "load_label_map",
     "load_volume",
+    "measure_mask",
     "parse_label_table",
+    "tissue_values",
     "window_preset",
 ]
 
@@ -84,6 +90,22 @@ class LabelMap:
         return sorted(keys)
 
 
+#: ``(row0, row1, col0, col1)``: a box of pixels, half-open, on a series' in-plane grid.
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class BodyBox:
+    """The body's bounding box on a series' grid (all slices), and each side's.
+
+    ``sides`` maps ``"R"``/``"L"`` to the box of the patient's right or left part of the
+    body: a leg or an arm when the limbs are apart, else that half of the trunk.
+    """
+
+    whole: Box
+    sides: Mapping[str, Box]
+
+
 @dataclass(frozen=True)
 class LoadedSeries:
     """One displayable series: its store record, the volume, its window preset and,
@@ -93,6 +115,9 @@ class LoadedSeries:
     volume: Volume
     window: tuple[float, float]  # (low, high) of the sequence kind's preset
     labels: np.ndarray | None = None
+    #: Where the body is on this series' grid (whole body and each side), found from its
+    #: voxels when it loaded; ``None`` when nothing stands out from the background.
+    body: BodyBox | None = None
 
     @property
     def kind(self) -> Sequence:
@@ -307,7 +332,8 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
         shown = []
         for record, volume in sorted(members, key=lambda m: images.index(m[0])):
             labels = _labels_on_grid(label_map.volume, volume) if label_map is not None else None
-            shown.append(LoadedSeries(record, volume, window_preset(volume, record.kind), labels))
+            preset = window_preset(volume, record.kind)
+            shown.append(LoadedSeries(record, volume, preset, labels, body_boxes(volume, preset)))
         regions = label_map.regions() if label_map is not None else []
         name = " + ".join(r.capitalize() for r in regions) or f"Station {number}"
         stations.append(Station(name, tuple(shown), label_map))
@@ -322,3 +348,116 @@ def _labels_on_grid(labels: Volume, reference: Volume) -> np.ndarray:
     if same:
         return np.asarray(labels.voxels)
     return np.asarray(resample_like(labels, reference, "nearest").voxels)
+
+
+# ------------------------------------------------------------------ body and measures
+def _box_of(mask: np.ndarray) -> Box | None:
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def body_boxes(volume: Volume, window: tuple[float, float] | None = None) -> BodyBox | None:
+    """The body on a series, found from its voxels (not the field of view).
+
+    A pixel is body when, on some slice, it is brighter than a quarter of the way into
+    the display window (MR background is noise near zero; every tissue but cortical
+    bone and air-filled gut is brighter). The connected components of that projection
+    are kept when they are at least a tenth of the largest (two legs are two components;
+    noise specks and coil artefacts are not). Each side's box is the part of the body on
+    the patient's right or left of the body's centre along the patient's left–right axis.
+    """
+    from scipy import ndimage
+
+    voxels = volume.voxels
+    low, high = window if window is not None else window_preset(volume, Sequence.OTHER)
+    threshold = low + 0.25 * (high - low)
+    step = max(1, voxels.shape[0] // 40)  # 40 slices are plenty to find the body
+    projection = np.asarray(voxels[::step], dtype=np.float32).max(axis=0) > threshold
+    projection = ndimage.binary_opening(projection, iterations=1)
+    components, count = ndimage.label(projection)
+    if count == 0:
+        return None
+    sizes = np.bincount(components.ravel())[1:]
+    keep = np.flatnonzero(sizes >= 0.1 * sizes.max()) + 1
+    body = np.isin(components, keep)
+    body = ndimage.binary_fill_holes(body)
+    whole = _box_of(body)
+    if whole is None:
+        return None
+    # Patient x (LPS: + is the patient's left) of every pixel of the grid's first slice.
+    rows, cols = np.indices(body.shape)
+    affine = volume.affine
+    patient_x = affine[0, 0] * cols + affine[0, 1] * rows
+    inside = patient_x[body]
+    centre = 0.5 * (float(inside.min()) + float(inside.max()))
+    sides: dict[str, Box] = {}
+    for side, half in (("R", patient_x < centre), ("L", patient_x >= centre)):
+        box = _box_of(body & half)
+        if box is not None:
+            sides[side] = box
+    return BodyBox(whole, sides)
+
+
+#: Label names (in a label table) of the tissue a region-level measure is scored on, by
+#: measure: the sector of it nearest a compartment is that compartment's.
+MEASURE_TISSUE: Mapping[str, tuple[str, ...]] = {
+    "subcutaneous_edema": ("subcutaneous_fat", "subcutaneous"),
+    "fascia_edema": ("fascia",),
+}
+
+
+def tissue_values(label_map: LabelMap, unit_key: str, side: str | None, measure: str) -> tuple[int, ...]:
+    """Label values of a measure's own tissue for a unit, when the map labels it per unit.
+
+    A label map may carry the tissue per compartment (``thigh.anterior.subcutaneous`` or
+    ``thigh.anterior.fascia``, sided like muscles); then those labels are the outline.
+    """
+    suffixes = {"subcutaneous_edema": ("subcutaneous", "subcutaneous_fat"), "fascia_edema": ("fascia",)}
+    for suffix in suffixes.get(measure, ()):
+        found = label_map.values_for(f"{unit_key}.{suffix}", side)
+        if found:
+            return found
+    return ()
+
+
+def measure_mask(slice_labels: np.ndarray, label_map: LabelMap, unit_key: str, side: str | None,
+                 measure: str) -> np.ndarray | None:
+    """The pixels of one label slice that a measure of a unit is scored on, or ``None``
+    when the measure is scored on the unit's muscles themselves (muscle edema, fat).
+
+    Subcutaneous edema of a compartment is scored on *the subcutaneous sector of that
+    compartment*, fascia edema on its *fascial envelope*: when the label map labels
+    those per compartment (see :func:`tissue_values`) they are used as they are;
+    otherwise (the phantom, most segmentations) the map's generic tissue label
+    (``subcutaneous_fat``, ``fascia``) is split by nearest muscle: a tissue pixel belongs
+    to the compartment and side of the muscle closest to it.
+    """
+    if measure not in MEASURE_TISSUE:
+        return None
+    own = tissue_values(label_map, unit_key, side, measure)
+    if own:
+        return np.isin(slice_labels, own)
+    tissue = [v for name in MEASURE_TISSUE[measure] for v in label_map.values_for(name, None)]
+    unit = label_map.values_for(unit_key, side)
+    if not tissue or not unit:
+        return np.zeros(slice_labels.shape, dtype=bool)
+    region = unit_key.split(".")[0]
+    muscles = np.asarray(label_map.values_for(region, None) or unit)
+    tissue_mask = np.isin(slice_labels, tissue)
+    muscle_mask = np.isin(slice_labels, muscles)
+    if not tissue_mask.any() or not muscle_mask.any():
+        return np.zeros(slice_labels.shape, dtype=bool)
+    box = _box_of(tissue_mask | muscle_mask)
+    assert box is not None
+    r0, r1, c0, c1 = box
+    from scipy import ndimage
+
+    crop_labels = slice_labels[r0:r1, c0:c1]
+    _distance, (near_r, near_c) = ndimage.distance_transform_edt(~muscle_mask[r0:r1, c0:c1], return_indices=True)
+    nearest = crop_labels[near_r, near_c]
+    mask = np.zeros(slice_labels.shape, dtype=bool)
+    mask[r0:r1, c0:c1] = tissue_mask[r0:r1, c0:c1] & np.isin(nearest, unit)
+    return mask

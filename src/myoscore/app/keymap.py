@@ -55,7 +55,31 @@ class WindowControls(Protocol):
         """Show the next station (the series of another body part, e.g. thigh → calf)."""
 
     def reset_zoom(self) -> None:
-        """Fit the images to the views again."""
+        """Fit the views to the body on the current station (found from the image)."""
+
+    def fit_field_of_view(self) -> None:
+        """Show each series' whole field of view."""
+
+    def zoom(self, factor: float) -> None:
+        """Zoom about the views' centre (``factor`` > 1: closer)."""
+
+    def zoom_to_unit(self) -> None:
+        """Fill the views with the current unit's outline (and a margin)."""
+
+    def toggle_side_zoom(self) -> None:
+        """Fitting shows only the side being scored (that leg or arm) or the whole body."""
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Move the images by fractions of the view (``dx`` > 0: show what is further right)."""
+
+    def step_window(self, width_factor: float, level_steps: float) -> None:
+        """Window × ``width_factor``; level up by ``level_steps`` tenths of the window."""
+
+    def cycle_layout(self) -> None:
+        """Views side by side, stacked, or chosen from the window's shape."""
+
+    def toggle_scale_card(self) -> None:
+        """Show or hide the scale card (each level's longer description and images)."""
 
     def toggle_help(self) -> None:
         """Show or hide the keyboard help overlay."""
@@ -152,6 +176,38 @@ def reset_zoom(window: WindowControls) -> None:
     window.reset_zoom()
 
 
+def fit_field_of_view(window: WindowControls) -> None:
+    window.fit_field_of_view()
+
+
+def zoom(factor: float, window: WindowControls) -> None:
+    window.zoom(factor)
+
+
+def zoom_to_unit(window: WindowControls) -> None:
+    window.zoom_to_unit()
+
+
+def toggle_side_zoom(window: WindowControls) -> None:
+    window.toggle_side_zoom()
+
+
+def pan(dx: float, dy: float, window: WindowControls) -> None:
+    window.pan(dx, dy)
+
+
+def step_window(width_factor: float, level_steps: float, window: WindowControls) -> None:
+    window.step_window(width_factor, level_steps)
+
+
+def cycle_layout(window: WindowControls) -> None:
+    window.cycle_layout()
+
+
+def toggle_scale_card(window: WindowControls) -> None:
+    window.toggle_scale_card()
+
+
 def toggle_help(window: WindowControls) -> None:
     window.toggle_help()
 
@@ -166,6 +222,10 @@ def back_to_worklist(window: WindowControls) -> None:
 
 _SCORE = "Score the level with this number (shown beside each level), then go to the next item"
 _PAGE = 5
+_ZOOM = 1.25  # one zoom key press
+_PAN = 0.15  # one pan key press, as a fraction of the view
+_WINDOW = 1.25  # one window-width key press
+_ZOOM_IN = "Zoom in (the views' centre stays put)"
 
 KEYMAP: tuple[Binding, ...] = (
     *(Binding(str(d), _SCORE, partial(score_position, d)) for d in range(10)),
@@ -191,7 +251,35 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("T", "Third series on/off", toggle_third_view, "window", "Images"),
     Binding("G", "Next station (thigh → calf …); selecting an item also goes there", next_station, "window",
             "Images"),
-    Binding("F", "Fit the images to the views", reset_zoom, "window", "Images"),
+    Binding("F", "Fit to the body (found on the image, not the field of view); the side being scored with "
+            "side zoom on", reset_zoom, "window", "Viewing"),
+    Binding("Shift+F", "Whole field of view", fit_field_of_view, "window", "Viewing"),
+    Binding("+", _ZOOM_IN, partial(zoom, _ZOOM), "window", "Viewing"),
+    Binding("=", _ZOOM_IN, partial(zoom, _ZOOM), "window", "Viewing"),
+    Binding("Shift++", _ZOOM_IN, partial(zoom, _ZOOM), "window", "Viewing"),
+    Binding("-", "Zoom out", partial(zoom, 1 / _ZOOM), "window", "Viewing"),
+    Binding("Z", "Zoom to the current unit (its outline and a margin); while zoomed, selecting an item "
+            "re-centres on its outline", zoom_to_unit, "window", "Viewing"),
+    Binding("Shift+S", "Side zoom on/off: fitting shows only the side being scored (that leg or arm)",
+            toggle_side_zoom, "window", "Viewing"),
+    Binding("Shift+Left", "Pan: show more of the left of the screen", partial(pan, -_PAN, 0.0), "window",
+            "Viewing"),
+    Binding("Shift+Right", "Pan: show more of the right of the screen", partial(pan, _PAN, 0.0), "window",
+            "Viewing"),
+    Binding("Shift+Up", "Pan: show more of the top", partial(pan, 0.0, -_PAN), "window", "Viewing"),
+    Binding("Shift+Down", "Pan: show more of the bottom", partial(pan, 0.0, _PAN), "window", "Viewing"),
+    Binding("]", "Wider window (× 1.25) on the sequence being scored", partial(step_window, _WINDOW, 0.0),
+            "window", "Viewing"),
+    Binding("[", "Narrower window (÷ 1.25): more contrast", partial(step_window, 1 / _WINDOW, 0.0), "window",
+            "Viewing"),
+    Binding(".", "Level up by a tenth of the window (darker)", partial(step_window, 1.0, 1.0), "window",
+            "Viewing"),
+    Binding(",", "Level down by a tenth of the window (brighter)", partial(step_window, 1.0, -1.0), "window",
+            "Viewing"),
+    Binding("L", "Layout: automatic (from the window's shape) → side by side → stacked (STIR above T1)",
+            cycle_layout, "window", "Viewing"),
+    Binding("C", "Scale card on/off: each level's longer description and reference images", toggle_scale_card,
+            "window", "Read"),
     Binding("F1", "This help", toggle_help, "window", "Read"),
     Binding("H", "This help", toggle_help, "window", "Read"),
     Binding("Ctrl+Return", "Submit the read (warns about unscored items, asks, then locks)",

@@ -1,4 +1,4 @@
-"""Use cases over the scheme library: list, show, validate."""
+"""Use cases over the scheme library: list, show, validate; find a level's reference images."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from myoscore.domain import NotFound, SchemeError
 from myoscore.resources import schemes_dir
 from myoscore.schemes import (
     Protocol,
+    Scale,
     SchemeLibrary,
     load_atlas,
     load_library,
@@ -102,3 +103,13 @@ def validate_path(path: Path) -> list[str]:
     library = scheme_library()
     proto = load_protocol(path, library.scales, library.atlases)
     return [f"protocol {proto.name} {proto.version}: ok, {len(proto.items)} items, hash {proto.hash[:12]}"]
+
+
+def reference_image(scale: Scale, name: str) -> Path | None:
+    """Where a level's reference image is: ``name`` in the ``scales/`` folder of the
+    scheme directory that holds the scale (the shipped one or one a study added)."""
+    for directory in scheme_directories():
+        candidate = directory / "scales" / name
+        if candidate.is_file():
+            return candidate
+    return None

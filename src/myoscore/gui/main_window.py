@@ -15,6 +15,7 @@ with a series are reported by kind and number only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.app.exam_images import ExamImages, load_exam_images
+from myoscore.app.exam_images import MEASURE_TISSUE, ExamImages, load_exam_images, measure_mask
 from myoscore.app.keymap import Binding, binding_for
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
 from myoscore.domain import MyoscoreError, Series
@@ -62,6 +63,10 @@ def key_text(event: QKeyEvent) -> str:
     if key == Qt.Key.Key_Enter:
         key = Qt.Key.Key_Return
     return QKeySequence(QKeyCombination(modifiers, key)).toString(QKeySequence.SequenceFormat.PortableText)
+
+
+def _tissue_mask(label_map, unit_key, side, measure, slice_labels):
+    return measure_mask(slice_labels, label_map, unit_key, side, measure)
 
 
 class _LoadSignals(QObject):
@@ -104,6 +109,8 @@ class MainWindow(QMainWindow):
         #: Asks a yes/no question; tests replace it. Returns True for yes.
         self.ask: Callable[[str, str], bool] = self._ask_dialog
         self._token = 0
+        self._mask_key: tuple[object, ...] | None = None
+        self._mask_of: Callable | None = None
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._signals = _LoadSignals(self)
@@ -137,11 +144,13 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self.reading_page)
         self.viewer = ViewerPanel(self.splitter)
         self.scoring = ScoringPanel(self.splitter)
-        self.scoring.setMinimumWidth(360)
+        self.scoring.setMinimumWidth(240)  # the splitter narrows it this far; names wrap or scroll, never cut
         self.splitter.addWidget(self.viewer)
         self.splitter.addWidget(self.scoring)
+        self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.viewer.layout_changed.connect(self._on_layout_changed)
         page_layout.addWidget(self.splitter, 1)
         self.pages.addWidget(self.reading_page)
         self.setCentralWidget(self.pages)
@@ -153,6 +162,7 @@ class MainWindow(QMainWindow):
         self.scoring.undo_clicked.connect(lambda: self.run_session(ReadingSession.undo))
         self.scoring.submit_clicked.connect(self.request_submit)
 
+        self.setMinimumSize(1024, 640)
         self.resize(1500, 900)
         self.splitter.setSizes([940, 560])  # images get the room; the panel keeps its definitions readable
         app = QApplication.instance()
@@ -259,6 +269,7 @@ class MainWindow(QMainWindow):
                 self._show_station(station_index)
             self.viewer.go_to(point)
         self._outline_current_item()
+        self.viewer.follow_item()
 
     def _outline_current_item(self) -> None:
         if self.images is None or not self.images.stations or self.session is None:
@@ -266,7 +277,17 @@ class MainWindow(QMainWindow):
         item = self.session.item
         label_map = self.images.stations[self.station_index].label_map
         values = label_map.values_for(item.unit.key, item.side) if label_map is not None else ()
-        self.viewer.set_outline(values)
+        # Subcutaneous and fascia edema are scored on that tissue next to the unit, not
+        # on its muscles: outline what is scored.
+        mask_of = None
+        if label_map is not None and item.measure in MEASURE_TISSUE:
+            key = (item.measure, item.unit.key, item.side, self.station_index)
+            if self._mask_key != key:
+                self._mask_key = key
+                self._mask_of = partial(_tissue_mask, label_map, item.unit.key, item.side, item.measure)
+            mask_of = self._mask_of
+        self.viewer.set_side(item.side)
+        self.viewer.set_outline(values, mask_of)
         self.viewer.mark_sequence(item.sequence)
 
     def _on_window_changed(self, view: SliceView, finished: bool) -> None:
@@ -356,6 +377,54 @@ class MainWindow(QMainWindow):
 
     def reset_zoom(self) -> None:
         self.viewer.fit()
+
+    def fit_field_of_view(self) -> None:
+        self.viewer.fit_field_of_view()
+
+    def zoom(self, factor: float) -> None:
+        if self.viewer.views:
+            self.viewer.zoom(factor)
+
+    def zoom_to_unit(self) -> None:
+        if not self.viewer.views:
+            return
+        if not self.viewer.zoom_to_unit():
+            self.statusBar().showMessage("The current unit has no outline on this slice "
+                                         "(no label map, or not on this slice).", 4000)
+
+    def toggle_side_zoom(self) -> None:
+        if not self.viewer.views:
+            return
+        on = self.viewer.toggle_side_zoom()
+        side = {"R": "right", "L": "left"}.get(self.viewer.side or "", "")
+        if on and not side:
+            self.statusBar().showMessage("Side zoom on: this item has no side, so the whole body is shown.", 4000)
+        else:
+            self.statusBar().showMessage(f"Side zoom on: the {side} side fills the views." if on
+                                         else "Side zoom off: the whole body fills the views.", 4000)
+
+    def pan(self, dx: float, dy: float) -> None:
+        if self.viewer.views:
+            self.viewer.pan(dx, dy)
+
+    def step_window(self, width_factor: float, level_steps: float) -> None:
+        sequence = self.session.item.sequence if self.session is not None else None
+        for view in self.viewer.step_window(width_factor, level_steps, sequence):
+            self._on_window_changed(view, True)
+
+    def cycle_layout(self) -> None:
+        mode = self.viewer.cycle_layout()
+        shown = self.viewer.arrangement
+        self.statusBar().showMessage(f"Layout: {mode}" + (f" (now {shown})" if mode == "automatic" else "") + ".",
+                                     4000)
+
+    def _on_layout_changed(self, arrangement: str) -> None:
+        pass  # the views refit themselves; nothing else depends on the layout yet
+
+    def toggle_scale_card(self) -> None:
+        shown = self.scoring.toggle_card()
+        self.statusBar().showMessage("Scale card shown: each level's longer description." if shown
+                                     else "Scale card hidden: labels and the paper's definitions only.", 4000)
 
     def toggle_help(self) -> None:
         self.help_overlay.toggle()

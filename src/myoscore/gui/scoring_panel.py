@@ -10,6 +10,7 @@ reading-session actions, and it redraws only what a :class:`Changes` names.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app.reading_session import Changes, ReadingSession
+from myoscore.app.schemes import reference_image
 from myoscore.domain import NOT_EVALUABLE
 from myoscore.schemes.model import Item, Scale
 
@@ -61,12 +63,24 @@ def value_text(scale: Scale, code: str | None) -> str:
         return code
 
 
+def _plain(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def repeats_label(definition: str, label: str, code: str) -> bool:
+    """True when a definition says no more than the label ("Mild, intrafascicular,
+    segmented (score 2)." for "Mild, intrafascicular, segmented"): shown once, not twice."""
+    plain = _plain(re.sub(r"\((score|grade)\s*[^)]*\)", " ", definition, flags=re.IGNORECASE))
+    return plain in ("", _plain(label), _plain(f"{code} {label}"))
+
+
 class LevelRow(QFrame):
     """One level of the current scale, clickable: key, code, label and definition."""
 
     clicked = Signal(str)
 
-    def __init__(self, key: str, code: str, label: str, definition: str, parent: QWidget | None = None) -> None:
+    def __init__(self, key: str, code: str, label: str, definition: str, parent: QWidget | None = None,
+                 description: str = "", images: tuple[str, ...] = ()) -> None:
         super().__init__(parent)
         self.code = code
         self.setObjectName("LevelRow")
@@ -81,14 +95,32 @@ class LevelRow(QFrame):
         self.text_label = QLabel(self)
         self.text_label.setWordWrap(True)
         self.text_label.setTextFormat(Qt.TextFormat.RichText)
-        shown_definition = "" if definition.strip() in ("", label.strip()) else definition
+        shown_definition = "" if repeats_label(definition, label, code) else definition
         # Labels such as "Moth-eaten < 30%" are text, not markup.
         self.text_label.setText(
             f"<b>{escape(code)}</b> — <b>{escape(label)}</b>"
             + (f"<br><span style='color:#444'>{escape(shown_definition)}</span>" if shown_definition else ""))
+        # The scale card: the level's longer description and reference images (C toggles).
+        self.card_label = QLabel(self)
+        self.card_label.setWordWrap(True)
+        self.card_label.setTextFormat(Qt.TextFormat.RichText)
+        self.card_label.setObjectName("LevelCard")
+        pictures = "".join(f"<img src='{escape(path)}' width='160'> " for path in images)
+        self.card_label.setText((f"<span style='color:#37474f'>{escape(description)}</span>" if description else "")
+                                + (f"<br>{pictures}" if pictures else ""))
+        self.has_card = bool(description or images)
+        self.card_label.setVisible(self.has_card)
+        text_column = QVBoxLayout()
+        text_column.setContentsMargins(0, 0, 0, 0)
+        text_column.setSpacing(2)
+        text_column.addWidget(self.text_label)
+        text_column.addWidget(self.card_label)
         layout.addWidget(self.key_label)
-        layout.addWidget(self.text_label, 1)
+        layout.addLayout(text_column, 1)
         self.set_selected(False)
+
+    def show_card(self, on: bool) -> None:
+        self.card_label.setVisible(on and self.has_card)
 
     def set_selected(self, selected: bool) -> None:
         self.setProperty("selected", selected)
@@ -109,7 +141,7 @@ class LevelRow(QFrame):
 class _ScaleCard(QWidget):
     """Every level of one scale, plus not evaluable."""
 
-    def __init__(self, scale: Scale, on_click, parent: QWidget | None = None) -> None:
+    def __init__(self, scale: Scale, on_click, parent: QWidget | None = None, images_dir=None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -117,17 +149,30 @@ class _ScaleCard(QWidget):
         self.rows: dict[str, LevelRow] = {}
         for position, level in enumerate(scale.levels):
             key = str(position) if position < 10 else ""
-            row = LevelRow(key, level.code, level.label, level.definition, self)
+            found = [images_dir(scale, name) for name in level.images] if images_dir else []
+            row = LevelRow(key, level.code, level.label, level.definition, self, level.description,
+                           tuple(str(path) for path in found if path is not None))
             row.clicked.connect(on_click)
             layout.addWidget(row)
             self.rows[level.code] = row
+        self.source_label = QLabel(self)
+        self.source_label.setWordWrap(True)
+        self.source_label.setStyleSheet("color: #607d8b; font-size: 10px;")
+        self.source_label.setText(f"Descriptions: {scale.description_source}" if scale.description_source else "")
+        self.source_label.setVisible(bool(scale.description_source))
         row = LevelRow("N", NOT_EVALUABLE, "Not evaluable",
                        "The structure cannot be assessed on this exam (missing sequence, artefact, "
                        "outside the field of view). Not a 0: it is left out of sums and percentages.", self)
         row.clicked.connect(on_click)
         layout.addWidget(row)
         self.rows[NOT_EVALUABLE] = row
+        layout.addWidget(self.source_label)
         layout.addStretch(1)
+
+    def show_card(self, on: bool) -> None:
+        for row in self.rows.values():
+            row.show_card(on)
+        self.source_label.setVisible(on and bool(self.source_label.text()))
 
     def select(self, code: str | None) -> None:
         for row_code, row in self.rows.items():
@@ -175,10 +220,15 @@ class ScoringPanel(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setIndentation(10)
         header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # The unit column is as wide as its longest name (never "Ant…"/"Post…"); the value
+        # column takes what is left and elides, with the full value in its tooltip. In a
+        # narrow panel the tree scrolls sideways rather than cutting a compartment's name.
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.tree.itemClicked.connect(self._on_tree_clicked)
         layout.addWidget(self.tree, 3)
 
@@ -216,6 +266,7 @@ class ScoringPanel(QWidget):
 
         self._rows: dict[str, QTreeWidgetItem] = {}
         self._cards: dict[str, _ScaleCard] = {}
+        self.card_shown = True
 
     # ---------------------------------------------------------------- building
     def set_session(self, session: ReadingSession) -> None:
@@ -251,6 +302,7 @@ class ScoringPanel(QWidget):
                 last_region = item.unit.region
             row = QTreeWidgetItem(region_node, [_unit_text(item), _SIDE.get(item.side or "", "—"), ""])
             row.setData(0, _ROLE_KEY, item.key)
+            row.setToolTip(0, item.title)
             self._rows[item.key] = row
         self.tree.expandAll()
         for key in self._rows:
@@ -260,10 +312,18 @@ class ScoringPanel(QWidget):
     def _card(self, scale: Scale) -> _ScaleCard:
         card = self._cards.get(scale.name)
         if card is None:
-            card = _ScaleCard(scale, self.level_clicked.emit, self.scale_stack)
+            card = _ScaleCard(scale, self.level_clicked.emit, self.scale_stack, reference_image)
+            card.show_card(self.card_shown)
             self.scale_stack.addWidget(card)
             self._cards[scale.name] = card
         return card
+
+    def toggle_card(self) -> bool:
+        """Show or hide the scale card (the levels' longer descriptions); returns whether shown."""
+        self.card_shown = not self.card_shown
+        for card in self._cards.values():
+            card.show_card(self.card_shown)
+        return self.card_shown
 
     # ---------------------------------------------------------------- updating
     def apply(self, changes: Changes) -> None:
@@ -284,7 +344,9 @@ class ScoringPanel(QWidget):
         assert self.session is not None
         row = self._rows[key]
         code = self.session.code(key)
-        row.setText(2, value_text(self.session.scale_of(key), code))
+        text = value_text(self.session.scale_of(key), code)
+        row.setText(2, text)
+        row.setToolTip(2, text)
         row.setForeground(2, QBrush(QColor("#9e9e9e" if code is None else "#1b5e20")))
 
     def _show_current(self) -> None:

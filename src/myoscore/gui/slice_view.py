@@ -7,22 +7,37 @@ slice was matched to the lead view, the window/level, and the patient-direction 
 (R, L, A, P …) at every edge, derived from the affine.
 
 Mouse: wheel steps slices, Ctrl+wheel zooms, left drag sets window/level (right: wider
-window, down: brighter), middle drag pans, right drag zooms. Zoom and pan are linked
-between views that share a frame.
+window, down: brighter; a drag across the whole view changes the window by its own
+width), middle drag pans, right drag zooms. Zoom and pan are linked between views that
+share a frame. The keyboard does the same through the keymap (zoom, zoom to the unit,
+fit to the body or one side of it, pan, window/level), by calling :class:`ViewerPanel`.
+
+Layouts: the views sit side by side or stacked (STIR above T1); *automatic* picks the
+one in which the body is drawn larger, from the panel's aspect ratio and the body's.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from html import escape
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from myoscore.app.exam_images import LoadedSeries, Station
+from myoscore.app.exam_images import Box, LoadedSeries, Station
 from myoscore.gui.linking import SliceLink, ViewSlice
 
-__all__ = ["SliceView", "ViewerPanel"]
+__all__ = ["LAYOUTS", "SliceView", "ViewerPanel", "label_name"]
+
+#: The viewer's layouts, in the order the layout key cycles through them.
+LAYOUTS = ("automatic", "side by side", "stacked")
+#: Margin around a unit's outline when zooming to it, as a fraction of its size.
+UNIT_MARGIN = 0.15
+#: Margin around the body (or one side of it) when fitting to it.
+BODY_MARGIN = 0.04
 
 _TEXT_STYLE = "color: #f2f2f2; background: rgba(0, 0, 0, 150); padding: 1px 4px; font-size: 11px;"
 _ORIENT_STYLE = "color: #ffd54a; background: rgba(0, 0, 0, 120); padding: 0px 4px; font-size: 15px; font-weight: bold;"
@@ -40,6 +55,18 @@ def _label_colours() -> np.ndarray:
 
 
 _LABEL_LUT = _label_colours()
+
+
+def label_name(name: str, value: int) -> str:
+    """A label table's name as a reader reads it: ``"R:thigh.anterior.rectus_femoris"``
+    or ``"thigh.anterior.rectus_femoris"`` on side R → ``"rectus femoris (thigh, anterior)"``."""
+    if not name:
+        return f"label {value}"
+    key = name.rpartition(":")[2]
+    parts = key.split(".")
+    head = parts[-1].replace("_", " ")
+    where = ", ".join(p.replace("_", " ") for p in parts[:-1])
+    return f"{head} ({where})" if where else head
 _OUTLINE_RGBA = np.array([255, 230, 0, 255], dtype=np.uint8)
 
 
@@ -68,7 +95,7 @@ class _ReadingViewBox(pg.ViewBox):
     """A ViewBox whose wheel steps slices and whose left drag sets window/level."""
 
     wheel_stepped = Signal(int)
-    window_dragged = Signal(float, float, bool)  # dx, dy in screen pixels, finished
+    window_dragged = Signal(float, float, bool, bool)  # dx, dy since the press (screen px), started, finished
 
     def __init__(self) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
@@ -85,8 +112,8 @@ class _ReadingViewBox(pg.ViewBox):
     def mouseDragEvent(self, ev, axis=None):
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
-            d = ev.screenPos() - ev.lastScreenPos()
-            self.window_dragged.emit(float(d.x()), float(d.y()), bool(ev.isFinish()))
+            d = ev.screenPos() - ev.buttonDownScreenPos()
+            self.window_dragged.emit(float(d.x()), float(d.y()), bool(ev.isStart()), bool(ev.isFinish()))
             return
         super().mouseDragEvent(ev, axis)
 
@@ -129,19 +156,31 @@ class SliceView(QWidget):
         self.link_label = text_label(_TEXT_STYLE)
         self.window_label = text_label(_TEXT_STYLE)
         self.orientation = {edge: text_label(_ORIENT_STYLE) for edge in ("left", "right", "top", "bottom")}
+        self.hover_label = text_label(_TEXT_STYLE + "font-weight: bold;")  # the muscle under the mouse
+        self.legend_label = text_label(_TEXT_STYLE + "font-size: 10px;")  # the overlay's colours
+        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
+        self.hover_label.setVisible(False)
+        self.legend_label.setVisible(False)
 
         self.loaded: LoadedSeries | None = None
         self.current: ViewSlice | None = None
         self.levels: tuple[float, float] = (0.0, 1.0)  # window/level as (low, high); not QWidget.window()
+        self.label_names: Mapping[int, str] = {}
+        self.show_legend = False  # the panel's lead view carries the overlay's legend
         self._outline_values: tuple[int, ...] = ()
+        self._outline_mask_of: Callable[[np.ndarray], np.ndarray | None] | None = None
         self._outline_lut = np.zeros(256, dtype=bool)
+        #: Pixel box ``(row0, row1, col0, col1)`` of the outline on the current slice.
+        self.outline_box: Box | None = None
         self._labels8: np.ndarray | None = None
         self._transform = QTransform()
         self._title = ""
         self._overlay_on = False
         self._drag_start: tuple[float, float] | None = None
+        self._legend_slice: int | None = None
         self.view_box.wheel_stepped.connect(self._on_wheel)
         self.view_box.window_dragged.connect(self._on_window_dragged)
+        self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
 
     # ----------------------------------------------------------------- content
     def set_series(self, loaded: LoadedSeries, transform: tuple[float, ...],
@@ -198,10 +237,17 @@ class SliceView(QWidget):
             self.title_label.setText(text)
             self.title_label.adjustSize()
 
-    def set_outline(self, values: tuple[int, ...]) -> None:
-        """Outline the label values of the unit being scored (empty: no outline)."""
-        if values != self._outline_values:
+    def set_outline(self, values: tuple[int, ...],
+                    mask_of: Callable[[np.ndarray], np.ndarray | None] | None = None) -> None:
+        """Outline the label values of the unit being scored (empty: no outline).
+
+        ``mask_of`` (a slice of labels → the pixels to outline) replaces the values for
+        measures scored on another tissue than the unit's muscles (its subcutaneous
+        sector, its fascia); it is called again with each new slice.
+        """
+        if values != self._outline_values or mask_of is not self._outline_mask_of:
             self._outline_values = values
+            self._outline_mask_of = mask_of
             # A 256-entry table: "is this label part of the unit" is one lookup per pixel.
             self._outline_lut = np.zeros(256, dtype=bool)
             self._outline_lut[[v for v in values if 0 <= v < 256]] = True
@@ -210,6 +256,9 @@ class SliceView(QWidget):
     def set_overlay(self, on: bool) -> None:
         if on != self._overlay_on:
             self._overlay_on = on
+            self._legend_slice = None
+            if not on:
+                self.hover_label.setVisible(False)
             self._draw_labels()
 
     def _draw_labels(self) -> None:
@@ -224,7 +273,15 @@ class SliceView(QWidget):
         slice_labels = labels[self.current.index]
         self._draw_cropped(self.overlay_item, slice_labels > 0 if self._overlay_on else None,
                            lambda box: _LABEL_LUT[slice_labels[box[0]:box[1], box[2]:box[3]]])
-        mask = self._outline_lut[slice_labels] if self._outline_values else None
+        if self._outline_mask_of is not None and self.loaded is not None and self.loaded.labels is not None:
+            mask = self._outline_mask_of(self.loaded.labels[self.current.index])
+        else:
+            mask = self._outline_lut[slice_labels] if self._outline_values else None
+        self.outline_box = _bounding_box(mask) if mask is not None else None
+        if self._overlay_on and self.show_legend:
+            self._update_legend(slice_labels)
+        elif self.legend_label.isVisible():
+            self.legend_label.setVisible(False)
 
         def outline(box: tuple[int, int, int, int]) -> np.ndarray:
             assert mask is not None
@@ -234,6 +291,30 @@ class SliceView(QWidget):
             return rgba
 
         self._draw_cropped(self.outline_item, mask, outline)
+
+    def _update_legend(self, slice_labels: np.ndarray) -> None:
+        """The overlay's colours of the muscles on this slice, one row per muscle."""
+        if self._legend_slice == (self.current.index if self.current else None) and self.legend_label.isVisible():
+            return
+        self._legend_slice = self.current.index if self.current else None
+        present = np.flatnonzero(np.bincount(slice_labels.ravel(), minlength=256)[100:]) + 100
+        rows: dict[str, str] = {}
+        for value in present.tolist():
+            name = label_name(self.label_names.get(value, ""), value)
+            r, g, b, _a = (int(c) for c in _LABEL_LUT[value])
+            rows.setdefault(name, f"<span style='color: rgb({r},{g},{b})'>■</span> {escape(name)}")
+        if not rows:
+            self.legend_label.setVisible(False)
+            return
+        # Rows in as many columns as it takes to stay below the right-hand orientation letter.
+        room = max(self.height() // 2 - 40, 60)
+        per_column = max(room // 14, 3)
+        entries = [rows[name] for name in sorted(rows)]
+        columns = [entries[i:i + per_column] for i in range(0, len(entries), per_column)]
+        cells = "".join(f"<td style='padding-right: 6px'>{'<br>'.join(c)}</td>" for c in columns)
+        self.legend_label.setText(f"<table><tr>{cells}</tr></table>")
+        self.legend_label.setVisible(True)
+        self._place_labels()
 
     def _draw_cropped(self, item: pg.ImageItem, mask: np.ndarray | None, rgba_of) -> None:
         box = _bounding_box(mask) if mask is not None else None
@@ -245,6 +326,24 @@ class SliceView(QWidget):
         item.setTransform(placed)
         item.setImage(np.ascontiguousarray(rgba_of(box)), autoLevels=False, levels=None)
 
+    def frame_box(self, box: Box) -> tuple[float, float, float, float]:
+        """``(x0, x1, y0, y1)`` in the frame (mm) of a pixel box ``(row0, row1, col0, col1)``."""
+        r0, r1, c0, c1 = box
+        corners = [self._transform.map(QPointF(c, r)) for c in (c0, c1) for r in (r0, r1)]
+        xs, ys = [p.x() for p in corners], [p.y() for p in corners]
+        return min(xs), max(xs), min(ys), max(ys)
+
+    def label_under(self, scene_pos: QPointF) -> int | None:
+        """The label value under a scene point on the current slice (None: none, outside)."""
+        if self.loaded is None or self.loaded.labels is None or self.current is None:
+            return None
+        point = self.image_item.mapFromScene(scene_pos)
+        col, row = int(np.floor(point.x())), int(np.floor(point.y()))
+        labels = self.loaded.labels[self.current.index]
+        if not (0 <= row < labels.shape[0] and 0 <= col < labels.shape[1]):
+            return None
+        return int(labels[row, col])
+
     def screen_x_of_pixel(self, column: float, row: float) -> float:
         """Widget x coordinate of the centre of an image pixel (for tests and tools)."""
         point = self.image_item.mapToView(QPointF(column + 0.5, row + 0.5))
@@ -255,44 +354,89 @@ class SliceView(QWidget):
     def _on_wheel(self, delta: int) -> None:
         self.wheel_stepped.emit(self, delta)
 
-    def _on_window_dragged(self, dx: float, dy: float, finished: bool) -> None:
-        low, high = self.levels
-        width = max(high - low, 1e-3)
-        level = (high + low) / 2
-        scale = width / 200.0  # 200 px of drag doubles or halves the window
-        width = max(1.0, width + dx * scale)
-        level = level - dy * scale
+    def _on_window_dragged(self, dx: float, dy: float, started: bool, finished: bool) -> None:
+        # Relative to the window at the press (not compounding per mouse event): a drag
+        # across the whole view changes the window by its own width, a drag down the
+        # whole view lowers the level (brighter) by one width.
+        if started or self._drag_start is None:
+            low, high = self.levels
+            self._drag_start = (max(high - low, 1e-3), (high + low) / 2)
+        width0, level0 = self._drag_start
+        view_width = max(float(self.graphics.width()), 50.0)
+        view_height = max(float(self.graphics.height()), 50.0)
+        width = max(width0 * 0.02, width0 + width0 * dx / view_width)
+        level = level0 - width0 * dy / view_height
         self.set_window((level - width / 2, level + width / 2))
+        if finished:
+            self._drag_start = None
         self.window_changed.emit(self, finished)
+
+    def step_window(self, width_factor: float, level_steps: float) -> None:
+        """Window wider by ``width_factor`` (< 1: narrower) and the level up by
+        ``level_steps`` tenths of the current window: steps proportional to the window."""
+        low, high = self.levels
+        width, level = max(high - low, 1e-3), (high + low) / 2
+        level += level_steps * 0.1 * width
+        width *= width_factor
+        self.set_window((level - width / 2, level + width / 2))
+        self.window_changed.emit(self, True)
+
+    def _on_mouse_moved(self, scene_pos: QPointF) -> None:
+        if not self._overlay_on:
+            return
+        value = self.label_under(scene_pos)
+        text = label_name(self.label_names.get(value, ""), value) if value else ""
+        if value is not None and value and value < 100 and not self.label_names.get(value):
+            text = ""
+        if text != self.hover_label.text():
+            self.hover_label.setText(text)
+            self.hover_label.adjustSize()
+            self._place_labels()
+        self.hover_label.setVisible(bool(text))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._place_labels()
 
     def _place_labels(self) -> None:
+        """Texts at the edges, never on top of each other: when the view is too narrow
+        for the title and the window/level on one line, the window/level goes below."""
         w, h = self.width(), self.height()
         for label in (self.title_label, self.slice_label, self.link_label, self.window_label,
-                      *self.orientation.values()):
+                      self.hover_label, self.legend_label, *self.orientation.values()):
             label.adjustSize()
+            label.setMaximumWidth(max(w - 8, 40))
         self.title_label.move(4, 4)
-        self.window_label.move(w - self.window_label.width() - 4, 4)
-        self.link_label.move(4, 6 + self.title_label.height())
+        y = 6 + self.title_label.height()
+        if self.title_label.width() + self.window_label.width() + 12 > w:
+            self.window_label.move(4, y)
+            y += 2 + self.window_label.height()
+        else:
+            self.window_label.move(w - self.window_label.width() - 4, 4)
+        self.link_label.move(4, y)
+        if self.link_label.isVisibleTo(self):
+            y += 2 + self.link_label.height()
         self.slice_label.move(4, h - self.slice_label.height() - 4)
+        self.hover_label.move(w - self.hover_label.width() - 4, h - self.hover_label.height() - 4)
+        self.legend_label.move(w - self.legend_label.width() - 4,
+                               max(y, h - self.legend_label.height() - self.hover_label.height() - 10))
         o = self.orientation
         o["left"].move(2, (h - o["left"].height()) // 2)
         o["right"].move(w - o["right"].width() - 2, (h - o["right"].height()) // 2)
-        o["top"].move((w - o["top"].width()) // 2, 12 + 2 * self.title_label.height())
-        o["bottom"].move((w - o["bottom"].width()) // 2, h - o["bottom"].height() - 6)
+        o["top"].move((w - o["top"].width()) // 2, max(y, 12 + 2 * self.title_label.height()))
+        o["bottom"].move((w - o["bottom"].width()) // 2, h - self.slice_label.height() - o["bottom"].height() - 8)
 
 
 class ViewerPanel(QWidget):
-    """The linked views of one station: STIR and T1 side by side, a third on demand."""
+    """The linked views of one station: STIR and T1 side by side or stacked, a third on
+    demand; zoom, pan, fit and window/level for the keyboard (see the module docstring)."""
 
     focus_changed = Signal()
+    layout_changed = Signal(str)  # the layout now in use ("side by side" or "stacked")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
         self.message = QLabel("No images", self)
@@ -305,6 +449,14 @@ class ViewerPanel(QWidget):
         self.third_visible = False
         self.overlay_on = False
         self.driver: int | None = 0  # the view last scrolled; the others follow it
+        self.layout_mode = LAYOUTS[0]  # "automatic", "side by side" or "stacked"
+        self.arrangement = "side by side"  # what is in use now
+        #: The reader zoomed or panned: the views are not fitted, and selecting an item
+        #: re-centres on its outline instead of fitting again.
+        self.zoomed = False
+        #: Fitting shows the current side only (when the item has one).
+        self.side_zoom = False
+        self.side: str | None = None
 
     def show_message(self, text: str) -> None:
         self.clear()
@@ -326,11 +478,14 @@ class ViewerPanel(QWidget):
         self.driver = 0
         self.station = station
         self.link = SliceLink([s.volume for s in station.series])
+        names = dict(station.label_map.names) if station.label_map is not None else {}
         lead_box: pg.ViewBox | None = None
         for index, (loaded, window) in enumerate(zip(station.series, windows, strict=True)):
             view = SliceView(self)
             frame = self.link.frames[index]
             view.set_series(loaded, frame.transform(loaded.volume), frame.labels(), window)
+            view.label_names = names
+            view.show_legend = index == 0
             view.set_window(window)
             view.set_overlay(self.overlay_on)
             if self.link.linked_in_plane(index):
@@ -344,7 +499,11 @@ class ViewerPanel(QWidget):
             self.views.append(view)
         self._apply_visibility()
         self.refresh()
+        self._arrange()
         self.fit()
+
+    def visible_views(self) -> list[SliceView]:
+        return [v for i, v in enumerate(self.views) if i < 2 or (i == 2 and self.third_visible)]
 
     def _apply_visibility(self) -> None:
         for index, view in enumerate(self.views):
@@ -357,18 +516,166 @@ class ViewerPanel(QWidget):
         self.third_visible = not self.third_visible
         self._apply_visibility()
         self.refresh()
+        self._arrange()
+        self._refit()
         return True
 
+    # ------------------------------------------------------------------ layout
+    def cycle_layout(self) -> str:
+        """Automatic → side by side → stacked → automatic; returns the new mode."""
+        self.layout_mode = LAYOUTS[(LAYOUTS.index(self.layout_mode) + 1) % len(LAYOUTS)]
+        self._arrange()
+        self._refit()
+        return self.layout_mode
+
+    def automatic_arrangement(self) -> str:
+        """The layout that draws the body larger in this panel: each view gets a share of
+        the width (side by side) or of the height (stacked); the body keeps its aspect."""
+        count = max(len(self.visible_views()), 1)
+        width, height = max(self.width(), 1), max(self.height(), 1)
+        aspect = 1.0  # body width / height in mm; square field of view when unknown
+        lead = self.views[0] if self.views else None
+        if lead is not None and lead.loaded is not None and lead.loaded.body is not None:
+            x0, x1, y0, y1 = lead.frame_box(lead.loaded.body.whole)
+            aspect = max(x1 - x0, 1.0) / max(y1 - y0, 1.0)
+        side_scale = min(width / count / aspect, height)
+        stacked_scale = min(width / aspect, height / count)
+        return "stacked" if stacked_scale > side_scale * 1.02 else "side by side"
+
+    def _arrange(self) -> None:
+        arrangement = self.automatic_arrangement() if self.layout_mode == "automatic" else self.layout_mode
+        direction = (QBoxLayout.Direction.TopToBottom if arrangement == "stacked"
+                     else QBoxLayout.Direction.LeftToRight)
+        changed = arrangement != self.arrangement
+        self.arrangement = arrangement
+        if self._layout.direction() != direction:
+            self._layout.setDirection(direction)
+        self._layout.activate()
+        for view in self.views:
+            # Let the views take their new sizes now, so a fit right after uses them.
+            view.graphics.resize(view.size())
+        if changed:
+            self.layout_changed.emit(arrangement)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.views:
+            self._arrange()
+            self._refit()
+
+    # ------------------------------------------------------------- zoom and pan
+    def _boxes(self) -> list[tuple[SliceView, pg.ViewBox]]:
+        """The lead view and every view not linked to it in plane (each moves on its own)."""
+        if self.link is None:
+            return []
+        return [(view, view.view_box) for index, view in enumerate(self.views)
+                if index == 0 or not self.link.linked_in_plane(index)]
+
+    def view_range(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The lead view's ``((x0, x1), (y0, y1))`` in frame millimetres."""
+        (x0, x1), (y0, y1) = self.views[0].view_box.viewRange()
+        return (float(x0), float(x1)), (float(y0), float(y1))
+
+    @staticmethod
+    def _show_box(view_box: pg.ViewBox, box: tuple[float, float, float, float], margin: float) -> None:
+        x0, x1, y0, y1 = box
+        mx, my = (x1 - x0) * margin, (y1 - y0) * margin
+        view_box.setRange(xRange=(x0 - mx, x1 + mx), yRange=(y0 - my, y1 + my), padding=0.0)
+
+    def fit_field_of_view(self) -> None:
+        """The whole image of each view (the field of view, background and all)."""
+        for view, box in self._boxes():
+            box.autoRange(items=[view.image_item], padding=0.0)
+        self.zoomed = False
+
     def fit(self) -> None:
+        """Fit to the body on the current station (one side of it with side zoom on);
+        the field of view when no body was found."""
         if not self.views or self.link is None:
             return
-        # Fit the lead's field of view; linked views follow.
-        lead = self.views[0]
-        lead.view_box.autoRange(items=[lead.image_item], padding=0.0)
-        for index, view in enumerate(self.views):
-            if not self.link.linked_in_plane(index):
-                view.view_box.autoRange(items=[view.image_item], padding=0.0)
+        for view, view_box in self._boxes():
+            body = view.loaded.body if view.loaded is not None else None
+            if body is None:
+                view_box.autoRange(items=[view.image_item], padding=0.0)
+                continue
+            pixels = body.whole
+            if self.side_zoom and self.side in body.sides:
+                pixels = body.sides[self.side]
+            self._show_box(view_box, view.frame_box(pixels), BODY_MARGIN)
+        self.zoomed = False
 
+    def _refit(self) -> None:
+        if not self.zoomed:
+            self.fit()
+
+    def set_side(self, side: str | None) -> None:
+        """The side being scored (``"R"``, ``"L"`` or None), for side zoom."""
+        self.side = side
+
+    def toggle_side_zoom(self) -> bool:
+        self.side_zoom = not self.side_zoom
+        self.fit()
+        return self.side_zoom
+
+    def zoom(self, factor: float) -> None:
+        """Zoom about the view's centre (``factor`` > 1: closer)."""
+        for _view, box in self._boxes():
+            box.scaleBy((1.0 / factor, 1.0 / factor))
+        self.zoomed = True
+
+    def pan(self, fx: float, fy: float) -> None:
+        """Move what is shown by fractions of the view (``fx`` > 0: towards the right)."""
+        for _view, box in self._boxes():
+            (x0, x1), (y0, y1) = box.viewRange()
+            box.translateBy(x=fx * (x1 - x0), y=fy * (y1 - y0))
+        self.zoomed = True
+
+    def unit_box(self) -> tuple[float, float, float, float] | None:
+        """The outline's box on the lead view's slice, in frame mm (None: no outline here)."""
+        if not self.views or self.views[0].outline_box is None:
+            return None
+        return self.views[0].frame_box(self.views[0].outline_box)
+
+    def zoom_to_unit(self) -> bool:
+        """The current unit's outline (with a margin) fills the views; False without one."""
+        box = self.unit_box()
+        if box is None or self.link is None:
+            return False
+        for index, (view, view_box) in enumerate(self._boxes()):
+            own = box if index == 0 else (view.frame_box(view.outline_box) if view.outline_box else None)
+            if own is not None:
+                self._show_box(view_box, own, UNIT_MARGIN)
+        self.zoomed = True
+        return True
+
+    def follow_item(self) -> None:
+        """After the item changed: fit again (side zoom, not zoomed), or keep the zoom and
+        re-centre on the new unit's outline (zooming out if it does not fit)."""
+        if not self.views:
+            return
+        if not self.zoomed:
+            self.fit()
+            return
+        box = self.unit_box()
+        if box is None:
+            return
+        x0, x1, y0, y1 = box
+        (v0, v1), (w0, w1) = self.view_range()
+        if x1 - x0 > v1 - v0 or y1 - y0 > w1 - w0:
+            self.zoom_to_unit()
+            return
+        self.views[0].view_box.translateBy(x=(x0 + x1) / 2 - (v0 + v1) / 2, y=(y0 + y1) / 2 - (w0 + w1) / 2)
+
+    # ----------------------------------------------------------- window/level
+    def step_window(self, width_factor: float, level_steps: float, sequence: str | None = None) -> list[SliceView]:
+        """Step the window/level of the views showing ``sequence`` (all when none does)."""
+        views = self.visible_views()
+        chosen = [v for v in views if v.loaded is not None and v.loaded.kind.value == sequence] or views
+        for view in chosen:
+            view.step_window(width_factor, level_steps)
+        return chosen
+
+    # ----------------------------------------------------------------- slices
     def refresh(self) -> None:
         """Show every view's nearest slice to the focus, and say how it was matched."""
         if self.link is None:
@@ -407,9 +714,10 @@ class ViewerPanel(QWidget):
         self.driver = None
         self.refresh()
 
-    def set_outline(self, values: tuple[int, ...]) -> None:
+    def set_outline(self, values: tuple[int, ...],
+                    mask_of: Callable[[np.ndarray], np.ndarray | None] | None = None) -> None:
         for view in self.views:
-            view.set_outline(values)
+            view.set_outline(values, mask_of)
 
     def mark_sequence(self, sequence: str) -> None:
         """Mark the view(s) showing the sequence the current item is scored on."""

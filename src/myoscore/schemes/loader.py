@@ -113,17 +113,20 @@ def _unique(file: str, kind: str, keys: Iterable[tuple[str, str]]) -> None:
         seen.add(key)
 
 
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".svg")
+
+
 def load_scale(path: Path) -> Scale:
     """Read one scale file (``[scale]`` and its ``[[level]]`` tables)."""
     file = str(path)
     top = _Table(file, "", _read_toml(path))
     top.only({"scale", "level"})
     head = _Table(file, "scale", top.data.get("scale"))
-    head.only({"name", "kind", "title", "source"})
+    head.only({"name", "kind", "title", "source", "description_source"})
     kind = ScaleKind(head.choice("kind", [k.value for k in ScaleKind]))
     levels = []
     for entry in top.tables("level"):
-        entry.only({"code", "value", "label", "definition"})
+        entry.only({"code", "value", "label", "definition", "description", "images"})
         code = entry.text("code")
         if code == NOT_EVALUABLE:
             raise entry.error("code", f"{NOT_EVALUABLE!r} is reserved for not evaluable")
@@ -132,7 +135,19 @@ def load_scale(path: Path) -> Scale:
             raise entry.error("value", f"is missing: an {kind} level declares its number")
         if kind is ScaleKind.NOMINAL and value is not None:
             raise entry.error("value", "nominal levels have no number (they are not summed)")
-        levels.append(Level(code, entry.text("label"), entry.text("definition"), value))
+        images = tuple(entry.strings("images", []))
+        for number, name in enumerate(images):
+            image = path.parent / name
+            if Path(name).is_absolute() or ".." in Path(name).parts:
+                raise entry.error(f"images[{number}]", f"{name!r} must be a file name relative to the scale's folder")
+            if image.suffix.lower() not in _IMAGE_SUFFIXES:
+                raise entry.error(f"images[{number}]", f"{name!r} is not a PNG, JPEG or SVG file")
+            if not image.is_file():
+                raise entry.error(f"images[{number}]", f"{name!r} does not exist in {path.parent}")
+        levels.append(Level(code, entry.text("label"), entry.text("definition"), value,
+                            entry.optional_text("description"), images))
+    if any(lv.description for lv in levels) and "description_source" not in head.data:
+        raise head.error("description_source", "is missing: say where the levels' descriptions come from")
     _unique(file, "level code", ((f"level[{i}].code", lv.code) for i, lv in enumerate(levels)))
     if len(levels) < 2:
         raise top.error("level", "a scale needs at least two levels")
@@ -144,7 +159,8 @@ def load_scale(path: Path) -> Scale:
         values = [lv.value for lv in levels if lv.value is not None]
         if values != sorted(values) or len(set(values)) != len(values):
             raise top.error("level", "values must increase strictly in the order levels are listed")
-    return Scale(head.text("name"), kind, head.text("title"), head.optional_text("source"), tuple(levels))
+    return Scale(head.text("name"), kind, head.text("title"), head.optional_text("source"), tuple(levels),
+                 head.optional_text("description_source"))
 
 
 def load_atlas(path: Path) -> Atlas:

@@ -43,6 +43,11 @@ class Level:
     label: str
     definition: str
     value: float | None
+    #: The longer description shown on the scale card (the cited grading system's
+    #: fuller wording, or a reading note); ``""`` when the definition says it all.
+    description: str = ""
+    #: Reference images for the card: file names relative to the scale file's folder.
+    images: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class Scale:
     title: str
     source: str
     levels: tuple[Level, ...]
+    #: Where the levels' longer descriptions come from (a citation), when they have any.
+    description_source: str = ""
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -19,6 +19,16 @@ from myoscore.schemes.model import (
 )
 
 
+def _level_dict(level: Level) -> dict[str, Any]:
+    entry: dict[str, Any] = {"code": level.code, "label": level.label, "definition": level.definition,
+                             "value": level.value}
+    if level.description:
+        entry["description"] = level.description
+    if level.images:
+        entry["images"] = list(level.images)
+    return entry
+
+
 def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
     """Everything that determines how a read is scored, resolved (no file references)."""
     return {
@@ -32,10 +42,9 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
                 "kind": scale.kind.value,
                 "title": scale.title,
                 "source": scale.source,
-                "levels": [
-                    {"code": lv.code, "label": lv.label, "definition": lv.definition, "value": lv.value}
-                    for lv in scale.levels
-                ],
+                "levels": [_level_dict(lv) for lv in scale.levels],
+                # Only when present, so protocols without scale cards keep their hashes.
+                **({"description_source": scale.description_source} if scale.description_source else {}),
             }
             for name, scale in sorted(protocol.scales.items())
         },
@@ -73,7 +82,9 @@ def protocol_from_json(text: str) -> Protocol:
     scales = {
         name: Scale(
             name, ScaleKind(s["kind"]), s["title"], s["source"],
-            tuple(Level(lv["code"], lv["label"], lv["definition"], lv["value"]) for lv in s["levels"]),
+            tuple(Level(lv["code"], lv["label"], lv["definition"], lv["value"], lv.get("description", ""),
+                        tuple(lv.get("images", ()))) for lv in s["levels"]),
+            s.get("description_source", ""),
         )
         for name, s in data["scales"].items()
     }
