@@ -139,7 +139,7 @@ def test_series_with_two_echoes_is_split(tmp_path: Path) -> None:
         write_image(tmp_path / f"e2_{i}.dcm", uid, z=z, instance=i + 4, echo=2, echo_time=80)
     parts = index_paths(tmp_path).series
     assert [p.split for p in parts] == ["#1", "#2"]
-    assert [p.split_reason for p in parts] == ["echo 1", "echo 2"]
+    assert [p.split_reason for p in parts] == ["echo 1, TE 10 ms", "echo 2, TE 80 ms"]
     assert all(p.shape == (3, 8, 8) for p in parts)
 
 

@@ -59,7 +59,7 @@ def load_volume(series: Series) -> Volume:
         )
     if series.files[0].lower().endswith((".nii", ".nii.gz")):
         return load_nifti(series.files[0])
-    return load_series(list(series.files))
+    return load_series(list(series.files), part=series.part)
 
 
 @dataclass(frozen=True)

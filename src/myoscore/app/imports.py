@@ -101,7 +101,7 @@ def import_paths(
         added = coordinator.add_series(
             target, uid, kind, kind_reason=reason, description=record.description,
             path=str(record.folder), files=files, shape=record.shape, spacing=record.spacing,
-            issues=record.issues,
+            issues=record.issues, part=record.split,
         )
         if added is None:
             summary.series_known += 1

@@ -94,6 +94,9 @@ class Series:
     spacing: tuple[float, ...] = ()
     files: tuple[str, ...] = ()  # sorted by slice position; never shown to a reader
     issues: tuple[str, ...] = ()
+    # Which part of the indexed files this series is ("" or "#1", "#2"… when indexing split
+    # them, e.g. the parts of one enhanced multi-frame file): loading selects it by this.
+    part: str = ""
 
 
 @dataclass(frozen=True)

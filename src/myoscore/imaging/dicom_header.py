@@ -27,6 +27,7 @@ from myoscore.imaging.dicom_values import (
     plain,
 )
 from myoscore.imaging.records import NativePixels, SkippedFile
+from myoscore.imaging.scaling import Scaling, frame_scaling
 
 __all__ = ["Frame", "SeriesCache", "read_dicom"]
 
@@ -48,14 +49,28 @@ class Frame:
     columns: int
     image_type: tuple[str, ...]
     echo: float | None
-    slope: float
-    intercept: float
+    scaling: Scaling
     dtype: str
     native: NativePixels | None
     fields: dict[str, Any]
     identifying: dict[str, str]
     notes: list[str]
     multiframe: bool
+    # Identity beyond the UID (PS3.3 C.7.3.1, C.7.6.16): scanners reuse one UID for
+    # several series, stacks, echoes, repetitions.
+    series_number: int | None = None
+    stack: str = ""
+    echo_time: float | None = None
+    acquisition: int | None = None
+    temporal: int | None = None
+    b_value: float | None = None
+    #: Why ImagePositionPatient could not be used ("" when it could, or is absent).
+    position_problem: str = ""
+
+    @property
+    def label(self) -> str:
+        """File name, with the frame number for multi-frame files (for messages)."""
+        return self.path.name if self.frame is None else f"{self.path.name}[frame {self.frame + 1}]"
 
 
 
@@ -176,9 +191,13 @@ def _frames_of_dicom(
     if echo is None:
         echo = as_float(header.get("EchoTime"))
     multiframe = "PerFrameFunctionalGroupsSequence" in dataset or n_frames > 1
+    series_number = as_int(header.get("SeriesNumber"))
+    mosaic = _mosaic_problem(dataset, image_type, rows, columns)
+    if mosaic is not None:
+        return SkippedFile(path, mosaic)
     # Series-level fields are the same for every image of a series part: convert them
     # once (multi-frame files lift values from functional groups, so never share).
-    key = (study_uid, series_uid, image_type, echo, transfer_syntax)
+    key = (study_uid, series_uid, series_number, image_type, echo, transfer_syntax)
     cached = None if multiframe else cache.get(key)
     if cached is None:
         fields = {k: plain(dataset.get(k)) for k in CLASSIFY_FIELDS if k in dataset}
@@ -206,28 +225,63 @@ def _frames_of_dicom(
         "notes": [],
         "dtype": f"{'int' if as_int(header.get('PixelRepresentation')) == 1 else 'uint'}"
         f"{8 * max(1, bits // 8)}",
+        "series_number": series_number,
+        "acquisition": as_int(header.get("AcquisitionNumber")),
     }
     if multiframe:
         return _frames_of_multiframe(dataset, common, native, n_frames, rows * columns * bits // 8)
 
-    slope = as_float(header.get("RescaleSlope"))
-    intercept = as_float(header.get("RescaleIntercept"))
+    scaling = frame_scaling(dataset, as_float(header.get("RescaleSlope")), as_float(header.get("RescaleIntercept")))
+    raw_position = header.get("ImagePositionPatient")
+    position = as_point(raw_position)
     return [
         Frame(
             frame=None,
             instance_number=as_int(header.get("InstanceNumber")),
-            position=as_point(header.get("ImagePositionPatient")),
+            position=position,
             orientation=as_floats(header.get("ImageOrientationPatient"), 6),
             pixel_spacing=as_floats(header.get("PixelSpacing"), 2),
             image_type=image_type,
             echo=echo,
-            slope=1.0 if slope is None or slope == 0 else slope,
-            intercept=intercept or 0.0,
+            scaling=scaling,
             native=native,
             multiframe=False,
+            echo_time=as_float(header.get("EchoTime")),
+            temporal=as_int(header.get("TemporalPositionIdentifier")),
+            b_value=as_float(header.get("DiffusionBValue")),
+            position_problem=_position_problem(raw_position, position),
             **common,
         )
     ]
+
+
+def _position_problem(raw: Any, position: tuple[float, float, float] | None) -> str:
+    if position is not None or raw is None or raw == "":
+        return ""
+    shown = "\\".join(str(v) for v in raw) if isinstance(raw, (tuple, list)) else str(raw)
+    return f"ImagePositionPatient {shown!r} is not three finite numbers"
+
+
+def _mosaic_problem(dataset: Any, image_type: tuple[str, ...], rows: int, columns: int) -> str | None:
+    """Why a Siemens mosaic is refused, or None when the file is not a mosaic.
+
+    A mosaic packs N slices as tiles of one large frame; its ImagePositionPatient is
+    the corner of the whole frame and the slice order lives in the CSA header. Rather
+    than build wrong geometry, myoscore refuses mosaics (dcm2niix unpacks them; import
+    its NIfTI).
+    """
+    from myoscore.imaging.dicom_tags import SIEMENS_CREATOR, SIEMENS_MOSAIC_COUNT
+    from myoscore.imaging.scaling import private_float
+
+    count = private_float(dataset, SIEMENS_MOSAIC_COUNT, SIEMENS_CREATOR, "SIEMENS", integer=True)
+    if "MOSAIC" not in image_type and count is None:
+        return None
+    images = f"{int(count)} images" if count else "an unknown number of images (no NumberOfImagesInMosaic)"
+    return (
+        f"Siemens mosaic ({images} tiled in one {rows}×{columns} frame): mosaics are not unpacked, "
+        "since their slice geometry lives in the private CSA header; convert the series with "
+        "dcm2niix and import the NIfTI"
+    )
 
 
 def _frames_of_multiframe(
@@ -263,10 +317,11 @@ def _frames_of_multiframe(
         frame_type = lookup(index, "MRImageFrameTypeSequence")
         content = lookup(index, "FrameContentSequence")
 
-        position = as_point(
-            plane_position.get("ImagePositionPatient") if plane_position is not None else
-            dataset.get("ImagePositionPatient"),
+        raw_position = (
+            plane_position.get("ImagePositionPatient") if plane_position is not None
+            else dataset.get("ImagePositionPatient")
         )
+        position = as_point(raw_position)
         orientation = as_floats(
             plane_orientation.get("ImageOrientationPatient") if plane_orientation is not None
             else dataset.get("ImageOrientationPatient"),
@@ -281,13 +336,18 @@ def _frames_of_multiframe(
         if slope is None:
             slope = as_float(dataset.get("RescaleSlope"))
             intercept = as_float(dataset.get("RescaleIntercept"))
+        frame_item = per_frame[index] if index < len(per_frame) else None
+        scaling = frame_scaling(dataset, slope, intercept, per_frame=frame_item, shared=shared)
         echo = as_float(echo_item.get("EffectiveEchoTime")) if echo_item is not None else None
         if echo is not None and "EchoTime" not in fields:
             fields["EchoTime"] = echo
+        diffusion = lookup(index, "MRDiffusionSequence")
         image_type = (
             as_tokens(frame_type.get("FrameType")) if frame_type is not None else ()
         ) or as_tokens(dataset.get("ImageType"))
         in_stack = as_int(content.get("InStackPositionNumber")) if content is not None else None
+        stack = as_str(content.get("StackID")) if content is not None else ""
+        temporal = as_int(content.get("TemporalPositionIndex")) if content is not None else None
         frame_native = None
         if native is not None:
             frame_native = NativePixels(
@@ -306,10 +366,14 @@ def _frames_of_multiframe(
                 pixel_spacing=spacing,
                 image_type=image_type,
                 echo=echo,
-                slope=1.0 if slope is None or slope == 0 else slope,
-                intercept=intercept or 0.0,
+                scaling=scaling,
                 native=frame_native,
                 multiframe=True,
+                stack=stack,
+                echo_time=echo,
+                temporal=temporal,
+                b_value=as_float(diffusion.get("DiffusionBValue")) if diffusion is not None else None,
+                position_problem=_position_problem(raw_position, position),
                 **common,
             )
         )

@@ -30,6 +30,7 @@ from myoscore.domain import ImagingError
 from myoscore.imaging.dicom_index import index_paths
 from myoscore.imaging.geometry import plan_stack, slice_normal
 from myoscore.imaging.records import SeriesRecord, SliceRef
+from myoscore.imaging.scaling import DISPLAY, REAL_WORLD, VALUE_CHOICES
 from myoscore.imaging.volume import Volume
 
 __all__ = ["load_series", "metadata_from_record"]
@@ -69,11 +70,14 @@ def metadata_from_record(record: SeriesRecord) -> dict[str, Any]:
         "slice_thickness": number("SliceThickness"),
         "image_type": "\\".join(image_type) if isinstance(image_type, tuple) else str(image_type),
         "transfer_syntax": str(header.get("TransferSyntaxUID") or ""),
+        "series_part": str(header.get("series_part") or ""),
+        "real_world_source": str(header.get("real_world_source") or ""),
+        "real_world_units": str(header.get("real_world_units") or ""),
     }
     return {key: value for key, value in metadata.items() if value not in (None, "")}
 
 
-def _resolve(source: SeriesRecord | str | os.PathLike[str] | Iterable[Any]) -> SeriesRecord:
+def _resolve(source: SeriesRecord | str | os.PathLike[str] | Iterable[Any], part: str | None) -> SeriesRecord:
     if isinstance(source, SeriesRecord):
         return source
     paths = [source] if isinstance(source, (str, os.PathLike)) else list(source)
@@ -82,16 +86,20 @@ def _resolve(source: SeriesRecord | str | os.PathLike[str] | Iterable[Any]) -> S
     if not result.series:
         reasons = "; ".join(str(s) for s in result.skipped[:5])
         raise ImagingError(f"no readable image series in {where}" + (f": {reasons}" if reasons else ""))
-    if len(result.series) > 1:
-        found = "; ".join(
-            f"{r.description or '(no description)'} [{r.key}] {r.split_reason}".strip()
-            for r in result.series
-        )
-        raise ImagingError(
-            f"{len(result.series)} series found in {where}, expected one: {found}; "
-            "index the folder and pass one SeriesRecord"
-        )
-    return result.series[0]
+    if len(result.series) == 1:
+        return result.series[0]
+    if part is not None:
+        matches = [r for r in result.series if r.split == part]
+        if len(matches) == 1:
+            return matches[0]
+    found = "; ".join(
+        f"{r.description or '(no description)'} [{r.key}] {r.split_reason}".strip() for r in result.series
+    )
+    wanted = f"part {part!r} not among " if part else ""
+    raise ImagingError(
+        f"{len(result.series)} series found in {where}, expected one: {wanted}{found}; "
+        "index the folder and pass one SeriesRecord (or the part)"
+    )
 
 
 def _read_native(ref: SliceRef, target: np.ndarray) -> bool:
@@ -195,6 +203,8 @@ def _to_output(
 def load_series(
     source: SeriesRecord | str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     *,
+    part: str | None = None,
+    values: str = DISPLAY,
     workers: int | None = None,
 ) -> Volume:
     """Load one DICOM (or NIfTI) series as a Volume.
@@ -204,6 +214,15 @@ def load_series(
     source
         A :class:`SeriesRecord` from :func:`index_paths` (fast: headers are not read
         again), or files/folders holding exactly one series (they are indexed first).
+    part
+        With files: which split part to load when they hold several (``SeriesRecord.split``,
+        e.g. ``"#2"`` for the second part of an enhanced multi-frame file), as stored at import.
+    values
+        ``"display"`` (default: stored × RescaleSlope + RescaleIntercept, what scanners
+        show and readers score) or ``"real_world"`` (Philips floating-point values or the
+        Real World Value Mapping where the header has them; otherwise the same as display).
+        The rules are in :mod:`myoscore.imaging.scaling`; the Volume's metadata says which
+        values it holds (``values``, ``value_units``).
     workers
         Threads reading files; default ``min(4, CPU count)``.
 
@@ -215,11 +234,13 @@ def load_series(
         positions. Milder problems (missing slices, which are filled with stored value 0
         so the geometry stays exact, slightly uneven spacing) become ``Volume.warnings``.
     """
-    record = _resolve(source)
+    if values not in VALUE_CHOICES:
+        raise ImagingError(f"values must be one of {', '.join(VALUE_CHOICES)}, not {values!r}")
+    record = _resolve(source, part)
     if record.source == "nifti":
         from myoscore.imaging.nifti import load_nifti
 
-        return load_nifti(record.paths[0])
+        return load_nifti(record.paths[0], values=values)
     if not record.slices:
         raise ImagingError(f"series {record.key}: no images")
     name = f"series '{record.description or '(no description)'}' [{record.key}]"
@@ -236,11 +257,16 @@ def load_series(
         warnings.simplefilter("always")
         raw = _read_pixels(slices, plan.slots, (n_slots, rows, columns), workers)
 
-    slopes = np.full(n_slots, slices[0].rescale_slope, dtype=np.float64)
-    intercepts = np.full(n_slots, slices[0].rescale_intercept, dtype=np.float64)
+    def linear(ref: SliceRef) -> tuple[float, float]:
+        if values == REAL_WORLD and ref.real_slope is not None:
+            return ref.real_slope, ref.real_intercept
+        return ref.rescale_slope, ref.rescale_intercept
+
+    first_slope, first_intercept = linear(slices[0])
+    slopes = np.full(n_slots, first_slope, dtype=np.float64)
+    intercepts = np.full(n_slots, first_intercept, dtype=np.float64)
     for ref, slot in zip(slices, plan.slots, strict=True):
-        slopes[slot] = ref.rescale_slope
-        intercepts[slot] = ref.rescale_intercept
+        slopes[slot], intercepts[slot] = linear(ref)
     voxels, note = _to_output(raw, slopes, intercepts)
 
     affine = _affine(record, slices, plan.slots)
@@ -248,7 +274,11 @@ def load_series(
     if note:
         messages.append(note)
     messages.extend(sorted({f"pydicom: {w.message}" for w in caught}))
-    return Volume(voxels, affine, metadata_from_record(record), tuple(messages))
+    metadata = metadata_from_record(record)
+    metadata["values"] = values
+    if values == REAL_WORLD and "real_world_units" in metadata:
+        metadata["value_units"] = metadata["real_world_units"]
+    return Volume(voxels, affine, metadata, tuple(messages))
 
 
 def _affine(record: SeriesRecord, slices: tuple[SliceRef, ...], slots: tuple[int, ...]) -> np.ndarray:

@@ -91,7 +91,10 @@ def _raw_header(path: Path) -> _Raw:
     try:
         with _open(path) as stream:
             head = stream.read(544)
-    except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+    except EOFError:
+        _data_length(path, 0, ())  # raises, saying how far the stream goes
+        raise  # pragma: no cover - _data_length raised
+    except (OSError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
         raise NiftiProblem(f"broken NIfTI: not a readable gzip file ({exc})") from exc
     if len(head) < 4:
         raise NiftiProblem(f"broken NIfTI header: the file holds only {len(head)} bytes")
@@ -161,9 +164,12 @@ def _data_length(path: Path, needed: int, shape: tuple[int, ...]) -> None:
     total = 0
     try:
         with gzip.open(path, "rb") as stream:
-            while chunk := stream.read(_CHUNK):
+            # Small reads near the start, so a stream cut inside the header says where.
+            while chunk := stream.read(_CHUNK if total else 64):
                 total += len(chunk)
     except EOFError as exc:
+        if total == 0:
+            raise NiftiProblem(f"broken NIfTI: not a readable gzip file ({exc})") from exc
         raise NiftiProblem(
             f"truncated .nii.gz: the compressed stream ends after {total} bytes, before its end marker"
         ) from exc
@@ -269,7 +275,7 @@ def _compact(data: np.ndarray) -> np.ndarray:
     return data32
 
 
-def load_nifti(path: str | os.PathLike[str], volume_index: int = 0) -> Volume:
+def load_nifti(path: str | os.PathLike[str], volume_index: int = 0, *, values: str = "display") -> Volume:
     """Load a ``.nii`` / ``.nii.gz`` file as a Volume (LPS).
 
     Parameters
@@ -278,6 +284,9 @@ def load_nifti(path: str | os.PathLike[str], volume_index: int = 0) -> Volume:
         The NIfTI-1 or NIfTI-2 file.
     volume_index
         Which volume of a 4-D file (0-based); must be 0 for a 3-D file.
+    values
+        Accepted for symmetry with :func:`load_series`: a NIfTI file has one scaling
+        (``scl_slope``/``scl_inter``), so display and real-world values are the same.
 
     Notes
     -----
@@ -327,6 +336,7 @@ def load_nifti(path: str | os.PathLike[str], volume_index: int = 0) -> Volume:
         "sequence": kind.value,
         "sequence_reason": reason,
         "series_description": facts.description,
+        "values": values,
     }
     metadata = {k: v for k, v in metadata.items() if v}
     return Volume(voxels, LPS_TO_RAS @ facts.ras, metadata, tuple(messages))

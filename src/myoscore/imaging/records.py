@@ -57,6 +57,10 @@ class SliceRef:
     rescale_intercept: float = 0.0
     dtype: str = "uint16"
     native: NativePixels | None = field(default=None, repr=False, compare=False)
+    #: Stored value → real-world value (:mod:`myoscore.imaging.scaling`); None: the
+    #: real-world value is the display value (stored × rescale slope + intercept).
+    real_slope: float | None = None
+    real_intercept: float = 0.0
 
     @property
     def label(self) -> str:

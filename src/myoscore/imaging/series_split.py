@@ -10,7 +10,7 @@ pixel spacing or multi-frame file (each part is its own record with ``split`` ``
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -58,52 +58,137 @@ def _plane_name(orientation: tuple[float, ...] | None) -> str:
     return ("sagittal", "coronal", "axial")[axis]
 
 
-def _split_groups(frames: list[Frame]) -> list[tuple[list[Frame], str]]:
-    """Split one series' frames by orientation, image type, echo, matrix, multi-frame file."""
+def _echo_text(frame: Frame) -> str:
+    if frame.echo is None:
+        return "echo (none)"
+    if frame.echo_time is not None and frame.echo != frame.echo_time:
+        return f"echo {frame.echo:g}, TE {frame.echo_time:g} ms"
+    return f"echo TE {frame.echo:g} ms" if frame.multiframe else f"echo {frame.echo:g}"
+
+
+# The components a series is split by, each with the words naming a part. Two series
+# that share one SeriesInstanceUID still differ in SeriesNumber; an enhanced file holds
+# several stacks (StackID) or echoes; a multi-frame file is always its own part.
+_Component = tuple[str, Callable[[Frame], Any] | None, Callable[[Frame], str]]
+_STRONG: tuple[_Component, ...] = (
+    ("series_number", lambda f: f.series_number, lambda f: f"SeriesNumber {f.series_number}"),
+    ("orientation", None, lambda f: f"orientation {_plane_name(f.orientation)}"),
+    ("image_type", lambda f: f.image_type, lambda f: "ImageType " + ("\\".join(f.image_type) or "(none)")),
+    ("echo", lambda f: f.echo, _echo_text),
+    ("matrix", lambda f: (f.rows, f.columns), lambda f: f"matrix {f.rows}×{f.columns}"),
+    ("spacing", None, lambda f: f"pixel spacing {'×'.join(f'{s:g}' for s in f.pixel_spacing or ())} mm"),
+    ("stack", lambda f: f.stack, lambda f: f"stack {f.stack or '(none)'}"),
+    ("file", lambda f: str(f.path) if f.multiframe else "", lambda f: f"multi-frame file {f.path.name}"),
+)
+
+# What tells the volumes of a 4-D series apart when positions repeat, tried in order.
+_FOURTH: tuple[tuple[str, Callable[[Frame], Any], Callable[[Frame], str]], ...] = (
+    ("echo_time", lambda f: f.echo_time, lambda f: f"TE {f.echo_time:g} ms"),
+    ("temporal", lambda f: f.temporal, lambda f: f"temporal position {f.temporal}"),
+    ("b_value", lambda f: f.b_value, lambda f: f"b-value {f.b_value:g}"),
+    ("acquisition", lambda f: f.acquisition, lambda f: f"acquisition {f.acquisition}"),
+)
+
+
+def _strong_keys(frames: list[Frame]) -> list[tuple[Any, ...]]:
     orientation_ids = _cluster([f.orientation for f in frames], 1e-3)
     spacing_ids = _cluster([f.pixel_spacing for f in frames], 1e-3)
     keys = []
     for frame, orientation_id, spacing_id in zip(frames, orientation_ids, spacing_ids, strict=True):
-        keys.append(
-            (
-                orientation_id,
-                frame.image_type,
-                frame.echo,
-                (frame.rows, frame.columns),
-                spacing_id,
-                str(frame.path) if frame.multiframe else "",
-            )
-        )
+        values = []
+        for name, key, _ in _STRONG:
+            if name == "orientation":
+                values.append(orientation_id)
+            elif name == "spacing":
+                values.append(spacing_id)
+            else:
+                assert key is not None
+                values.append(key(frame))
+        keys.append(tuple(values))
+    return keys
+
+
+def _distinct(frames: list[Frame]) -> list[Frame]:
+    """Without copies of one SOP instance (kept once later, with an issue)."""
+    seen: set[tuple[str, int | None]] = set()
+    out = []
+    for frame in frames:
+        key = (frame.sop_uid, frame.frame)
+        if frame.sop_uid and key in seen:
+            continue
+        seen.add(key)
+        out.append(frame)
+    return out
+
+
+def _location_counts(frames: list[Frame]) -> dict[float, list[Frame]] | None:
+    """Frames by rounded location along the normal, or None when geometry is missing."""
+    if not frames or frames[0].orientation is None or any(f.position is None for f in frames):
+        return None
+    try:
+        normal = slice_normal(frames[0].orientation)
+    except ValueError:
+        return None
+    by_location: dict[float, list[Frame]] = defaultdict(list)
+    for frame in frames:
+        assert frame.position is not None
+        by_location[round(float(np.dot(frame.position, normal)), 2)].append(frame)
+    return by_location
+
+
+def _has_duplicates(frames: list[Frame]) -> bool:
+    counts = _location_counts(_distinct(frames))
+    return counts is not None and any(len(v) > 1 for v in counts.values())
+
+
+def _split_fourth(frames: list[Frame]) -> list[tuple[list[Frame], str]]:
+    """Split a part whose positions repeat into one volume per echo/repetition.
+
+    The first of :data:`_FOURTH` that leaves no repeated position wins; if none does
+    but every position occurs the same number of times, the k-th image at each position
+    (in acquisition, temporal, instance order) is repetition k. Otherwise the part is
+    left whole, and loading refuses it naming the duplicated positions.
+    """
+    if not _has_duplicates(frames):
+        return [(frames, "")]
+    for _name, key, describe in _FOURTH:
+        groups: dict[Any, list[Frame]] = defaultdict(list)
+        for frame in frames:
+            groups[key(frame)].append(frame)
+        if len(groups) > 1 and not any(_has_duplicates(g) for g in groups.values()):
+            ordered = sorted(groups.values(), key=lambda g: (key(g[0]) is None, key(g[0]) or 0))
+            return [(members, describe(members[0])) for members in ordered]
+    distinct = _distinct(frames)
+    counts = _location_counts(distinct)
+    if counts is None:
+        return [(frames, "")]
+    sizes = {len(v) for v in counts.values()}
+    if len(sizes) != 1:
+        return [(frames, "")]
+    n = sizes.pop()
+    repetitions: list[list[Frame]] = [[] for _ in range(n)]
+    for at_location in counts.values():
+        in_order = sorted(at_location, key=lambda f: (f.acquisition or 0, f.temporal or 0, *_order_key(f)))
+        for k, frame in enumerate(in_order):
+            repetitions[k].append(frame)
+    return [(members, f"repetition {k} of {n}") for k, members in enumerate(repetitions, start=1)]
+
+
+def _split_groups(frames: list[Frame]) -> list[tuple[list[Frame], str]]:
+    """Split one UID's frames by the strong components, then 4-D parts by the fourth axis."""
+    keys = _strong_keys(frames)
     groups: dict[tuple[Any, ...], list[Frame]] = defaultdict(list)
     for key, frame in zip(keys, frames, strict=True):
         groups[key].append(frame)
-    if len(groups) == 1:
-        return [(frames, "")]
-    # Name only the components that differ between the parts.
     ordered = sorted(groups.items(), key=lambda item: min(_order_key(f) for f in item[1]))
-    differing = [
-        i for i in range(6) if len({key[i] for key, _ in ordered}) > 1
-    ]
+    # Name only the components that differ between the parts.
+    differing = [i for i in range(len(_STRONG)) if len({key[i] for key, _ in ordered}) > 1]
     result = []
     for _key, members in ordered:
         first = members[0]
-        parts = []
-        for i in differing:
-            if i == 0:
-                parts.append(f"orientation {_plane_name(first.orientation)}")
-            elif i == 1:
-                image_type = "\\".join(first.image_type) or "(none)"
-                parts.append(f"ImageType {image_type}")
-            elif i == 2:
-                parts.append(f"echo {first.echo:g}" if first.echo is not None else "echo (none)")
-            elif i == 3:
-                parts.append(f"matrix {first.rows}×{first.columns}")
-            elif i == 4:
-                spacing = first.pixel_spacing or ()
-                parts.append(f"pixel spacing {'×'.join(f'{s:g}' for s in spacing)} mm")
-            elif i == 5:
-                parts.append(f"multi-frame file {first.path.name}")
-        result.append((members, ", ".join(parts)))
+        reason = ", ".join(_STRONG[i][2](first) for i in differing)
+        for sub, fourth in _split_fourth(members):
+            result.append((sub, ", ".join(r for r in (reason, fourth) if r)))
     return result
 
 
@@ -128,7 +213,10 @@ def _record_from_frames(
     first = members[0]
     fields = dict(first.fields)
     fields["ImageType"] = first.image_type
-    if first.echo is not None and first.fields.get("EchoTime") is None:
+    fields["SeriesNumber"] = first.series_number
+    if first.echo_time is not None:
+        fields["EchoTime"] = first.echo_time  # this part's, not the first file's of the UID
+    elif first.echo is not None and first.fields.get("EchoTime") is None:
         fields["EchoTime"] = first.echo
 
     # Identical SOP instances (the same image copied twice): keep the first.
@@ -150,9 +238,20 @@ def _record_from_frames(
         issues.append("no ImageOrientationPatient: axial orientation assumed, labels may be wrong")
     normal = slice_normal(orientation)
     if any(f.position is None for f in frames):
-        issues.append(
-            "no ImagePositionPatient: slices ordered by InstanceNumber, geometry approximate"
-        )
+        broken = [f for f in frames if f.position_problem]
+        if broken:
+            shown = ", ".join(f"{f.label}: {f.position_problem}" for f in broken[:3])
+            more = f" and {len(broken) - 3} more" if len(broken) > 3 else ""
+            issues.append(
+                f"unusable ImagePositionPatient in {len(broken)} image(s) ({shown}{more}): slices ordered "
+                "by InstanceNumber, geometry approximate"
+            )
+        else:
+            missing = [f.label for f in frames if f.position is None]
+            issues.append(
+                f"no ImagePositionPatient in {len(missing)} image(s) (first {missing[0]}): slices ordered by "
+                "InstanceNumber, geometry approximate"
+            )
         frames.sort(key=_order_key)
         step = _spacing_fallback(fields)
         positions = [tuple(float(v) for v in normal * step * k) for k in range(len(frames))]
@@ -193,13 +292,29 @@ def _record_from_frames(
             position=(float(p[0]), float(p[1]), float(p[2])),
             location=loc,
             instance_number=f.instance_number,
-            rescale_slope=f.slope,
-            rescale_intercept=f.intercept,
+            rescale_slope=f.scaling.slope,
+            rescale_intercept=f.scaling.intercept,
             dtype=f.dtype,
+            real_slope=f.scaling.real_slope,
+            real_intercept=f.scaling.real_intercept,
             native=f.native,
         )
         for f, p, loc in zip(frames, positions, locations, strict=True)
     )
+    scaling_notes = dict.fromkeys(note for f in frames for note in f.scaling.notes)
+    issues.extend(f"intensity scaling: {note}" for note in scaling_notes)
+    differing = [f.scaling for f in frames if f.scaling.differs]
+    if differing:
+        source, units = differing[0].real_source, differing[0].real_units
+        fields["real_world_source"] = source
+        fields["real_world_units"] = units
+        issues.append(
+            f"intensities: display values (stored × RescaleSlope + RescaleIntercept) are shown; the "
+            f"real-world values ({source}{', ' + units if units else ''}) differ and are loaded with "
+            "values='real_world' (CLI: --values real-world)"
+        )
+    if split_reason:
+        fields["series_part"] = split_reason
     kind, reason = classify_series(fields)
     series_number = as_int(fields.get("SeriesNumber"))
     return SeriesRecord(
@@ -208,7 +323,7 @@ def _record_from_frames(
         split=split,
         source="dicom",
         modality=as_str(fields.get("Modality")),
-        description=as_str(fields.get("SeriesDescription")),
+        description=_described(as_str(fields.get("SeriesDescription")), split_reason),
         protocol_name=as_str(fields.get("ProtocolName")),
         series_number=series_number,
         kind=kind,
@@ -223,6 +338,13 @@ def _record_from_frames(
         header=MappingProxyType(fields),
         **first.identifying,
     )
+
+
+def _described(description: str, part: str) -> str:
+    """The series description with the part it is, e.g. ``"T2 map (echo 2, TE 20 ms)"``."""
+    if not part:
+        return description
+    return f"{description} ({part})" if description else f"({part})"
 
 
 def records_from_series(frames: list[Frame]) -> list[SeriesRecord]:

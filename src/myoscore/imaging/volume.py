@@ -54,6 +54,15 @@ METADATA_KEYS = frozenset(
         "slice_thickness",
         "image_type",
         "transfer_syntax",
+        # Which part of a split series (echo, repetition, stack…), e.g. "echo 2, TE 20 ms".
+        "series_part",
+        # Intensities (myoscore.imaging.scaling): which values the voxels hold ("display"
+        # or "real_world") and their units; where real-world values differ from the
+        # display values, where they come from and their units.
+        "values",
+        "value_units",
+        "real_world_source",
+        "real_world_units",
     }
 )
 

@@ -60,7 +60,7 @@ def series_of(row: SeriesRow) -> Series:
     return Series(
         row.id, row.exam_id, Sequence(row.kind), row.description, row.kind_reason, row.path,
         row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),
-        tuple(json.loads(row.files)), tuple(json.loads(row.issues)),
+        tuple(json.loads(row.files)), tuple(json.loads(row.issues)), row.part or "",
     )
 
 

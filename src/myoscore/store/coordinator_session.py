@@ -143,7 +143,7 @@ class CoordinatorSession:
     # -- series and identity -----------------------------------------------------------
     def add_series(self, exam_id: int, series_uid: str, kind: Sequence, *, kind_reason: str = "",
                    description: str = "", path: str = "", files: Seq[str] = (), shape: Seq[int] = (),
-                   spacing: Seq[float] = (), issues: Seq[str] = ()) -> Series | None:
+                   spacing: Seq[float] = (), issues: Seq[str] = (), part: str = "") -> Series | None:
         """Register a series of an exam; ``None`` if its UID is already registered."""
         with self._db.transaction() as session:
             if session.scalar(select(SeriesRow.id).where(SeriesRow.series_uid == series_uid)):
@@ -154,7 +154,7 @@ class CoordinatorSession:
                             kind_overridden=False, description=description, path=path,
                             files=json.dumps(list(files)), n_files=len(files), shape=json.dumps(list(shape)),
                             spacing=json.dumps([float(s) for s in spacing]), issues=json.dumps(list(issues)),
-                            created_at=utcnow())
+                            part=part, created_at=utcnow())
             session.add(row)
             session.flush()
             audit(session, self.actor, "add_series", f"series {row.id}", None, f"exam {exam_id} {kind.value}")

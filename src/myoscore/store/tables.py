@@ -73,6 +73,8 @@ class SeriesRow(Base):
     shape: Mapped[str] = mapped_column(String(64), default="[]")  # JSON
     spacing: Mapped[str] = mapped_column(String(128), default="[]")  # JSON
     issues: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of messages
+    # "" or the split part ("#2") of the indexed files this series is (imaging's SeriesRecord.split).
+    part: Mapped[str] = mapped_column(String(32), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
