@@ -51,7 +51,7 @@ def _make_database(folder: Path, with_images: bool, shape: tuple[int, int, int])
         coordinator.add_exam("SUBJ-0001", label)
     coordinator.assign(protocol("nxp2_lower_limb"), ["reader", "other"], seed=3)
     if with_images:
-        from myoscore.imaging import write_phantom
+        from myoscore.phantom import write_phantom
 
         info = write_phantom(folder / "phantom", shape=shape, timepoints=("baseline",), regions=("thigh",))
         for number, exam in enumerate(coordinator.exams()):

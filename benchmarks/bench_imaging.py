@@ -29,7 +29,8 @@ from typing import Any
 import numpy as np
 
 from myoscore.domain import Sequence as Kind
-from myoscore.imaging import index_paths, load_series, write_phantom
+from myoscore.imaging import index_paths, load_series
+from myoscore.phantom import write_phantom
 
 
 def _timed(function: Callable[[], Any]) -> tuple[float, Any]:

@@ -38,7 +38,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from myoscore.app.schemes import protocol
 from myoscore.domain import Role, Sequence
-from myoscore.imaging import PhantomInfo, write_phantom
+from myoscore.phantom import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 SIZE = (1440, 860)

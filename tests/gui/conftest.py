@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from gui_helpers import register_phantom
 
-from myoscore.imaging import PhantomInfo, write_phantom
+from myoscore.phantom import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession, Database, ReaderSession, sign_in
 
 # Small enough for the whole GUI suite to stay well under a minute.

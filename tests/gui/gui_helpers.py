@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from myoscore.domain import Sequence
-from myoscore.imaging import PhantomInfo
+from myoscore.phantom import PhantomInfo
 from myoscore.store import CoordinatorSession
 
 

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QProgressDialog, QPushButton
 
 from myoscore.domain import Role, Sequence
 from myoscore.gui.app import CoordinatorWindow, window_for
-from myoscore.imaging import write_phantom
+from myoscore.phantom import write_phantom
 from myoscore.store import CoordinatorSession, Database, sign_in
 
 pytestmark = pytest.mark.gui

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication
 from myoscore.domain import Sequence
 from myoscore.gui.linking import SliceLink
 from myoscore.gui.settings import ViewSettings
-from myoscore.imaging import MUSCLE_KEYS, Volume, muscle_label
+from myoscore.imaging import Volume
+from myoscore.phantom import MUSCLE_KEYS, muscle_label
 
 pytestmark = pytest.mark.gui
 

@@ -12,7 +12,7 @@ from myoscore.app.consensus import reconcile_reads
 from myoscore.app.imports import import_paths
 from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, Role
-from myoscore.imaging import PhantomInfo, write_phantom
+from myoscore.phantom import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession, ReaderSession, sign_in
 
 

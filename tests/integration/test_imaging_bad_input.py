@@ -23,8 +23,8 @@ from myoscore.imaging import (
     index_paths,
     load_nifti,
     load_series,
-    write_phantom,
 )
+from myoscore.phantom import write_phantom
 
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 STUDY = generate_uid(entropy_srcs=["bad-input-study"])

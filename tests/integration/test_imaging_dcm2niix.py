@@ -30,7 +30,8 @@ from pydicom.uid import (
 )
 
 from myoscore.domain import Sequence
-from myoscore.imaging import PhantomInfo, Volume, index_paths, load_series, write_phantom
+from myoscore.imaging import Volume, index_paths, load_series
+from myoscore.phantom import PhantomInfo, write_phantom
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from myoscore.domain import ImagingError, Sequence
-from myoscore.imaging import PhantomInfo, index_paths, load_series, write_phantom
+from myoscore.imaging import index_paths, load_series
+from myoscore.phantom import PhantomInfo, write_phantom
 
 
 @pytest.fixture(scope="module")

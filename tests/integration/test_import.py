@@ -11,7 +11,7 @@ import pytest
 from myoscore.app.imports import import_paths
 from myoscore.cli.main import main
 from myoscore.domain import Sequence
-from myoscore.imaging import PhantomInfo, write_phantom
+from myoscore.phantom import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession
 
 

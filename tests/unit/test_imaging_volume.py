@@ -12,14 +12,13 @@ import pytest
 import myoscore.imaging as imaging
 from myoscore.domain import ImagingError, Sequence
 from myoscore.imaging import (
-    PhantomInfo,
     Volume,
     load_nifti,
     load_series,
     resample_like,
     write_nifti,
-    write_phantom,
 )
+from myoscore.phantom import MUSCLE_KEYS, PhantomInfo, write_phantom
 
 
 @pytest.fixture(scope="module")
@@ -148,12 +147,12 @@ def test_phantom_intensities_follow_ground_truth(phantom: PhantomInfo) -> None:
 
     t1 = load_series(phantom.get("baseline", "thigh", Sequence.T1).dicom_dir)
     t1_on_stir = resample_like(t1, stir, "linear")
-    clean = [table[f"{side}:{key}"] for side in "RL" for key in imaging.MUSCLE_KEYS
+    clean = [table[f"{side}:{key}"] for side in "RL" for key in MUSCLE_KEYS
              if key.startswith("thigh.") and truth["fat"][side][key] == 0]
     fat = np.median(t1_on_stir.voxels[labels == table["subcutaneous_fat"]])
     muscle = np.median(t1_on_stir.voxels[np.isin(labels, clean)])
     assert fat > 1.8 * muscle
-    fatty = [table[f"{side}:{key}"] for side in "RL" for key in imaging.MUSCLE_KEYS
+    fatty = [table[f"{side}:{key}"] for side in "RL" for key in MUSCLE_KEYS
              if key.startswith("thigh.") and truth["fat"][side][key] >= 3]
     assert np.mean(t1_on_stir.voxels[np.isin(labels, fatty)]) > 1.3 * muscle
 
@@ -163,7 +162,7 @@ def test_phantom_ground_truth_and_label_table(phantom: PhantomInfo) -> None:
     table = json.loads(phantom.label_table_path.read_text())
     assert len(set(table.values())) == len(table)
     truth = phantom.ground_truth["timepoints"]["baseline"]
-    for key in imaging.MUSCLE_KEYS:
+    for key in MUSCLE_KEYS:
         for side in ("R", "L"):
             assert f"{side}:{key}" in table
             assert 0 <= truth["edema"][side][key] <= 5

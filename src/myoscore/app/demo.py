@@ -38,7 +38,7 @@ def load_demo(coordinator: CoordinatorSession, images_dir: Path | None = None) -
 
 def _import_phantom_exam(coordinator: CoordinatorSession, images_dir: Path, exam: dict[str, Any]) -> None:
     from myoscore.app.imports import import_paths  # image libraries only when images are wanted
-    from myoscore.imaging import write_phantom
+    from myoscore.phantom import write_phantom
 
     if not (images_dir / "ground_truth.json").exists():
         write_phantom(images_dir)

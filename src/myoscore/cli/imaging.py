@@ -94,7 +94,7 @@ def cmd_series_set_kind(ctx: Context) -> int:
 
 
 def cmd_demo(ctx: Context) -> int:
-    from myoscore.imaging import write_phantom
+    from myoscore.phantom import write_phantom
 
     info = write_phantom(Path(ctx.args.out), field_strength=ctx.args.field_strength, seed=ctx.args.seed)
     if ctx.args.json:

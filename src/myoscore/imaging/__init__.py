@@ -33,8 +33,6 @@ Modules, one job each:
     :func:`write_nifti`: the RAS ↔ LPS edge.
 ``resample``
     :func:`resample_like`: one Volume on another's grid (SimpleITK), for linked views.
-``phantom``
-    :func:`write_phantom`: the synthetic thigh-and-calf exam pair with ground truth.
 
 SimpleITK is imported lazily inside the functions that need it; pydicom and nibabel
 inside the readers, so importing this package stays cheap.
@@ -44,27 +42,15 @@ from myoscore.imaging.classify import classify_series, kind_from_name
 from myoscore.imaging.dicom_index import index_paths
 from myoscore.imaging.dicom_volume import load_series
 from myoscore.imaging.nifti import load_nifti, write_nifti
-from myoscore.imaging.phantom import (
-    MUSCLE_KEYS,
-    NON_MUSCLE_LABELS,
-    PhantomInfo,
-    PhantomSeries,
-    muscle_label,
-    write_phantom,
-)
 from myoscore.imaging.records import IndexResult, NativePixels, SeriesRecord, SkippedFile, SliceRef
 from myoscore.imaging.resample import resample_like
 from myoscore.imaging.volume import LPS_TO_RAS, OrientationLabels, Volume, direction_letters
 
 __all__ = [
     "LPS_TO_RAS",
-    "MUSCLE_KEYS",
-    "NON_MUSCLE_LABELS",
     "IndexResult",
     "NativePixels",
     "OrientationLabels",
-    "PhantomInfo",
-    "PhantomSeries",
     "SeriesRecord",
     "SkippedFile",
     "SliceRef",
@@ -75,8 +61,6 @@ __all__ = [
     "kind_from_name",
     "load_nifti",
     "load_series",
-    "muscle_label",
     "resample_like",
     "write_nifti",
-    "write_phantom",
 ]

@@ -33,7 +33,7 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypedDict
@@ -42,7 +42,8 @@ import numpy as np
 import numpy.typing as npt
 
 from myoscore.domain import ImagingError, Sequence
-from myoscore.imaging.volume import Volume
+from myoscore.imaging import Volume
+from myoscore.phantom.atlas_keys import atlas_muscle_keys
 
 __all__ = [
     "MUSCLE_KEYS",
@@ -53,36 +54,20 @@ __all__ = [
     "write_phantom",
 ]
 
-THIGH_MUSCLES = (
-    "thigh.anterior.sartorius",
-    "thigh.anterior.rectus_femoris",
-    "thigh.anterior.vastus_lateralis",
-    "thigh.anterior.vastus_medialis",
-    "thigh.anterior.vastus_intermedius",
-    "thigh.medial.gracilis",
-    "thigh.medial.adductor_longus",
-    "thigh.medial.adductor_brevis",
-    "thigh.medial.adductor_magnus",
-    "thigh.posterior.biceps_femoris_short_head",
-    "thigh.posterior.biceps_femoris_long_head",
-    "thigh.posterior.semimembranosus",
-    "thigh.posterior.semitendinosus",
-)
-CALF_MUSCLES = (
-    "calf.anterior.tibialis_anterior",
-    "calf.anterior.extensor_hallucis_longus",
-    "calf.anterior.extensor_digitorum_longus",
-    "calf.lateral.peroneus_longus",
-    "calf.lateral.peroneus_brevis",
-    "calf.posterior.gastrocnemius_medialis",
-    "calf.posterior.gastrocnemius_lateralis",
-    "calf.posterior.soleus",
-    "calf.posterior.tibialis_posterior",
-    "calf.posterior.flexor_hallucis_longus",
-    "calf.posterior.flexor_digitorum_longus",
-)
-#: Every muscle the phantom draws, with a label of its own on each side.
-MUSCLE_KEYS = THIGH_MUSCLES + CALF_MUSCLES
+_ATLAS = "lower_limb_compartments"
+#: The phantom's two stations and the atlas regions they draw ("calf" is the lower
+#: leg; an atlas that calls it "leg" works too).
+_ATLAS_REGIONS = {"thigh": ("thigh",), "calf": ("calf", "leg")}
+_KEYS = atlas_muscle_keys(_ATLAS, _ATLAS_REGIONS)
+#: Every muscle the phantom draws, with a label of its own on each side: the muscles of
+#: the shipped ``lower_limb_compartments`` atlas, in its order.
+MUSCLE_KEYS: tuple[str, ...] = tuple(key for names in _KEYS.values() for key in names.values())
+
+
+def _key(region: str, name: str) -> str:
+    """Atlas key of a muscle of a phantom region by its last key part (``"soleus"``)."""
+    return _KEYS[region][name]
+
 
 #: Labels of the non-muscle regions (the same value on both sides).
 NON_MUSCLE_LABELS: Mapping[str, int] = MappingProxyType(
@@ -157,20 +142,20 @@ _REGIONS: dict[str, dict[str, Any]] = {
         "length": 180.0,
         "fov": (400.0, 380.0),  # STIR, T1 field of view across, mm
         "muscles": (
-            _m("thigh.medial.adductor_magnus", (-26, 28), (21, 16), -25, scale=(1.0, 0.8)),
-            _m("thigh.anterior.vastus_intermedius", (4, -22), (26, 12)),
-            _m("thigh.anterior.vastus_lateralis", (40, -10), (16, 31), 25),
-            _m("thigh.anterior.vastus_medialis", (-31, -29), (14, 19), -35, scale=(0.6, 1.3)),
-            _m("thigh.anterior.rectus_femoris", (0, -48), (16, 11), scale=(1.1, 0.7)),
-            _m("thigh.anterior.sartorius", (-18, -55), (12, 8), 30, c1=(-55, -8)),
-            _m("thigh.medial.gracilis", (-60, 16), (7, 12), 20, c1=(-57, 24)),
-            _m("thigh.medial.adductor_longus", (-32, -2), (13, 10), -20, scale=(1.1, 0.6),
+            _m("adductor_magnus", (-26, 28), (21, 16), -25, scale=(1.0, 0.8)),
+            _m("vastus_intermedius", (4, -22), (26, 12)),
+            _m("vastus_lateralis", (40, -10), (16, 31), 25),
+            _m("vastus_medialis", (-31, -29), (14, 19), -35, scale=(0.6, 1.3)),
+            _m("rectus_femoris", (0, -48), (16, 11), scale=(1.1, 0.7)),
+            _m("sartorius", (-18, -55), (12, 8), 30, c1=(-55, -8)),
+            _m("gracilis", (-60, 16), (7, 12), 20, c1=(-57, 24)),
+            _m("adductor_longus", (-32, -2), (13, 10), -20, scale=(1.1, 0.6),
                present=(0.0, 0.75)),
-            _m("thigh.medial.adductor_brevis", (-14, 12), (10, 8), -20, present=(0.0, 0.45)),
-            _m("thigh.posterior.semimembranosus", (-10, 44), (12, 9), 10, scale=(0.7, 1.2)),
-            _m("thigh.posterior.semitendinosus", (-27, 55), (11, 9), -20),
-            _m("thigh.posterior.biceps_femoris_long_head", (19, 51), (13, 11), 15),
-            _m("thigh.posterior.biceps_femoris_short_head", (33, 31), (9, 8), 30,
+            _m("adductor_brevis", (-14, 12), (10, 8), -20, present=(0.0, 0.45)),
+            _m("semimembranosus", (-10, 44), (12, 9), 10, scale=(0.7, 1.2)),
+            _m("semitendinosus", (-27, 55), (11, 9), -20),
+            _m("biceps_femoris_long_head", (19, 51), (13, 11), 15),
+            _m("biceps_femoris_short_head", (33, 31), (9, 8), 30,
                present=(0.4, 1.0)),
         ),
         "bones": (("bone.femur", (2.0, -2.0), 13.0, 8.0),),
@@ -184,22 +169,25 @@ _REGIONS: dict[str, dict[str, Any]] = {
         "length": 160.0,
         "fov": (300.0, 280.0),
         "muscles": (
-            _m("calf.posterior.soleus", (4, 22), (24, 9)),
-            _m("calf.posterior.gastrocnemius_medialis", (-24, 30), (20, 13), -30,
+            _m("soleus", (4, 22), (24, 9)),
+            _m("gastrocnemius_medialis", (-24, 30), (20, 13), -30,
                scale=(1.4, 0.7)),
-            _m("calf.posterior.gastrocnemius_lateralis", (16, 38), (15, 10), 15, scale=(1.3, 0.5)),
-            _m("calf.anterior.tibialis_anterior", (5, -30), (9, 12), 10),
-            _m("calf.anterior.extensor_digitorum_longus", (19, -22), (7, 8), 30),
-            _m("calf.anterior.extensor_hallucis_longus", (12, -13), (5, 6), present=(0.3, 1.0)),
-            _m("calf.lateral.peroneus_longus", (36, -6), (7, 11), 20),
-            _m("calf.lateral.peroneus_brevis", (35, 10), (6, 7), 10, scale=(0.6, 1.2)),
-            _m("calf.posterior.tibialis_posterior", (6, -4), (9, 7)),
-            _m("calf.posterior.flexor_digitorum_longus", (-10, 1), (7, 6), -20, scale=(0.7, 1.2)),
-            _m("calf.posterior.flexor_hallucis_longus", (20, 14), (8, 7), 20, scale=(0.7, 1.2)),
+            _m("gastrocnemius_lateralis", (16, 38), (15, 10), 15, scale=(1.3, 0.5)),
+            _m("tibialis_anterior", (5, -30), (9, 12), 10),
+            _m("extensor_digitorum_longus", (19, -22), (7, 8), 30),
+            _m("extensor_hallucis_longus", (12, -13), (5, 6), present=(0.3, 1.0)),
+            _m("peroneus_longus", (36, -6), (7, 11), 20),
+            _m("peroneus_brevis", (35, 10), (6, 7), 10, scale=(0.6, 1.2)),
+            _m("tibialis_posterior", (6, -4), (9, 7)),
+            _m("flexor_digitorum_longus", (-10, 1), (7, 6), -20, scale=(0.7, 1.2)),
+            _m("flexor_hallucis_longus", (20, 14), (8, 7), 20, scale=(0.7, 1.2)),
         ),
         "bones": (("bone.tibia", (-12.0, -26.0), 12.0, 7.0), ("bone.fibula", (26.0, 2.0), 6.0, 3.0)),
     },
 }
+
+for _region, _info in _REGIONS.items():  # short names → the atlas's keys
+    _info["muscles"] = tuple(replace(shape, label=_key(_region, shape.label)) for shape in _info["muscles"])
 
 # Left leg 8 % smaller than the right: the two sides must differ.
 _SIDE_SCALE = {"R": 1.0, "L": 0.92}
@@ -348,12 +336,12 @@ def _grades(seed: int, timepoints: Iterable[str]) -> dict[str, Any]:
         }
         baseline["fat"][side] = {key: int(rng.choice(fat_levels, p=fat_p)) for key in MUSCLE_KEYS}
     # Fixed asymmetries, so that left/right mix-ups can never go unnoticed.
-    baseline["edema"]["R"]["thigh.anterior.vastus_lateralis"] = 5
-    baseline["edema"]["L"]["thigh.anterior.vastus_lateralis"] = 0
-    baseline["edema"]["R"]["calf.posterior.gastrocnemius_medialis"] = 0
-    baseline["edema"]["L"]["calf.posterior.gastrocnemius_medialis"] = 4
-    baseline["fat"]["R"]["thigh.posterior.semimembranosus"] = 0
-    baseline["fat"]["L"]["thigh.posterior.semimembranosus"] = 3
+    baseline["edema"]["R"][_key("thigh", "vastus_lateralis")] = 5
+    baseline["edema"]["L"][_key("thigh", "vastus_lateralis")] = 0
+    baseline["edema"]["R"][_key("calf", "gastrocnemius_medialis")] = 0
+    baseline["edema"]["L"][_key("calf", "gastrocnemius_medialis")] = 4
+    baseline["fat"]["R"][_key("thigh", "semimembranosus")] = 0
+    baseline["fat"]["L"][_key("thigh", "semimembranosus")] = 3
     baseline["subcutaneous_edema"] = {"thigh": {"R": True, "L": False},
                                       "calf": {"R": False, "L": bool(rng.integers(2))}}
     baseline["fascia_edema"] = {"thigh": {"R": True, "L": False},
@@ -572,11 +560,9 @@ def _intensity(
     )
     edema_field = textures[0](grid.x, grid.y, z)
     fat_field = textures[1](grid.x, grid.y, z)
-    prefix = "thigh." if region == "thigh" else "calf."
+    region_keys = tuple(_KEYS[region].values())
     for side in ("R", "L"):
-        for key in MUSCLE_KEYS:
-            if not key.startswith(prefix):
-                continue
+        for key in region_keys:
             mask = labels == table[f"{side}:{key}"]
             if not mask.any():
                 continue
@@ -975,7 +961,7 @@ def write_phantom(
                               for z in stir_grid.z]),
                     None,
                 )
-            from myoscore.imaging.nifti import write_nifti
+            from myoscore.imaging import write_nifti
 
             label_path = out / "labels" / f"{region}_labels.nii.gz"
             write_nifti(Volume(stir_labels[0], stir_grid.affine(), {"format": "nifti",
@@ -1017,7 +1003,7 @@ def write_phantom(
                     n_files = _write_single_frames(base, images, grid, folder, syntax, series_uid)
                 nifti_path = None
                 if nifti:
-                    from myoscore.imaging.nifti import write_nifti
+                    from myoscore.imaging import write_nifti
 
                     nifti_path = out / "nifti" / timepoint / f"{name}.nii.gz"
                     metadata = {"format": "nifti", "sequence": sequence.value,
