@@ -17,7 +17,7 @@ def test_public_api_is_explicit() -> None:
 def test_limb_phantom_draws_exactly_the_lower_limb_atlas_muscles() -> None:
     """MUSCLE_KEYS are the lower_limb_compartments atlas's muscles, in its order."""
     atlas = shipped_atlas("lower_limb_compartments")
-    assert MUSCLE_KEYS == tuple(m.key for m in sorted(atlas.muscles, key=lambda m: m.order))
+    assert tuple(m.key for m in sorted(atlas.muscles, key=lambda m: m.order)) == MUSCLE_KEYS
     assert len(set(MUSCLE_KEYS)) == len(MUSCLE_KEYS) == 24
 
 
