@@ -44,7 +44,7 @@ def test_schemes_show_json_shape(cli) -> None:
     assert {"code", "label", "definition"} <= set(data["scales"]["fischer_0_4"]["levels"][0])
     item = data["items"][0]
     assert {"key", "scale", "sequence", "side"} <= set(item)
-    assert len(data["items"]) == (39 + 18) * 2 * 2
+    assert len(data["items"]) == (38 + 18) * 2 * 2
     assert {d["name"] for d in data["derived"]} == {"stir_pct_lb", "stir_pct_ub", "t1_lb", "t1_lb_pct"}
 
 

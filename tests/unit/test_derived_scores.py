@@ -50,39 +50,40 @@ def test_total_keeps_fractional_consensus(nxp2: Protocol) -> None:
 
 
 def test_stir_percent_lower_body_over_evaluated(imnm: Protocol) -> None:
-    """STIR%LB: 39 muscles × 2 sides = 78 items; 4 NE leave 74 evaluated; 37 positive →
-    37 / 74 × 100 = 50.0 (not 37 / 78 × 100 = 47.4)."""
+    """STIR%LB: 38 atlas muscles × 2 sides = 76 items; 4 NE leave 72 evaluated; 36 positive →
+    36 / 72 × 100 = 50.0 (not 36 / 76 × 100 = 47.4)."""
     keys = lower_body(imnm, "stir")
-    assert len(keys) == 78
+    assert len(keys) == 76
     values: dict[str, float | None] = {}
     for i, key in enumerate(keys):
-        values[key] = None if i < 4 else (1.0 if i < 4 + 37 else 0.0)
+        values[key] = None if i < 4 else (1.0 if i < 4 + 36 else 0.0)
     result = compute_score(imnm, score(imnm, "stir_pct_lb"), values)
     assert result.value == pytest.approx(50.0)
-    assert (result.n_items, result.n_evaluated, result.n_missing) == (78, 74, 4)
+    assert (result.n_items, result.n_evaluated, result.n_missing) == (76, 72, 4)
     assert (result.minimum, result.maximum) == (0.0, 100.0)
 
 
-def test_t1_lb_maximum_is_312(imnm: Protocol) -> None:
-    """T1-LB over 78 lower-body items, all Fischer 4: 78 × 4 = 312, which is 100 %."""
+def test_t1_lb_maximum_follows_the_atlas(imnm: Protocol) -> None:
+    """T1-LB over the atlas's 76 lower-body items (38 muscles × 2), all Fischer 4:
+    76 × 4 = 304, which is 100 % (the paper's 312 needs 39 muscles; never hard-wired)."""
     values = dict.fromkeys(lower_body(imnm, "t1"), 4.0)
     results = {r.name: r for r in compute_scores(imnm, values)}
-    assert results["t1_lb"].value == 312.0
-    assert results["t1_lb"].maximum == 312.0
+    assert results["t1_lb"].value == 304.0
+    assert results["t1_lb"].maximum == 304.0
     assert results["t1_lb_pct"].value == pytest.approx(100.0)
 
 
 def test_t1_lb_percent_is_over_evaluated_muscles(imnm: Protocol) -> None:
-    """78 items, 4 NE, 10 × grade 4 + 20 × grade 2 + 44 × grade 0:
-    T1-LB = 40 + 40 = 80; T1-LB % = 80 / (4 × 74) × 100 = 27.03 (not 80 / 312 × 100 = 25.6)."""
+    """76 items, 4 NE, 10 × grade 4 + 20 × grade 2 + 42 × grade 0:
+    T1-LB = 40 + 40 = 80; T1-LB % = 80 / (4 × 72) × 100 = 27.78 (not 80 / 304 × 100 = 26.3)."""
     keys = lower_body(imnm, "t1")
-    grades = [None] * 4 + [4.0] * 10 + [2.0] * 20 + [0.0] * 44
+    grades = [None] * 4 + [4.0] * 10 + [2.0] * 20 + [0.0] * 42
     values = dict(zip(keys, grades, strict=True))
     results = {r.name: r for r in compute_scores(imnm, values)}
     assert results["t1_lb"].value == 80.0
-    assert results["t1_lb"].maximum_evaluated == 4 * 74
-    assert results["t1_lb_pct"].value == pytest.approx(8000 / 296)
-    assert results["t1_lb_pct"].n_evaluated == 74
+    assert results["t1_lb"].maximum_evaluated == 4 * 72
+    assert results["t1_lb_pct"].value == pytest.approx(8000 / 288)
+    assert results["t1_lb_pct"].n_evaluated == 72
 
 
 def test_count_and_any_positive_use_the_threshold(nxp2: Protocol) -> None:
@@ -167,11 +168,11 @@ def test_exam_order_by_date_else_id() -> None:
 
 def test_delta_between_first_and_last_of_three_exams(imnm: Protocol) -> None:
     """Subject S, three exams (ids 7, 8, 9; dates put 9 first and 8 last):
-    first (9): STIR%LB 39 / 78 × 100 = 50.0, T1-LB 78 × 1 = 78;
+    first (9): STIR%LB 38 / 76 × 100 = 50.0, T1-LB 76 × 1 = 76;
     middle (7): ignored;
-    last (8): STIR%LB 13 / 78 × 100 = 16.67, T1-LB 78 × 2 = 156.
-    ΔSTIR%LB = 16.67 − 50 = −33.33 points, relative −33.33 / 50 × 100 = −66.67 %;
-    ΔT1-LB = 156 − 78 = +78. Subject U has one exam: no Δ."""
+    last (8): STIR%LB 19 / 76 × 100 = 25.0, T1-LB 76 × 2 = 152.
+    ΔSTIR%LB = 25 − 50 = −25 points, relative −25 / 50 × 100 = −50 %;
+    ΔT1-LB = 152 − 76 = +76. Subject U has one exam: no Δ."""
     stir, t1 = lower_body(imnm, "stir"), lower_body(imnm, "t1")
 
     def values(positive: int, grade: float) -> dict[str, float | None]:
@@ -179,8 +180,8 @@ def test_delta_between_first_and_last_of_three_exams(imnm: Protocol) -> None:
 
     exams = [
         ExamValues(7, "S", values(60, 3.0), date(2020, 6, 1)),
-        ExamValues(8, "S", values(13, 2.0), date(2021, 1, 1)),
-        ExamValues(9, "S", values(39, 1.0), date(2020, 1, 1)),
+        ExamValues(8, "S", values(19, 2.0), date(2021, 1, 1)),
+        ExamValues(9, "S", values(38, 1.0), date(2020, 1, 1)),
         ExamValues(10, "U", values(5, 0.0), date(2020, 1, 1)),
     ]
     changes = {c.score: c for c in longitudinal(imnm, exams)}
@@ -188,11 +189,11 @@ def test_delta_between_first_and_last_of_three_exams(imnm: Protocol) -> None:
     stir_change = changes["stir_pct_lb"]
     assert (stir_change.first_exam, stir_change.last_exam, stir_change.n_exams) == (9, 8, 3)
     assert stir_change.first == pytest.approx(50.0)
-    assert stir_change.last == pytest.approx(100 / 6)
-    assert stir_change.delta == pytest.approx(100 / 6 - 50)
-    assert stir_change.relative == pytest.approx(-200 / 3)
+    assert stir_change.last == pytest.approx(25.0)
+    assert stir_change.delta == pytest.approx(-25.0)
+    assert stir_change.relative == pytest.approx(-50.0)
     assert stir_change.days == 366
-    assert changes["t1_lb"].delta == 78.0
+    assert changes["t1_lb"].delta == 76.0
     assert changes["stir_pct_ub"].delta is None  # upper body not scored: no value, no Δ
 
 

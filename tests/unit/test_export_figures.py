@@ -79,13 +79,13 @@ def test_heatmap_refuses_a_nominal_measure_and_a_missing_source(tmp_path: Path) 
 
 
 def test_stir_t1_heatmaps_baseline_and_follow_up(tmp_path: Path) -> None:
-    """Seed 004 Fig. 5: 2 × 2 panels of subjects with a follow-up × 78 lower-body muscle-sides."""
+    """Seed 004 Fig. 5: 2 × 2 panels of subjects with a follow-up × 76 lower-body muscle-sides."""
     data = imnm_dataset()
     result = write_stir_t1_heatmaps(data, tmp_path)
     check_files(result.paths, "imnm_whole_body_stir_t1_heatmaps")
     assert list(result.panels) == ["STIR baseline", "T1 baseline", "STIR follow-up", "T1 follow-up"]
     images = [ax.images[0] for ax in result.figure.axes if ax.images]
-    assert [im.get_array().shape for im in images] == [(2, 78)] * 4
+    assert [im.get_array().shape for im in images] == [(2, 76)] * 4
     # Rows by months from onset at baseline; follow-up labels give the months in between.
     assert result.panels["STIR baseline"].rows == ("P-01 (2 mo)", "P-02 (60 mo)")
     assert result.panels["T1 follow-up"].rows == ("P-01 (+11 mo)", "P-02 (+24 mo)")

@@ -85,7 +85,7 @@ def test_radio_round_trip_for_the_whole_body_protocol(tmp_path: Path) -> None:
     assert {first[name] for name in t1_fields} == {str(NE_RAW)}
     assert first["t1_lb"] == ""
     assert first["t1_lb_n"] == "0"
-    assert fields["t1_lb"]["Text Validation Max"] == "312"
+    assert fields["t1_lb"]["Text Validation Max"] == "304"  # 38 atlas muscles × 2 × 4
 
 
 def test_number_fields_when_consensus_holds_a_fractional_mean(tmp_path: Path) -> None:
