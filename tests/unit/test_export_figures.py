@@ -116,18 +116,18 @@ def test_summed_bars_by_group(tmp_path: Path) -> None:
     check_files(result.paths, "imnm_whole_body_summed_scores")
     stir = result.panels["stir"]
     assert stir.rows == ("EARLY-BT", "LATE", "EARLY-UT")  # the coordinator's order
-    assert stir.values.shape == (3, 57)
+    assert stir.values.shape == (3, 56)
     assert stir.columns[0] == "Psoas"
     # P-02 (LATE) at baseline (exam 13): psoas R + L.
     given = data.ratings_of(13, CONSENSUS)
     psoas = [given[f"stir.pelvis.iliopsoas.psoas.{side}"].value or 0.0 for side in "RL"]
     assert stir.values[1, 0] == sum(psoas)
-    # T1 of P-02's baseline is all NE: nothing added, 114 NE counted.
+    # T1 of P-02's baseline is all NE: nothing added, 112 NE counted (56 muscles × 2).
     t1 = result.panels["t1"]
     assert t1.values[1].sum() == 0
-    assert t1.not_evaluable[1].sum() == 114
+    assert t1.not_evaluable[1].sum() == 112
     bars = result.figure.axes[0].patches
-    assert len(bars) == 3 * 57
+    assert len(bars) == 3 * 56
 
 
 def test_summed_bars_without_groups(tmp_path: Path) -> None:
