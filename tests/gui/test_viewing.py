@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from myoscore.imaging import NON_MUSCLE_LABELS
+from myoscore.phantom import NON_MUSCLE_LABELS
 
 pytestmark = pytest.mark.gui
 
