@@ -324,3 +324,24 @@ def test_small_window_keeps_names_whole_and_texts_apart(qtbot, imaged_study, ope
         for i, a in enumerate(shown):
             for b in shown[i + 1:]:
                 assert not a.geometry().intersects(b.geometry()), (a.text(), b.text())
+
+
+def test_next_exam_is_loaded_in_the_background_and_opens_at_once(qtbot, imaged_study, open_window) -> None:
+    """While the reader scores the first exam, the worklist's next exam loads off the GUI
+    thread; opening it shows its images within the open call, with no load task."""
+    window = open_window("B")
+    with qtbot.waitSignal(window.next_exam_ready, timeout=30_000) as ready:
+        open_first_read(qtbot, window)
+    next_id = ready.args[0]
+    assert next_id == window.next_read_id()
+    assert next_id != window.session.read_id
+    press(qtbot, window, "Esc")
+    assert window.pages.currentWidget() is window.worklist
+    shown: list[bool] = []
+    window.images_loaded.connect(lambda: shown.append(True))
+    window.open_read(next_id)
+    assert shown == [True]  # emitted inside open_read: no thread, no wait
+    assert window.images is not None
+    assert window.viewer.views
+    assert window.viewer.views[0].current is not None
+    assert window.image_cache.get(window.reader.series(next_id)) is window.images

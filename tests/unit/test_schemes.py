@@ -249,3 +249,79 @@ def test_valid_custom_protocol_loads(tmp_path: Path, library) -> None:
     protocol = load_protocol(path, library.scales, library.atlases)
     assert len(protocol.items) == 6 * 2 + 2
     assert len(protocol.hash) == 64
+
+
+def _scale_file(folder, level_extra: str, head_extra: str = "") -> object:
+    path = folder / "card.toml"
+    path.write_text(f"""
+[scale]
+name = "card"
+kind = "ordinal"
+title = "Card test"
+{head_extra}
+
+[[level]]
+code = "0"
+value = 0
+label = "Absent"
+definition = "Absent."
+{level_extra}
+
+[[level]]
+code = "1"
+value = 1
+label = "Present"
+definition = "Present."
+""", encoding="utf-8")
+    return path
+
+
+def test_scale_cards_load_descriptions_and_images(tmp_path) -> None:
+    """A level's description and reference images load; the scale names their source."""
+    from myoscore.schemes import load_scale
+
+    (tmp_path / "absent.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    scale = load_scale(_scale_file(tmp_path, 'description = "Nothing to see."\nimages = ["absent.png"]',
+                                   'description_source = "A textbook, p. 1"'))
+    assert scale.levels[0].description == "Nothing to see."
+    assert scale.levels[0].images == ("absent.png",)
+    assert scale.levels[1].description == ""
+    assert scale.description_source == "A textbook, p. 1"
+
+
+@pytest.mark.parametrize(("level_extra", "head_extra", "where", "problem"), [
+    ('images = ["missing.png"]', "", "level[0].images[0]", "does not exist"),
+    ('images = ["../x.png"]', "", "level[0].images[0]", "relative to the scale's folder"),
+    ('images = ["notes.txt"]', "", "level[0].images[0]", "not a PNG"),
+    ('description = "Longer."', "", "scale.description_source", "is missing"),
+    ("description = 3", 'description_source = "x"', "level[0].description", "non-empty string"),
+])
+def test_scale_card_errors_name_the_key(tmp_path, level_extra, head_extra, where, problem) -> None:
+    from myoscore.domain import SchemeError
+    from myoscore.schemes import load_scale
+
+    (tmp_path / "notes.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(SchemeError) as caught:
+        load_scale(_scale_file(tmp_path, level_extra, head_extra))
+    assert where in str(caught.value)
+    assert problem in str(caught.value)
+
+
+def test_shipped_cards_keep_the_papers_words_and_cite_their_descriptions() -> None:
+    """Edema 0–5 keeps seed 000's words as definitions; every described scale says where its
+    descriptions come from; the snapshot keeps the descriptions (a read shows what it used)."""
+    from myoscore.app.schemes import scheme_library
+    from myoscore.schemes import protocol_from_json, protocol_to_json
+
+    library = scheme_library()
+    edema = library.scales["edema_0_5"]
+    assert edema.level("2").definition == "Mild, intrafascicular, segmented (score 2)."
+    assert "segment" in edema.level("2").description
+    assert "global" in edema.level("3").description
+    for scale in library.scales.values():
+        if any(level.description for level in scale.levels):
+            assert scale.description_source
+    protocol = library.protocol("nxp2_lower_limb")
+    again = protocol_from_json(protocol_to_json(protocol))
+    assert again.scales["edema_0_5"].level("4").description == edema.level("4").description
+    assert again.hash == protocol.hash

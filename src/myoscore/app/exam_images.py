@@ -8,6 +8,8 @@ a scored unit is largest so selecting an item can move the views there.
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from collections.abc import Sequence as Seq
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ __all__ = [
     "MEASURE_TISSUE",
     "BodyBox",
     "Box",
+    "ExamImageCache",
     "ExamImages",
     "LabelMap",
     "LoadedSeries",
@@ -338,6 +341,72 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
         name = " + ".join(r.capitalize() for r in regions) or f"Station {number}"
         stations.append(Station(name, tuple(shown), label_map))
     return ExamImages(tuple(stations), tuple(problems))
+
+
+class ExamImageCache:
+    """Loaded exams kept for the next open: the reader's current exam and the next one
+    of the worklist, loaded in the background while the reader scores (no Qt here: the
+    GUI runs :meth:`load` on a worker thread, the CLI and tests call it directly).
+
+    Keyed by the exam's series (ids and files), so a series added or re-imported is a
+    new key. Thread-safe: when two threads ask for the same exam (the prefetch is still
+    running when the reader opens it), the second waits for the first load instead of
+    reading the files again. Holds at most ``capacity`` exams, least recently used out.
+    """
+
+    def __init__(self, capacity: int = 2) -> None:
+        self.capacity = capacity
+        self._lock = threading.Lock()
+        self._done: OrderedDict[tuple[object, ...], ExamImages] = OrderedDict()
+        self._running: dict[tuple[object, ...], threading.Event] = {}
+
+    @staticmethod
+    def key(series: Seq[Series]) -> tuple[object, ...]:
+        return tuple(sorted((s.id, s.kind.value, tuple(s.files)) for s in series))
+
+    def get(self, series: Seq[Series]) -> ExamImages | None:
+        """The exam if it is loaded already (never waits, never reads a file)."""
+        key = self.key(series)
+        with self._lock:
+            found = self._done.get(key)
+            if found is not None:
+                self._done.move_to_end(key)
+            return found
+
+    def loading(self, series: Seq[Series]) -> bool:
+        with self._lock:
+            return self.key(series) in self._running
+
+    def load(self, series: Seq[Series], progress: Callable[[str], None] | None = None) -> ExamImages:
+        """The exam's images: from the cache, from a load already running, or loaded now."""
+        key = self.key(series)
+        while True:
+            with self._lock:
+                found = self._done.get(key)
+                if found is not None:
+                    self._done.move_to_end(key)
+                    return found
+                running = self._running.get(key)
+                if running is None:
+                    event = self._running[key] = threading.Event()
+                    break
+            running.wait()  # another thread loads it; then take its result (or load, if it failed)
+        try:
+            images = load_exam_images(series, progress)
+        finally:
+            with self._lock:
+                del self._running[key]
+            event.set()
+        with self._lock:
+            self._done[key] = images
+            self._done.move_to_end(key)
+            while len(self._done) > self.capacity:
+                self._done.popitem(last=False)
+        return images
+
+    def clear(self) -> None:
+        with self._lock:
+            self._done.clear()
 
 
 def _labels_on_grid(labels: Volume, reference: Volume) -> np.ndarray:

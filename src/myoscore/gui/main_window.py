@@ -14,6 +14,7 @@ with a series are reported by kind and number only.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from functools import partial
 
@@ -32,10 +33,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.app.exam_images import MEASURE_TISSUE, ExamImages, load_exam_images, measure_mask
+from myoscore.app.exam_images import MEASURE_TISSUE, ExamImageCache, ExamImages, measure_mask
 from myoscore.app.keymap import Binding, binding_for
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
-from myoscore.domain import MyoscoreError, Series
+from myoscore.domain import MyoscoreError, ReadStatus, Series
 from myoscore.gui.help_overlay import HelpOverlay
 from myoscore.gui.scoring_panel import ScoringPanel
 from myoscore.gui.settings import ViewSettings
@@ -44,6 +45,8 @@ from myoscore.gui.worklist import WorklistView
 from myoscore.store import ReaderSession
 
 __all__ = ["MainWindow", "key_text"]
+
+log = logging.getLogger(__name__)
 
 _MODIFIERS = (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier
               | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
@@ -72,23 +75,42 @@ def _tissue_mask(label_map, unit_key, side, measure, slice_labels):
 class _LoadSignals(QObject):
     finished = Signal(int, object)  # token, ExamImages or a reader-safe error text
     progressed = Signal(int, str)
+    prefetched = Signal(int)  # read id whose images are now in the cache
 
 
 class _LoadTask(QRunnable):
     """Loads an exam's series off the GUI thread (no database access here)."""
 
-    def __init__(self, token: int, series: list[Series], signals: _LoadSignals) -> None:
+    def __init__(self, token: int, series: list[Series], signals: _LoadSignals, cache: ExamImageCache) -> None:
         super().__init__()
-        self.token, self.series, self.signals = token, series, signals
+        self.token, self.series, self.signals, self.cache = token, series, signals, cache
 
     def run(self) -> None:
         try:
-            images = load_exam_images(self.series, lambda text: self.signals.progressed.emit(self.token, text))
+            images = self.cache.load(self.series, lambda text: self.signals.progressed.emit(self.token, text))
         except Exception:
+            log.exception("loading the images of an exam failed")
             self.signals.finished.emit(self.token, "The images of this exam could not be loaded; "
                                                    "the coordinator can see why.")
         else:
             self.signals.finished.emit(self.token, images)
+
+
+class _PrefetchTask(QRunnable):
+    """Loads the next exam of the worklist into the cache while the reader scores."""
+
+    def __init__(self, read_id: int, series: list[Series], signals: _LoadSignals, cache: ExamImageCache) -> None:
+        super().__init__()
+        self.read_id, self.series, self.signals, self.cache = read_id, series, signals, cache
+
+    def run(self) -> None:
+        try:
+            self.cache.load(self.series)
+        except Exception:
+            # Not the reader's problem yet: opening that exam loads it again and says so.
+            log.exception("prefetching the images of the next exam failed")
+            return
+        self.signals.prefetched.emit(self.read_id)
 
 
 class MainWindow(QMainWindow):
@@ -97,6 +119,7 @@ class MainWindow(QMainWindow):
     images_loaded = Signal()
     changes_applied = Signal(object)  # Changes
     read_opened = Signal(int)
+    next_exam_ready = Signal(int)  # read id of the worklist's next exam, now loaded in the background
 
     def __init__(self, reader: ReaderSession, settings: ViewSettings | None = None,
                  parent: QWidget | None = None) -> None:
@@ -112,10 +135,15 @@ class MainWindow(QMainWindow):
         self._mask_key: tuple[object, ...] | None = None
         self._mask_of: Callable | None = None
         self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        # One thread for the exam being opened, one for the next exam's prefetch.
+        self._pool.setMaxThreadCount(2)
+        #: The current exam and the next one of the worklist, loaded (see _prefetch_next).
+        self.image_cache = ExamImageCache(capacity=2)
+        self.prefetch_enabled = True
         self._signals = _LoadSignals(self)
         self._signals.finished.connect(self._on_images_loaded)
         self._signals.progressed.connect(self._on_load_progress)
+        self._signals.prefetched.connect(self.next_exam_ready.emit)
 
         self.pages = QStackedWidget(self)
         self.worklist = WorklistView(self.pages)
@@ -203,9 +231,13 @@ class MainWindow(QMainWindow):
         self.station_label.setText("")
         self._set_title()
         self._token += 1
-        if series:
+        cached = self.image_cache.get(series) if series else None
+        if cached is not None:
+            # Prefetched while the reader scored the previous exam: shown at once.
+            self._on_images_loaded(self._token, cached)
+        elif series:
             self.viewer.show_message("Loading images …")
-            self._pool.start(_LoadTask(self._token, series, self._signals))
+            self._pool.start(_LoadTask(self._token, series, self._signals, self.image_cache))
         else:
             self.viewer.show_message("No image series are registered for this exam.\n"
                                      "You can still score; the coordinator adds images.")
@@ -242,6 +274,36 @@ class MainWindow(QMainWindow):
         if result.problems:
             self.statusBar().showMessage("; ".join(result.problems), 15000)
         self.images_loaded.emit()
+        self._prefetch_next()
+
+    def next_read_id(self) -> int | None:
+        """The read after the current one in the reader's worklist (not submitted first)."""
+        if self.session is None:
+            return None
+        reads = self.reader.worklist()
+        ids = [r.id for r in reads]
+        if self.session.read_id not in ids:
+            return None
+        after = reads[ids.index(self.session.read_id) + 1:] + reads[:ids.index(self.session.read_id)]
+        open_reads = [r for r in after if r.status is not ReadStatus.SUBMITTED]
+        chosen = (open_reads or after)[:1]
+        return chosen[0].id if chosen else None
+
+    def _prefetch_next(self) -> None:
+        """Load the next exam's series in the background (database calls stay here)."""
+        if not self.prefetch_enabled:
+            return
+        read_id = self.next_read_id()
+        if read_id is None:
+            return
+        try:
+            series = self.reader.series(read_id)
+        except MyoscoreError:
+            log.exception("listing the next exam's series failed")
+            return
+        if not series or self.image_cache.get(series) is not None or self.image_cache.loading(series):
+            return
+        self._pool.start(_PrefetchTask(read_id, series, self._signals, self.image_cache))
 
     def _show_station(self, index: int) -> None:
         assert self.images is not None
