@@ -380,6 +380,7 @@ class ExamImageCache:
     def load(self, series: Seq[Series], progress: Callable[[str], None] | None = None) -> ExamImages:
         """The exam's images: from the cache, from a load already running, or loaded now."""
         key = self.key(series)
+        event = threading.Event()
         while True:
             with self._lock:
                 found = self._done.get(key)
@@ -388,7 +389,7 @@ class ExamImageCache:
                     return found
                 running = self._running.get(key)
                 if running is None:
-                    event = self._running[key] = threading.Event()
+                    self._running[key] = event
                     break
             running.wait()  # another thread loads it; then take its result (or load, if it failed)
         try:
