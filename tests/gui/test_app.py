@@ -105,7 +105,7 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
     watchdog.stop()
     assert code == 0
     assert seen["title"] == "myoscore — radiologist"
-    assert seen["rows"] == 2
+    assert seen["rows"] == 6  # nxp2 on DEMO-001 (2), imnm on DEMO-001 and DEMO-002 (4)
     assert not any("months" in text or "treated" in text for text in seen["texts"])
 
 

@@ -1,20 +1,35 @@
 """The bundled demo study, loaded into an empty database by ``myoscore start``.
 
 Readers, exams and assignments come from ``resources/demo/demo_study.toml``; the images
-are the synthetic thigh-and-calf phantom, written once into ``images_dir`` and imported
-in place like any DICOM folder, with its muscle label maps attached to each exam.
+are the synthetic phantoms (thigh-and-calf in ``images_dir``, whole-body in
+``images_dir/whole_body``), written once and imported in place like any DICOM folder, with
+their muscle label maps attached to each exam.
 """
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from myoscore.app.study import assign
 from myoscore.domain import Role
 from myoscore.resources import resources_dir
 from myoscore.store import CoordinatorSession
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from myoscore.phantom import PhantomInfo, WholeBodyInfo
+
+
+def write_demo_images(out: Path, *, field_strength: float = 1.5, seed: int = 0,
+                      whole_body: bool = True) -> tuple[PhantomInfo, WholeBodyInfo | None]:
+    """``myoscore demo``: the thigh-and-calf phantom in ``out`` and, unless turned off, the
+    whole-body phantom in ``out/whole_body``."""
+    from myoscore.phantom import write_phantom, write_whole_body_phantom
+
+    info = write_phantom(out, field_strength=field_strength, seed=seed)
+    wb = write_whole_body_phantom(out / "whole_body", seed=seed) if whole_body else None
+    return info, wb
 
 
 def load_demo(coordinator: CoordinatorSession, images_dir: Path | None = None) -> bool:
@@ -32,15 +47,21 @@ def load_demo(coordinator: CoordinatorSession, images_dir: Path | None = None) -
         else:
             _import_phantom_exam(coordinator, images_dir, exam)
     for assignment in study["assignment"]:
-        assign(coordinator, assignment["protocol"], assignment["readers"], seed=assignment["seed"])
+        subjects = assignment.get("subjects")
+        exam_ids = None if subjects is None else [e.id for e in coordinator.exams() if e.subject_code in subjects]
+        assign(coordinator, assignment["protocol"], assignment["readers"], exam_ids, seed=assignment["seed"])
     return True
 
 
 def _import_phantom_exam(coordinator: CoordinatorSession, images_dir: Path, exam: dict[str, Any]) -> None:
     from myoscore.app.imports import import_paths  # image libraries only when images are wanted
-    from myoscore.phantom import write_phantom
+    from myoscore.phantom import write_phantom, write_whole_body_phantom
 
-    if not (images_dir / "ground_truth.json").exists():
+    if exam.get("phantom") == "whole_body":
+        images_dir = images_dir / "whole_body"
+        if not (images_dir / "ground_truth.json").exists():
+            write_whole_body_phantom(images_dir)
+    elif not (images_dir / "ground_truth.json").exists():
         write_phantom(images_dir)
     timepoint = exam["phantom_timepoint"]
     import_paths(coordinator, [images_dir / "dicom" / timepoint], subject_code=exam["subject"], link_identity=False)

@@ -94,15 +94,20 @@ def cmd_series_set_kind(ctx: Context) -> int:
 
 
 def cmd_demo(ctx: Context) -> int:
-    from myoscore.phantom import write_phantom
+    from myoscore.app.demo import write_demo_images
 
-    info = write_phantom(Path(ctx.args.out), field_strength=ctx.args.field_strength, seed=ctx.args.seed)
+    info, whole_body = write_demo_images(Path(ctx.args.out), field_strength=ctx.args.field_strength,
+                                         seed=ctx.args.seed, whole_body=not ctx.args.no_whole_body)
     if ctx.args.json:
-        print_json(info.to_json())
+        print_json({**info.to_json(), "whole_body": whole_body.to_json() if whole_body else None})
         return 0
     print(f"wrote the synthetic thigh-and-calf phantom ({info.field_strength:g} T) to {info.out_dir}:")
     print(f"  {len(info.series)} series (DICOM under dicom/, NIfTI under nifti/), label maps under labels/,")
     print(f"  ground truth in {info.ground_truth_path.name}. Import it with: myoscore import {info.out_dir / 'dicom'}")
+    if whole_body is not None:
+        print(f"and the whole-body phantom (6 stations: {', '.join(whole_body.regions)}) to {whole_body.out_dir}:")
+        print(f"  {len(whole_body.series)} series, label maps per station. Import it with: "
+              f"myoscore import {whole_body.out_dir / 'dicom'} {whole_body.out_dir / 'labels'}")
     return 0
 
 
@@ -127,8 +132,9 @@ def register(commands: Any) -> None:
     kind.add_argument("series", type=int)
     kind.add_argument("kind", choices=[k.value for k in Sequence])
     kind.add_argument("--reason")
-    demo = add_command(commands, "demo", cmd_demo, "write the synthetic thigh-and-calf phantom (DICOM + NIfTI)",
-                       json_flag=True)
+    demo = add_command(commands, "demo", cmd_demo, "write the synthetic phantoms: thigh-and-calf and whole-body "
+                       "(DICOM + NIfTI)", json_flag=True)
     demo.add_argument("--out", required=True)
     demo.add_argument("--field-strength", type=float, choices=[1.5, 3.0], default=1.5)
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--no-whole-body", action="store_true", help="only the thigh-and-calf phantom")

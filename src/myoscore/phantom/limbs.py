@@ -461,14 +461,20 @@ def _render_slice(
     region: str, grid: _Grid, z: float, label_ids: Mapping[str, int]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Label map of one axial slice and a mask of bone marrow."""
-    info = _REGIONS[region]
+    labels = np.zeros((grid.rows, grid.columns), dtype=np.int16)
+    marrow = np.zeros((grid.rows, grid.columns), dtype=bool)
+    _paint_limbs(_REGIONS[region], grid, z, label_ids, labels, marrow)
+    return labels, marrow
+
+
+def _paint_limbs(info: Mapping[str, Any], grid: _Grid, z: float, label_ids: Mapping[str, int],
+                 labels: np.ndarray, marrow: np.ndarray) -> None:
+    """Paint both limbs of one region layout (``_REGIONS`` entry) into a slice's arrays."""
     length = float(info["length"])
     top = float(info["z_centre"]) + length / 2
     t = float(np.clip((top - z) / length, 0.0, 1.0))  # 0 proximal, 1 distal
     (a0, b0), (a1, b1) = info["leg"]
     ref_a, ref_b = info["reference"]
-    labels = np.zeros((grid.rows, grid.columns), dtype=np.int16)
-    marrow = np.zeros((grid.rows, grid.columns), dtype=bool)
     xs, ys = grid.x, grid.y
     for side, lateral in (("R", -1.0), ("L", 1.0)):
         side_scale = _SIDE_SCALE[side]
@@ -523,7 +529,6 @@ def _render_slice(
             marrow_patch |= _ellipse(
                 u, v, bu * su, bv * sv, marrow_radius * scale, marrow_radius * scale, 0
             )
-    return labels, marrow
 
 
 def _label_table() -> dict[str, int]:
