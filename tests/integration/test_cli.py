@@ -133,7 +133,7 @@ def test_start_loads_demo_once(cli) -> None:
     code, out, _ = cli("start", "--no-gui")
     assert code == 0
     assert "Loaded the demo study" not in out
-    assert "1 subjects, 2 exams" in out
+    assert "2 subjects, 4 exams" in out  # DEMO-001 thigh-and-calf, DEMO-002 whole body
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
