@@ -7,6 +7,12 @@
     (index + load) vs. ``GetGDCMSeriesFileNames`` + read.
 (b) Indexing a folder of 3 000 DICOM files: files per second.
 (c) Peak memory while loading (tracemalloc) against the raw voxel bytes.
+(d) Header-only indexing against dcm2niix *converting* the same folders, in one run:
+    ≥ 7 000 classic single-frame files of 8 series mixed in one directory, and a folder
+    of Enhanced MR files (60 frames each), with scanner-sized headers (a 6 KB private
+    blob like Siemens' CSA header). Both read from a warm page cache; ratio =
+    dcm2niix seconds / our seconds (≥ 1: we index at least as many files per second as
+    dcm2niix converts).
 
 Run ``python benchmarks/bench_imaging.py`` (add ``--json`` for machine-readable
 output, ``--quick`` for a small smoke run).
@@ -153,20 +159,197 @@ def bench_indexing(workdir: Path, n_files: int, size: int, repeats: int) -> dict
     }
 
 
+# --------------------------------------------------------------- indexing vs dcm2niix
+def _scanner_dataset(size: int, n_frames: int = 1) -> Any:
+    """A header shaped like a scanner's: ~60 public elements and a 6 KB private blob
+    (Siemens' CSA headers are 5–12 KB), so header parsing costs what it does on real files."""
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.MediaStorageSOPClassUID = (
+        "1.2.840.10008.5.1.4.1.1.4" if n_frames == 1 else "1.2.840.10008.5.1.4.1.1.4.1"
+    )
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "NORM", "DIS2D"]
+    for keyword, value in {
+        "StudyDate": "20240101", "SeriesDate": "20240101", "AcquisitionDate": "20240101", "ContentDate": "20240101",
+        "StudyTime": "101010", "SeriesTime": "101112", "AcquisitionTime": "101113.5", "ContentTime": "101114",
+        "AccessionNumber": "ACC0001", "Modality": "MR", "Manufacturer": "SIEMENS", "InstitutionName": "Hospital",
+        "ReferringPhysicianName": "DOCTOR^A", "StationName": "MRC12345", "StudyDescription": "MSK^Thigh",
+        "ManufacturerModelName": "Skyra", "PatientName": "BENCH^SUBJECT", "PatientID": "BENCH-0001",
+        "PatientBirthDate": "19700101", "PatientSex": "F", "PatientAge": "054Y", "PatientWeight": 70,
+        "BodyPartExamined": "THIGH", "ScanningSequence": "SE\\IR", "SequenceVariant": "SK\\SP\\MP",
+        "ScanOptions": "IR", "MRAcquisitionType": "2D", "SequenceName": "*tir2d1_13", "SliceThickness": 5,
+        "RepetitionTime": 6770, "EchoTime": 70, "InversionTime": 230, "NumberOfAverages": 1,
+        "ImagingFrequency": 123.2, "ImagedNucleus": "1H", "EchoNumbers": 1, "MagneticFieldStrength": 3,
+        "SpacingBetweenSlices": 6, "EchoTrainLength": 13, "PercentSampling": 100,
+        "PercentPhaseFieldOfView": 100, "PixelBandwidth": 250, "DeviceSerialNumber": "12345",
+        "SoftwareVersions": "syngo MR E11", "ProtocolName": "tirm_tra", "TransmitCoilName": "Body",
+        "AcquisitionMatrix": [0, size, size, 0], "InPlanePhaseEncodingDirection": "ROW", "FlipAngle": 150,
+        "SAR": 0.5, "dBdt": 0, "PatientPosition": "FFS", "StudyID": "1", "AcquisitionNumber": 1,
+        "FrameOfReferenceUID": "1.2.3.4", "PositionReferenceIndicator": "", "SamplesPerPixel": 1,
+        "PhotometricInterpretation": "MONOCHROME2", "Rows": size, "Columns": size, "PixelSpacing": [1.0, 1.0],
+        "BitsAllocated": 16, "BitsStored": 12, "HighBit": 11, "PixelRepresentation": 0,
+        "WindowCenter": 600, "WindowWidth": 1200, "ImageOrientationPatient": [1, 0, 0, 0, 1, 0],
+    }.items():
+        setattr(ds, keyword, value)
+    block = ds.private_block(0x0029, "SIEMENS CSA HEADER", create=True)
+    block.add_new(0x10, "OB", bytes(range(256)) * 24)
+    return ds
+
+
+def make_classic_folder(folder: Path, n_files: int, size: int, n_series: int = 8) -> int:
+    """``n_files`` single-frame files of ``n_series`` series, mixed in one directory."""
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    ds = _scanner_dataset(size)
+    study = generate_uid(entropy_srcs=["bench-study"])
+    ds.StudyInstanceUID = study
+    series = [generate_uid(entropy_srcs=["bench-series", str(i)]) for i in range(n_series)]
+    per_series = -(-n_files // n_series)
+    pixels = np.random.default_rng(0).integers(0, 4000, (size, size), dtype=np.uint16).tobytes()
+    ds.PixelData = pixels
+    for index in range(n_files):
+        s, k = index % n_series, index // n_series
+        ds.SeriesInstanceUID = series[s]
+        ds.SeriesNumber = s + 1
+        ds.SeriesDescription = f"tirm_tra_{s + 1}"
+        ds.InstanceNumber = k + 1
+        # A stack per series, each at its own table position.
+        ds.ImagePositionPatient = [-128.0, -128.0, 1000.0 * s + 6.0 * k]
+        ds.SliceLocation = 6.0 * k
+        sop = generate_uid(entropy_srcs=["bench", str(index)])
+        ds.SOPInstanceUID = sop
+        ds.file_meta.MediaStorageSOPInstanceUID = sop
+        ds.save_as(folder / f"{sop[-20:]}.dcm", enforce_file_format=True)
+    assert per_series >= 1
+    return n_files
+
+
+def make_enhanced_folder(folder: Path, n_files: int, frames: int, size: int) -> int:
+    """``n_files`` Enhanced MR files (one series each) of ``frames`` frames."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence as DicomSequence
+    from pydicom.uid import generate_uid
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pixels = np.random.default_rng(1).integers(0, 4000, (frames, size, size), dtype=np.uint16).tobytes()
+    for index in range(n_files):
+        ds = _scanner_dataset(size, frames)
+        ds.StudyInstanceUID = generate_uid(entropy_srcs=["bench-enhanced-study"])
+        ds.SeriesInstanceUID = generate_uid(entropy_srcs=["bench-enhanced", str(index)])
+        ds.SeriesNumber = index + 1
+        ds.SeriesDescription = f"enhanced_{index + 1}"
+        ds.InstanceNumber = 1
+        ds.NumberOfFrames = frames
+        shared = Dataset()
+        measures = Dataset()
+        measures.PixelSpacing = [1.0, 1.0]
+        measures.SliceThickness = 5
+        shared.PixelMeasuresSequence = DicomSequence([measures])
+        orientation = Dataset()
+        orientation.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+        shared.PlaneOrientationSequence = DicomSequence([orientation])
+        ds.SharedFunctionalGroupsSequence = DicomSequence([shared])
+        items = []
+        for k in range(frames):
+            item = Dataset()
+            content = Dataset()
+            content.InStackPositionNumber = k + 1
+            content.StackID = "1"
+            content.DimensionIndexValues = [1, k + 1]
+            item.FrameContentSequence = DicomSequence([content])
+            position = Dataset()
+            position.ImagePositionPatient = [-128.0, -128.0, 6.0 * k]
+            item.PlanePositionSequence = DicomSequence([position])
+            transform = Dataset()
+            transform.RescaleSlope, transform.RescaleIntercept, transform.RescaleType = 1, 0, "US"
+            item.PixelValueTransformationSequence = DicomSequence([transform])
+            items.append(item)
+        ds.PerFrameFunctionalGroupsSequence = DicomSequence(items)
+        ds.PixelData = pixels
+        sop = generate_uid(entropy_srcs=["bench-enhanced-sop", str(index)])
+        ds.SOPInstanceUID = sop
+        ds.file_meta.MediaStorageSOPInstanceUID = sop
+        ds.save_as(folder / f"{sop[-20:]}.dcm", enforce_file_format=True)
+    return n_files
+
+
+def _dcm2niix_seconds(folder: Path, out: Path) -> float:
+    """Wall time of dcm2niix converting ``folder`` (uncompressed NIfTI, no BIDS sidecar)."""
+    import subprocess
+
+    import dcm2niix
+
+    binary = shutil.which("dcm2niix") or dcm2niix.bin
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    start = time.perf_counter()
+    subprocess.run([binary, "-z", "n", "-b", "n", "-o", str(out), str(folder)], check=True,
+                   capture_output=True, timeout=1800)
+    return time.perf_counter() - start
+
+
+def bench_vs_dcm2niix(workdir: Path, n_classic: int, n_enhanced: int, frames: int, size: int,
+                      repeats: int) -> dict[str, Any]:
+    """Header-only indexing against dcm2niix converting the same folders, interleaved in one run."""
+    folders = {
+        "classic": (workdir / "classic", lambda f: make_classic_folder(f, n_classic, size)),
+        "enhanced": (workdir / "enhanced", lambda f: make_enhanced_folder(f, n_enhanced, frames, size)),
+    }
+    results: dict[str, Any] = {}
+    for name, (folder, make) in folders.items():
+        n_files = make(folder)
+        # Warm the page cache (both sides then read from memory), then interleave.
+        index_paths(folder)
+        ours: dict[str, list[float]] = {"workers": [], "one_process": []}
+        theirs: list[float] = []
+        for _ in range(repeats):
+            elapsed, result = _timed(lambda: index_paths(folder))  # noqa: B023 - called at once
+            ours["workers"].append(elapsed)
+            elapsed, _ = _timed(lambda: index_paths(folder, workers=1))  # noqa: B023
+            ours["one_process"].append(elapsed)
+            theirs.append(_dcm2niix_seconds(folder, workdir / f"dcm2niix-{name}"))
+        if result.skipped or result.n_files != n_files:
+            raise RuntimeError(f"benchmark folder {folder} is not clean: {result.summary()}")
+        best = {key: min(values) for key, values in ours.items()}
+        results[name] = {
+            "files": n_files,
+            "series": len(result.series),
+            "frames_per_file": 1 if name == "classic" else frames,
+            "matrix": f"{size}x{size}",
+            "files_per_second": {key: round(n_files / value) for key, value in best.items()},
+            "dcm2niix_files_per_second": round(n_files / min(theirs)),
+            "ratio_vs_dcm2niix": round(min(theirs) / best["workers"], 2),
+            "ratio_one_process_vs_dcm2niix": round(min(theirs) / best["one_process"], 2),
+            "seconds": {key: [round(v, 2) for v in values] for key, values in ours.items()}
+            | {"dcm2niix": [round(v, 2) for v in theirs]},
+        }
+    return results
+
+
 def run(
     size: int = 512, slices: int = 60, n_files: int = 3000, repeats: int = 5,
-    workdir: Path | None = None,
+    workdir: Path | None = None, classic_files: int = 7000, enhanced_files: int = 40, frames: int = 60,
+    matrix: int = 256,
 ) -> dict[str, Any]:
-    """Run all three benchmarks and return their figures."""
+    """Run the benchmarks and return their figures."""
     temporary = workdir is None
     root = Path(tempfile.mkdtemp(prefix="myoscore-bench-")) if workdir is None else workdir
     try:
         loading = bench_loading(root, size, slices, repeats)
         indexing = bench_indexing(root, n_files, 64, max(2, repeats // 2))
+        versus = bench_vs_dcm2niix(root, classic_files, enhanced_files, frames, matrix, max(1, repeats // 2))
     finally:
         if temporary:
             shutil.rmtree(root, ignore_errors=True)
-    return {"loading": loading, "indexing": indexing}
+    return {"loading": loading, "indexing": indexing, "vs_dcm2niix": versus}
 
 
 def _report(results: dict[str, Any]) -> str:
@@ -187,6 +370,14 @@ def _report(results: dict[str, Any]) -> str:
             f"(c) peak memory while loading: {load['peak_bytes_record'] / 2**20:.1f} MiB for "
             f"{load['voxel_bytes'] / 2**20:.1f} MiB of voxels = "
             f"{load['memory_ratio_record']:.2f}× (from folder {load['memory_ratio_folder']:.2f}×)",
+            *(
+                f"(d) index {name} folder ({v['files']} files × {v['frames_per_file']} frame(s), {v['matrix']}, "
+                f"{v['series']} series): {v['files_per_second']['workers']} files/s with workers, "
+                f"{v['files_per_second']['one_process']} in one process; dcm2niix converts "
+                f"{v['dcm2niix_files_per_second']} files/s; ratio {v['ratio_vs_dcm2niix']:.2f} "
+                f"(one process {v['ratio_one_process_vs_dcm2niix']:.2f})"
+                for name, v in results["vs_dcm2niix"].items()
+            ),
         ]
     )
 
@@ -197,13 +388,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="small sizes (128×128×20, 300 files): a smoke test, not the budget")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--classic-files", type=int, default=7000,
+                        help="single-frame files in the one-directory folder for (d) (default 7000)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="keep the generated files here (default: a temporary folder)")
     args = parser.parse_args(argv)
     if args.quick:
-        results = run(size=128, slices=20, n_files=300, repeats=2, workdir=args.workdir)
+        results = run(size=128, slices=20, n_files=300, repeats=2, workdir=args.workdir,
+                      classic_files=700, enhanced_files=4, frames=20, matrix=64)
     else:
-        results = run(repeats=args.repeats, workdir=args.workdir)
+        results = run(repeats=args.repeats, workdir=args.workdir, classic_files=args.classic_files)
     # One line of JSON: benchmarks/run_all.py reads each output line as a document.
     print(json.dumps(results) if args.json else _report(results))
     return 0

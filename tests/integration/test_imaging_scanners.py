@@ -320,3 +320,42 @@ def test_truncated_nii_gz_load_names_the_file(nifti_defects: Path) -> None:
     with pytest.raises(ImagingError, match=r"truncated\.nii\.gz"):
         load_nifti(nifti_defects / "truncated.nii.gz")
     assert gzip.decompress((nifti_defects / "good.nii.gz").read_bytes())  # the fixture's source is whole
+
+
+def test_cli_export_offers_display_or_real_world_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`series export-nifti --values real-world` writes the Philips floating-point values;
+    the default writes the display values; the import names the difference."""
+    import json
+
+    from myoscore.cli.main import main
+
+    stored = np.stack(stack(tmp_path / "philips", rescale=(2.0, 0.0), philips=(0.25, None), manufacturer="Philips"))
+    monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
+    assert main(["init"]) == 0
+    assert main(["import", str(tmp_path / "philips")]) == 0
+    assert "real-world values (Philips private scale slope (2005,100E), Philips FP) differ" in capsys.readouterr().out
+    assert main(["series", "list", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    display, real = tmp_path / "display.nii", tmp_path / "real.nii"
+    assert main(["series", "export-nifti", str(row["id"]), str(display)]) == 0
+    assert main(["series", "export-nifti", str(row["id"]), str(real), "--values", "real-world"]) == 0
+    as_ours = lambda path: np.asarray(nibabel.load(path).get_fdata()).transpose(2, 1, 0)  # noqa: E731
+    assert np.allclose(as_ours(display), stored * 2.0)
+    assert np.allclose(as_ours(real), stored * 2.0 / (2.0 * 0.25))
+
+
+def test_nifti_without_sform_or_qform_is_read_with_an_issue(tmp_path: Path) -> None:
+    """Codes 0 with a valid pixdim: read (RAS assumed), and the series says so."""
+    header = nibabel.Nifti1Header()
+    header.set_data_shape((4, 4, 4))
+    header.set_data_dtype(np.int16)
+    header.set_zooms((2.0, 2.0, 3.0))
+    header["qform_code"] = header["sform_code"] = 0
+    header["vox_offset"] = 352
+    (tmp_path / "plain.nii").write_bytes(header.binaryblock + b"\x00" * 4 + np.ones(64, np.int16).tobytes())
+    (record,) = index_paths(tmp_path).series
+    assert record.spacing == (2.0, 2.0, 3.0)
+    assert any("neither sform nor qform" in issue for issue in record.issues)
+    assert any("neither sform nor qform" in w for w in load_nifti(tmp_path / "plain.nii").warnings)

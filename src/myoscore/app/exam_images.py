@@ -48,8 +48,12 @@ __all__ = [
 ]
 
 
-def load_volume(series: Series) -> Volume:
-    """Read a registered series from where it was imported (files are never copied)."""
+def load_volume(series: Series, *, values: str = "display") -> Volume:
+    """Read a registered series from where it was imported (files are never copied).
+
+    ``values``: ``"display"`` (what readers score) or ``"real_world"`` (vendor floating-point
+    or Real World Value Mapping values where the header has them; docs/imaging.md).
+    """
     from myoscore.imaging import load_nifti, load_series
 
     if not series.files:
@@ -61,8 +65,8 @@ def load_volume(series: Series) -> Volume:
             f"files are no longer where they were imported from, e.g. {missing[0]}"
         )
     if series.files[0].lower().endswith((".nii", ".nii.gz")):
-        return load_nifti(series.files[0])
-    return load_series(list(series.files), part=series.part)
+        return load_nifti(series.files[0], values=values)
+    return load_series(list(series.files), part=series.part, values=values)
 
 
 @dataclass(frozen=True)

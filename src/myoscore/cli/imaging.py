@@ -15,22 +15,31 @@ from myoscore.domain import NotFound, Sequence
 
 
 class ProgressBar:
-    """A one-line progress bar on stderr, drawn only in a terminal."""
+    """Progress on stderr: a one-line bar in a terminal; otherwise (a log, a pipe, a batch
+    job) one plain line every few seconds. Both say files read / total and time left."""
 
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self.enabled = sys.stderr.isatty()
+    def __init__(self, label: str, every: float = 3.0) -> None:
+        from myoscore.app.progress import ProgressText
+
+        self.progress = ProgressText(label, every=every)
+        self.terminal = sys.stderr.isatty()
         self._last = -1
 
     def __call__(self, done: int, total: int) -> None:
-        if not self.enabled or total == 0:
+        self.progress.update(done, total)
+        if total == 0:
+            return
+        if not self.terminal:
+            if self.progress.due():
+                sys.stderr.write(self.progress.text() + "\n")
+                sys.stderr.flush()
             return
         percent = done * 100 // total
         if percent == self._last and done != total:
             return
         self._last = percent
         filled = percent * 30 // 100
-        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {self.progress.text()}\x1b[K")
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -80,7 +89,7 @@ def cmd_series_export(ctx: Context) -> int:
     from myoscore.app.exam_images import load_volume
     from myoscore.imaging import write_nifti
 
-    volume = load_volume(_find_series(ctx, ctx.args.series))
+    volume = load_volume(_find_series(ctx, ctx.args.series), values=ctx.args.values.replace("-", "_"))
     out = write_nifti(volume, ctx.args.out)
     print(f"wrote {out} ({'×'.join(map(str, volume.voxels.shape))}, spacing "
           f"{' × '.join(f'{s:g}' for s in volume.spacing)} mm)")
@@ -127,6 +136,10 @@ def register(commands: Any) -> None:
                          as_user=True)
     export.add_argument("series", type=int)
     export.add_argument("out")
+    export.add_argument("--values", choices=("display", "real-world"), default="display",
+                        help="intensities: display values (stored × rescale slope + intercept, the default, "
+                             "what readers score) or real-world values (Philips floating point, Real World "
+                             "Value Mapping) where the header has them (docs/imaging.md)")
     kind = add_command(actions, "set-kind", cmd_series_set_kind, "override a series' sequence kind (audited)",
                        as_user=True)
     kind.add_argument("series", type=int)

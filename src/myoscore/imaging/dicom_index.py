@@ -15,6 +15,7 @@ excluded from ``repr`` and must never reach a reader or a :class:`Volume`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import defaultdict
@@ -48,8 +49,12 @@ log = logging.getLogger(__name__)
 
 _FileResult = list[Frame] | SeriesRecord | SkippedFile
 
-#: Below this many files one process is faster than starting workers.
-PARALLEL_MIN_FILES = 600
+#: Below this many files (and :data:`PARALLEL_MIN_BYTES`) one process is faster than
+#: starting workers (a spawned worker costs ~0.3–1 s of imports).
+PARALLEL_MIN_FILES = 1500
+#: …unless the files are big (enhanced multi-frame files: their per-frame functional
+#: groups cost ~3 ms a frame to read).
+PARALLEL_MIN_BYTES = 200 * 2**20
 #: Files per task sent to a worker (small enough for smooth progress).
 _CHUNK = 64
 
@@ -87,6 +92,14 @@ def _read_chunk(paths: list[Path]) -> list[_FileResult]:
     return [read_file(path) for path in paths]
 
 
+def _size(files: list[Path]) -> int:
+    total = 0
+    for path in files:
+        with contextlib.suppress(OSError):  # reported when the file is read
+            total += os.stat(path).st_size
+    return total
+
+
 def _default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
@@ -94,7 +107,7 @@ def _default_workers() -> int:
 def _read_all(files: list[Path], progress: ProgressCallback | None, workers: int | None) -> list[_FileResult]:
     total = len(files)
     n_workers = _default_workers() if workers is None else max(1, workers)
-    if n_workers == 1 or total < PARALLEL_MIN_FILES:
+    if n_workers == 1 or (total < PARALLEL_MIN_FILES and (total < 2 * n_workers or _size(files) < PARALLEL_MIN_BYTES)):
         cache: SeriesCache = {}
         results = []
         for done, path in enumerate(files, start=1):
@@ -103,23 +116,74 @@ def _read_all(files: list[Path], progress: ProgressCallback | None, workers: int
                 progress(done, total)
         return results
 
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    return _read_shared(files, progress, n_workers)
 
-    chunks = [files[i : i + _CHUNK] for i in range(0, total, _CHUNK)]
-    by_chunk: list[list[_FileResult]] = [[] for _ in chunks]
+
+def _read_shared(files: list[Path], progress: ProgressCallback | None, n_workers: int) -> list[_FileResult]:
+    """Read headers in this process *and* ``n_workers - 1`` spawned workers.
+
+    This process takes chunks from the end of the list while the workers take them from
+    the front (one queued chunk per worker); when none are left it reads the chunks the
+    workers still hold rather than wait for them. So the ~0.3–1 s a spawned worker needs
+    to start is never lost: with no worker started at all this is one process reading.
+    """
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    total = len(files)
+    chunk_size = max(1, min(_CHUNK, total // (4 * n_workers)))
+    pending = deque(enumerate(files[i : i + chunk_size] for i in range(0, total, chunk_size)))
+    by_chunk: list[list[_FileResult] | None] = [None] * len(pending)
+    cache: SeriesCache = {}
     done = 0
-    # "spawn": forking a process that runs Qt (the GUI import) or threads is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
-        futures = {pool.submit(_read_chunk, chunk): index for index, chunk in enumerate(chunks)}
-        for future in as_completed(futures):
-            index = futures[future]
-            by_chunk[index] = future.result()
-            done += len(chunks[index])
-            if progress is not None:
-                progress(done, total)
-    return [result for chunk in by_chunk for result in chunk]
+
+    def finished(index: int, results: list[_FileResult]) -> None:
+        nonlocal done
+        by_chunk[index] = results
+        done += len(results)
+        if progress is not None:
+            progress(done, total)
+
+    # "spawn": forking a process that runs Qt (the GUI import) or other threads is unsafe.
+    # Spawned workers import the main module again, so a script calling index_paths must
+    # keep its top level behind ``if __name__ == "__main__":`` (the multiprocessing rule);
+    # if the workers fail anyway, this process reads what they did not.
+    pool = ProcessPoolExecutor(max_workers=max(1, n_workers - 1), mp_context=multiprocessing.get_context("spawn"))
+    in_flight: dict[Future[list[_FileResult]], tuple[int, list[Path]]] = {}
+    try:
+        while pending or in_flight:
+            for future in [f for f in in_flight if f.done()]:
+                index, chunk = in_flight.pop(future)
+                finished(index, future.result())
+            while pending and len(in_flight) < n_workers:  # one queued per worker, no more
+                index, chunk = pending.popleft()
+                in_flight[pool.submit(_read_chunk, chunk)] = (index, chunk)
+            if pending:
+                index, chunk = pending.pop()
+                finished(index, [read_file(path, cache) for path in chunk])
+            elif in_flight:
+                # Nothing left to take: read the oldest chunk a worker holds here too
+                # (it may still be starting), keeping whichever result comes first.
+                future, (index, chunk) = next(iter(in_flight.items()))
+                if not future.done():
+                    future.cancel()
+                    in_flight.pop(future)
+                    finished(index, [read_file(path, cache) for path in chunk])
+                else:
+                    wait(in_flight, timeout=0, return_when=FIRST_COMPLETED)
+    except (BrokenProcessPool, OSError, RuntimeError):
+        log.exception("header-reading worker processes failed; reading in this process")
+        for future, (index, chunk) in in_flight.items():
+            future.cancel()
+            pending.append((index, chunk))
+        for index, chunk in pending:
+            if by_chunk[index] is None:
+                finished(index, [read_file(path, cache) for path in chunk])
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return [result for chunk_results in by_chunk if chunk_results is not None for result in chunk_results]
 
 
 def index_paths(
@@ -140,7 +204,8 @@ def index_paths(
         ``(0, total)`` before the first.
     workers
         Processes reading headers; default: both cores (at most 2) when there are at
-        least :data:`PARALLEL_MIN_FILES` files, else this process only.
+        least :data:`PARALLEL_MIN_FILES` files or :data:`PARALLEL_MIN_BYTES` of them,
+        else this process only.
 
     Returns
     -------
