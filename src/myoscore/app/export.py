@@ -29,7 +29,7 @@ from myoscore.scores import ExamValues, exams_in_order
 from myoscore.store import CoordinatorSession
 from myoscore.store.consensus import codes_of, consensus_for, exams_for, protocol_in_use, reveal_ratings
 
-FORMATS = ("csv", "wide", "redcap", "xlsx", "figures")
+FORMATS = ("csv", "wide", "redcap", "xlsx", "figures", "sr")
 
 
 def read_groups(path: Path) -> dict[str, str]:
@@ -93,8 +93,15 @@ def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequenc
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise MyoscoreError(f"unknown export format {unknown[0]!r} (formats: {', '.join(FORMATS)}, all)")
-    dataset = export_dataset(coordinator, protocol_name, readers=readers, clinical=clinical, groups=groups)
     written: list[Path] = []
+    if "sr" in formats:  # DICOM SR: one file per read and consensus (app.structured_reports)
+        from myoscore.app.structured_reports import export_sr
+
+        written += export_sr(coordinator, protocol_name, out if len(formats) == 1 else out / "sr")
+        formats = [f for f in formats if f != "sr"]
+        if not formats:
+            return written
+    dataset = export_dataset(coordinator, protocol_name, readers=readers, clinical=clinical, groups=groups)
     for fmt in formats:
         written += write(dataset, fmt, out if len(formats) == 1 else out / fmt)
     return written

@@ -35,15 +35,37 @@ def cmd_export(ctx: Context) -> int:
     return 0
 
 
+def cmd_import_sr(ctx: Context) -> int:
+    from myoscore.app.structured_reports import import_sr
+
+    results = import_sr(ctx.coordinator(), [Path(p) for p in ctx.args.files])
+    if ctx.args.json:
+        print_json([{"file": str(r.path), "kind": r.content.kind, "observer": r.content.observer,
+                     "subject": r.content.patient_id, "exam_id": r.exam_id, "items": len(r.content.values),
+                     "matches": r.matches, "differences": list(r.differences)} for r in results])
+    else:
+        for r in results:
+            state = "same as the database" if r.matches else f"{len(r.differences)} differences"
+            print(f"{r.path}: {r.content.kind} by {r.content.observer}, {r.content.patient_id}, "
+                  f"{len(r.content.values)} items: {state}")
+            for line in r.differences[:20]:
+                print(f"  {line}")
+    return 0 if all(r.matches for r in results) else 1
+
+
 def register(commands: Any) -> None:
     export = add_command(commands, "export", cmd_export, "export ratings, consensus, derived scores and agreement "
                          "(pseudonymous)", json_flag=True, as_user=True)
-    export.add_argument("--format", required=True, choices=["csv", "wide", "redcap", "xlsx", "figures", "all"],
+    export.add_argument("--format", required=True, choices=["csv", "wide", "redcap", "xlsx", "figures", "sr", "all"],
                         help="csv: tidy rows; wide: one row per exam (SPSS/R/JASP); redcap: import file + data "
-                             "dictionary; xlsx: workbook; figures: heatmaps and bar chart (PNG, SVG, PDF)")
+                             "dictionary; xlsx: workbook; figures: heatmaps and bar chart (PNG, SVG, PDF); "
+                             "sr: one DICOM Structured Report per submitted read and per consensus")
     export.add_argument("--out", required=True, help="folder (or a .csv/.xlsx file name for csv, wide, xlsx)")
     export.add_argument("--protocol", help="default: the only protocol with reads")
     export.add_argument("--readers", metavar="A,B", help="add the agreement report of these two readers")
     export.add_argument("--groups", metavar="CSV", help="subject,group file for the per-group bar chart")
     export.add_argument("--no-clinical", action="store_true",
                         help="leave out months from onset and treated (the only clinical fields ever exported)")
+    check = add_command(commands, "import-sr", cmd_import_sr, "read back DICOM SRs written by myoscore and compare "
+                        "them with the database", json_flag=True, as_user=True)
+    check.add_argument("files", nargs="+", help="SR files (.dcm)")

@@ -70,6 +70,7 @@ class Exam:
     exam_date: date | None = None
     months_from_onset: float | None = None
     treated: bool | None = None
+    study_uid: str | None = None  # DICOM Study Instance UID, when imported from DICOM
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,13 @@ class Series:
     # Which part of the indexed files this series is ("" or "#1", "#2"… when indexing split
     # them, e.g. the parts of one enhanced multi-frame file): loading selects it by this.
     part: str = ""
+    uid: str = ""  # the store's series key: DICOM Series Instance UID + split part (+ "@examN")
+
+    @property
+    def dicom_uid(self) -> str:
+        """The DICOM Series Instance UID alone: how a server finds the series' pixels."""
+        base = self.uid.split("@exam", 1)[0]
+        return base[: -len(self.part)] if self.part and base.endswith(self.part) else base
 
 
 @dataclass(frozen=True)

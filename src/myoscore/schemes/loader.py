@@ -126,7 +126,7 @@ def load_scale(path: Path) -> Scale:
     kind = ScaleKind(head.choice("kind", [k.value for k in ScaleKind]))
     levels = []
     for entry in top.tables("level"):
-        entry.only({"code", "value", "label", "definition", "description", "images"})
+        entry.only({"code", "value", "label", "definition", "description", "images", "concept"})
         code = entry.text("code")
         if code == NOT_EVALUABLE:
             raise entry.error("code", f"{NOT_EVALUABLE!r} is reserved for not evaluable")
@@ -144,8 +144,12 @@ def load_scale(path: Path) -> Scale:
                 raise entry.error(f"images[{number}]", f"{name!r} is not a PNG, JPEG or SVG file")
             if not image.is_file():
                 raise entry.error(f"images[{number}]", f"{name!r} does not exist in {path.parent}")
+        concept = entry.optional_text("concept")
+        scheme, _, concept_value = concept.partition(":")
+        if concept and not (scheme.strip() and concept_value.strip()):
+            raise entry.error("concept", f"must be 'SCHEME:VALUE' (e.g. 'SCT:10828004'), not {concept!r}")
         levels.append(Level(code, entry.text("label"), entry.text("definition"), value,
-                            entry.optional_text("description"), images))
+                            entry.optional_text("description"), images, concept))
     if any(lv.description for lv in levels) and "description_source" not in head.data:
         raise head.error("description_source", "is missing: say where the levels' descriptions come from")
     _unique(file, "level code", ((f"level[{i}].code", lv.code) for i, lv in enumerate(levels)))

@@ -48,6 +48,11 @@ class Level:
     description: str = ""
     #: Reference images for the card: file names relative to the scale file's folder.
     images: tuple[str, ...] = ()
+    #: The coded concept this grade leaves as in DICOM SR, ``"SCHEME:VALUE"`` (meaning =
+    #: ``label``), e.g. ``"SCT:10828004"``; empty: myoscore's private code
+    #: (docs/structured_reports.md). A coding of the grade for export, not part of how a
+    #: read is scored, so it is neither in the protocol snapshot nor in its hash.
+    concept: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

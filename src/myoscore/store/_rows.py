@@ -45,7 +45,7 @@ def reader_of(row: ReaderRow) -> Reader:
 
 def exam_of(row: ExamRow, subject_code: str) -> Exam:
     return Exam(row.id, row.subject_id, subject_code, row.label, row.exam_date,
-                row.months_from_onset, row.treated)
+                row.months_from_onset, row.treated, row.study_uid)
 
 
 def blinded_exam_of(row: ExamRow, subject_code: str) -> BlindedExam:
@@ -60,7 +60,7 @@ def series_of(row: SeriesRow) -> Series:
     return Series(
         row.id, row.exam_id, Sequence(row.kind), row.description, row.kind_reason, row.path,
         row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),
-        tuple(json.loads(row.files)), tuple(json.loads(row.issues)), row.part or "",
+        tuple(json.loads(row.files)), tuple(json.loads(row.issues)), row.part or "", row.series_uid,
     )
 
 
