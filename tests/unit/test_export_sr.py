@@ -60,7 +60,7 @@ def test_not_an_sr_is_a_clear_error(tmp_path: Path) -> None:
     """An image file, or an SR from another program, is refused with the file named."""
     path = tmp_path / "img.dcm"
     path.write_bytes(b"not dicom at all")
-    with pytest.raises(SrError, match="img.dcm"):
+    with pytest.raises(SrError, match=r"img\.dcm"):
         read_sr(path)
     p = protocol("nxp2_lower_limb")
     ds = build_sr(p, {p.items[0].key: ("1", 1.0)}, kind="read", observer="A", subject=SrSubject("S", "1.2.3"))
