@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pydicom
@@ -13,10 +14,11 @@ from dicom_tools import require
 
 from myoscore.app.consensus import reconcile_reads
 from myoscore.app.imports import import_paths
+from myoscore.app.schemes import scheme_library
 from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, Role
 from myoscore.imaging import PhantomInfo, write_phantom
-from myoscore.store import CoordinatorSession, ReaderSession, sign_in
+from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +26,18 @@ def phantom(tmp_path_factory: pytest.TempPathFactory) -> PhantomInfo:
     return write_phantom(tmp_path_factory.mktemp("phantom"), shape=(4, 48, 48), seed=3)
 
 
-@pytest.fixture
-def scored(db, coordinator: CoordinatorSession, nxp2, phantom: PhantomInfo) -> CoordinatorSession:
-    """Two readers score both imported exams (differently, one item not evaluable); mean consensus."""
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("db") / "study.sqlite"
+
+
+@pytest.fixture(scope="module")
+def scored(db_path: Path, phantom: PhantomInfo) -> Iterator[CoordinatorSession]:
+    """Two readers score both imported exams (differently, one item not evaluable); mean consensus.
+    Built once for the module: the tests below only read it."""
+    db = open_database(str(db_path), create=True)
+    coordinator = CoordinatorSession(db, "test-coordinator")
+    nxp2 = scheme_library().protocol("nxp2_lower_limb")
     import_paths(coordinator, [phantom.out_dir / "dicom"])
     for name in ("A", "B"):
         coordinator.add_reader(name, Role.READER, f"pw-{name}")
@@ -40,12 +51,13 @@ def scored(db, coordinator: CoordinatorSession, nxp2, phantom: PhantomInfo) -> C
                 reader.rate(read.id, item.key, NOT_EVALUABLE if i == 7 else codes[(i + offset) % len(codes)])
             reader.submit(read.id)
     reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], ConsensusMethod.MEAN)
-    return coordinator
+    yield coordinator
+    db.dispose()
 
 
-@pytest.fixture
-def exported(scored: CoordinatorSession, db_path: Path, tmp_path: Path) -> list[Path]:
-    out = tmp_path / "sr"
+@pytest.fixture(scope="module")
+def exported(scored: CoordinatorSession, db_path: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    out = tmp_path_factory.mktemp("sr")
     assert main(["--db", str(db_path), "export", "--format", "sr", "--out", str(out)]) == 0
     return sorted(out.glob("*.dcm"))
 

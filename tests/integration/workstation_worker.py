@@ -1,0 +1,55 @@
+"""One reader workstation as its own process: sign in to the study database, fetch the
+first worklist exam's series by UID from the DICOM server into this workstation's cache,
+load them, score every item and submit; print what happened as JSON.
+
+``python workstation_worker.py DB_URL READER PASSWORD CACHE_DIR SERVER_JSON [--score]``
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from myoscore.imaging.dicom_server import DicomServer
+from myoscore.imaging.dicom_volume import load_series
+from myoscore.imaging.image_cache import ImageCache, fetch_series
+from myoscore.store import ReaderSession, open_database, sign_in
+
+
+def main(argv: list[str]) -> int:
+    db_url, reader_name, password, cache_dir, server_json = argv[:5]
+    score = "--score" in argv
+    server = DicomServer(**json.loads(server_json))
+    db = open_database(db_url)
+    reader = sign_in(db, reader_name, password)
+    assert isinstance(reader, ReaderSession)
+    read = reader.worklist()[0]
+    cache = ImageCache(Path(cache_dir), limit_bytes=512 * 1024**2)
+    report = {"read": read.id, "series": []}
+    started = time.perf_counter()
+    for series in reader.series(read.id):
+        progress: list[tuple[int, int]] = []
+
+        def _progress(done: int, total: int, calls: list[tuple[int, int]] = progress) -> None:
+            calls.append((done, total))
+
+        result = fetch_series(server, cache, "", series.uid, progress=_progress)
+        volume = load_series([str(f) for f in result.files])
+        report["series"].append({"uid": series.uid, "source": result.source, "files": len(result.files),
+                                 "shape": list(volume.voxels.shape), "progress_calls": len(progress)})
+    report["open_seconds"] = time.perf_counter() - started
+    if score:
+        protocol = reader.protocol(read.id)
+        for item in protocol.items:
+            reader.rate(read.id, item.key, protocol.scales[item.scale].codes[0])
+        reader.submit(read.id)
+        report["submitted"] = True
+    db.dispose()
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
