@@ -23,10 +23,10 @@ from myoscore.app.imports import import_paths
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import ReadStatus, Role
 from myoscore.export.sr import SrSubject, build_sr, sr_ratings
-from myoscore.imaging import PhantomInfo, write_phantom
 from myoscore.imaging.dicom_references import pseudonymised
 from myoscore.imaging.dicom_server import DicomServer, DicomWebClient, DimseClient
 from myoscore.imaging.image_cache import ImageCache, fetch_series
+from myoscore.phantom import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession, open_database
 
 WORKER = Path(__file__).with_name("workstation_worker.py")

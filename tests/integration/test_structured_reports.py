@@ -17,7 +17,7 @@ from myoscore.app.imports import import_paths
 from myoscore.app.schemes import scheme_library
 from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, Role
-from myoscore.imaging import PhantomInfo, write_phantom
+from myoscore.phantom import PhantomInfo, write_phantom
 from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 

@@ -35,9 +35,9 @@ def main(argv: list[str]) -> int:
         def _progress(done: int, total: int, calls: list[tuple[int, int]] = progress) -> None:
             calls.append((done, total))
 
-        result = fetch_series(server, cache, "", series.uid, progress=_progress)
+        result = fetch_series(server, cache, "", series.dicom_uid, progress=_progress)
         volume = load_series([str(f) for f in result.files])
-        report["series"].append({"uid": series.uid, "source": result.source, "files": len(result.files),
+        report["series"].append({"uid": series.dicom_uid, "source": result.source, "files": len(result.files),
                                  "shape": list(volume.voxels.shape), "progress_calls": len(progress)})
     report["open_seconds"] = time.perf_counter() - started
     if score:
