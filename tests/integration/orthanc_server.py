@@ -97,5 +97,6 @@ def running_orthanc() -> Iterator[Orthanc]:
             process.wait(timeout=3)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
