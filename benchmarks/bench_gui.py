@@ -38,9 +38,9 @@ STEP_BUDGET_MS = 10.0
 
 
 def _make_database(folder: Path, with_images: bool, shape: tuple[int, int, int]) -> Path:
+    from myoscore.app import CoordinatorSession, open_database
     from myoscore.app.schemes import protocol
     from myoscore.domain import Role, Sequence
-    from myoscore.store import CoordinatorSession, open_database
 
     path = folder / "bench.sqlite"
     db = open_database(str(path), create=True)
@@ -72,10 +72,10 @@ def _child_launch(database: str) -> int:
     """Runs in the spawned process: sign in, show the worklist, say so, leave at once."""
     from PySide6.QtTest import QTest
 
+    from myoscore.app import open_database, sign_in
     from myoscore.gui.app import application
     from myoscore.gui.main_window import MainWindow
     from myoscore.gui.settings import ViewSettings
-    from myoscore.store import open_database, sign_in
 
     app = application()
     db = open_database(database)
@@ -111,11 +111,11 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
+    from myoscore.app import open_database, sign_in
     from myoscore.gui.app import application
     from myoscore.gui.main_window import MainWindow
     from myoscore.gui.settings import ViewSettings
     from myoscore.imaging import resample_like
-    from myoscore.store import open_database, sign_in
 
     app = application()
     db = open_database(str(database))

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from myoscore.app import CoordinatorSession, ReaderSession, open_database, sign_in
 from myoscore.app.schemes import protocol
 from myoscore.domain import Role
-from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 
 def bench_myoscore(folder: Path, n: int) -> list[float]:

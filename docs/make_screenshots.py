@@ -36,10 +36,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from myoscore.app import CoordinatorSession, ReaderSession, open_database, sign_in
 from myoscore.app.schemes import protocol
 from myoscore.domain import Role, Sequence
 from myoscore.phantom import PhantomInfo, write_phantom
-from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 SIZE = (1440, 860)
 COORDINATOR_SUBJECTS = 3

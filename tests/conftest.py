@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from myoscore.app import CoordinatorSession, Database, open_database
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import Role
 from myoscore.schemes import Protocol
-from myoscore.store import CoordinatorSession, Database, open_database
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from myoscore.app import CoordinatorSession
 from myoscore.domain import Sequence
 from myoscore.phantom import PhantomInfo
-from myoscore.store import CoordinatorSession
 
 
 def register_phantom(coordinator: CoordinatorSession, exam_id: int, info: PhantomInfo, suffix: str = "") -> None:
@@ -121,7 +121,7 @@ def paired_codes(protocol, exam_id: int, agree: float = 0.75) -> tuple[dict[str,
 
 def submit_reads(db, name: str, codes_by_exam: dict[int, dict[str, str]], password: str | None = None) -> None:
     """Sign a reader in, rate every item of each of their reads as given, and submit."""
-    from myoscore.store import sign_in
+    from myoscore.app import sign_in
 
     session = sign_in(db, name, password or f"pw-{name}")
     for read in session.worklist():

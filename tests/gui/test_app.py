@@ -9,10 +9,10 @@ from gui_helpers import all_texts
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
+from myoscore.app import CoordinatorSession, Database, ReaderSession
 from myoscore.app.demo import load_demo
 from myoscore.gui.app import CoordinatorWindow, SignInDialog, run, window_for
 from myoscore.gui.main_window import MainWindow
-from myoscore.store import CoordinatorSession, Database, ReaderSession
 
 pytestmark = pytest.mark.gui
 
@@ -57,8 +57,8 @@ def test_a_read_without_images_can_still_be_scored(qtbot, db: Database, study: C
 
 
 def test_coordinator_gets_progress_without_values(qtbot, db: Database, study: CoordinatorSession) -> None:
+    from myoscore.app import sign_in
     from myoscore.domain import Role
-    from myoscore.store import sign_in
 
     study.add_reader("coord", Role.COORDINATOR, "pw-c")
     session = sign_in(db, "coord", "pw-c")

@@ -15,11 +15,11 @@ from gui_helpers import (
     table_texts,
 )
 
+from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import agreement_report, intra_reader_report
 from myoscore.app.study import assign_repeats
 from myoscore.gui.coordinator.agreement_page import INDICATOR_COLUMNS, kappa_colour
 from myoscore.gui.coordinator.widgets import interval, number
-from myoscore.store import CoordinatorSession, Database
 
 pytestmark = pytest.mark.gui
 

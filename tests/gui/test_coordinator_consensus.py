@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from gui_helpers import FIXED_CODES, click, click_tab, open_desk, press, submit_both, submit_reads, table_texts
 
+from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import consensus_list
 from myoscore.domain import ConsensusMethod, InvalidValue, Role
 from myoscore.gui.coordinator.review import REVIEW_KEYMAP, JointReview, review_key_for, review_key_rows
-from myoscore.store import CoordinatorSession, Database
 
 pytestmark = pytest.mark.gui
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from gui_helpers import click, click_check, open_desk, submit_both
 
+from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import reconcile_reads
 from myoscore.gui.coordinator import ExportDialog
-from myoscore.store import CoordinatorSession, Database
 
 pytestmark = pytest.mark.gui
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from gui_helpers import click, click_cell, click_tab, open_desk, submit_reads, table_texts
 
+from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.domain import ReadStatus, Role
 from myoscore.gui.coordinator.progress_page import COLUMNS
-from myoscore.store import CoordinatorSession, Database, ReaderSession, sign_in
 
 pytestmark = pytest.mark.gui
 

@@ -8,10 +8,10 @@ import pytest
 from gui_helpers import click, click_cell, click_tab, open_desk, table_texts
 from PySide6.QtWidgets import QProgressDialog, QPushButton
 
+from myoscore.app import CoordinatorSession, Database, sign_in
 from myoscore.domain import Role, Sequence
 from myoscore.gui.app import CoordinatorWindow, window_for
 from myoscore.phantom import write_phantom
-from myoscore.store import CoordinatorSession, Database, sign_in
 
 pytestmark = pytest.mark.gui
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from myoscore.store import open_database, sign_in
+from myoscore.app import open_database, sign_in
 
 
 def main() -> None:

@@ -11,11 +11,10 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 import myoscore.cli.main as cli_main
-from myoscore.app import analysis
+from myoscore.app import CoordinatorSession, ReaderSession, analysis, sign_in
+from myoscore.app.coordination import consensus_for, submitted_reads
 from myoscore.domain import AccessDenied, ConsensusMethod, InvalidValue, MyoscoreError, NotFound, Role
 from myoscore.schemes import Protocol
-from myoscore.store import CoordinatorSession, ReaderSession, sign_in
-from myoscore.store.consensus import consensus_for, submitted_reads
 
 # Items whose codes the tests fix on every exam; everything else is drawn at random.
 FIXED_A = {"edema.thigh.anterior.R": "2", "edema.thigh.medial.R": "NE", "edema_pattern.thigh": "patchy",

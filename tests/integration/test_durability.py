@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from myoscore.store import sign_in
+from myoscore.app import sign_in
 
 WORKER = Path(__file__).with_name("rating_worker.py")
 KILLS = 12

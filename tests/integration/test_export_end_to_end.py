@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from myoscore.app import CoordinatorSession, ReaderSession, sign_in
 from myoscore.app.consensus import reconcile_reads
 from myoscore.app.imports import import_paths
 from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, Role
 from myoscore.phantom import PhantomInfo, write_phantom
-from myoscore.store import CoordinatorSession, ReaderSession, sign_in
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.imports import import_paths
 from myoscore.cli.main import main
 from myoscore.domain import Sequence
 from myoscore.phantom import PhantomInfo, write_phantom
-from myoscore.store import CoordinatorSession
 
 
 @pytest.fixture(scope="module")

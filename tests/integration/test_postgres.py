@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from myoscore.app import CoordinatorSession, ReaderSession, head_revision, open_database, sign_in
 from myoscore.app.agreement_report import agreement_report
 from myoscore.app.consensus import consensus_list, reconcile_reads
 from myoscore.app.schemes import protocol
 from myoscore.domain import NOT_EVALUABLE, AccessDenied, ConsensusMethod, ReadLocked, Role
-from myoscore.store import CoordinatorSession, ReaderSession, head_revision, open_database, sign_in
 
 
 def _server_binary(name: str) -> str | None:

@@ -7,10 +7,10 @@ import json
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from myoscore.app import ReaderSession, sign_in
 from myoscore.app.analysis import intra_reader_report
 from myoscore.cli.main import main
 from myoscore.domain import AccessDenied, MyoscoreError, NotFound
-from myoscore.store import ReaderSession, sign_in
 
 EDEMA = ["edema.thigh.anterior.R", "edema.thigh.anterior.L", "edema.thigh.medial.R", "edema.thigh.medial.L",
          "edema.calf.posterior.R", "edema.calf.posterior.L"]

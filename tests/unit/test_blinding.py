@@ -8,8 +8,8 @@ import inspect
 
 import pytest
 
+from myoscore.app import CoordinatorSession, ReaderSession, sign_in
 from myoscore.domain import AccessDenied, BlindedExam, Read
-from myoscore.store import CoordinatorSession, ReaderSession, sign_in
 
 # Every public member of ReaderSession. A new one must be added here, and to the
 # checks below, before this test passes: that is the point.

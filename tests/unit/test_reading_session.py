@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from myoscore.app import keymap
+from myoscore.app import CoordinatorSession, Database, ReaderSession, keymap, sign_in
 from myoscore.app.exam_images import parse_label_table
 from myoscore.app.keymap import KEYMAP, binding_for, help_rows, help_table_markdown
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import NOT_EVALUABLE, InvalidValue, NotFound, ReadLocked, ReadStatus, Role
-from myoscore.store import CoordinatorSession, Database, ReaderSession, sign_in
 
 
 def reader(db: Database, name: str = "A") -> ReaderSession:

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from myoscore.app import ReaderSession, sign_in
 from myoscore.domain import NOT_EVALUABLE, InvalidValue, MyoscoreError, ReadLocked, ReadStatus
-from myoscore.store import ReaderSession, sign_in
 
 
 @pytest.fixture

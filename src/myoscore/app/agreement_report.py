@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from myoscore.agreement import cohen_kappa
+from myoscore.app.coordination import codes_of, protocol_in_use, repeat_pairs, reveal_ratings, submitted_reads
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import NOT_EVALUABLE, MyoscoreError
 from myoscore.schemes import Item, Protocol, Scale, ScaleKind, UnitLevel
-from myoscore.store import CoordinatorSession
-from myoscore.store.consensus import codes_of, protocol_in_use, repeat_pairs, reveal_ratings, submitted_reads
 
 #: One reader's codes of one exam by item key (absent: unscored).
 Codes = Mapping[str, str]

@@ -10,11 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Read
-from myoscore.schemes import Protocol
-from myoscore.scores import compare, reconcile
-from myoscore.store import CoordinatorSession
-from myoscore.store.consensus import (
+from myoscore.app.coordination import (
     codes_of,
     consensus_for,
     protocol_in_use,
@@ -23,6 +19,10 @@ from myoscore.store.consensus import (
     save_consensus,
     submitted_reads,
 )
+from myoscore.app.sessions import CoordinatorSession
+from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Read
+from myoscore.schemes import Protocol
+from myoscore.scores import compare, reconcile
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.app.study import assign
 from myoscore.domain import Role
 from myoscore.resources import resources_dir
-from myoscore.store import CoordinatorSession
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from myoscore.phantom import PhantomInfo, WholeBodyInfo

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myoscore.app.coordination import consensus_for, exams_for, protocol_in_use, reveal_ratings, submitted_reads
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Exam, NotFound
 from myoscore.scores import (
     ExamValues,
@@ -21,8 +23,6 @@ from myoscore.scores import (
     progression,
     progression_measures,
 )
-from myoscore.store import CoordinatorSession
-from myoscore.store.consensus import consensus_for, exams_for, protocol_in_use, reveal_ratings, submitted_reads
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import numpy as np
 from myoscore.domain import ImagingError, MyoscoreError, Sequence, Series
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from myoscore.imaging import Volume
+    from myoscore.imaging import Volume as Volume  # re-exported: the GUI's type of an image
 
 # The image stack (pydicom, nibabel, SimpleITK) is imported inside the loading functions:
 # they run on a worker thread when a read opens, so signing in and showing the worklist
@@ -37,6 +37,8 @@ __all__ = [
     "LoadedSeries",
     "Station",
     "body_boxes",
+    "direction_letters",
+    "export_series_nifti",
     "largest_slice_point",
     "load_exam_images",
     "load_label_map",
@@ -46,6 +48,21 @@ __all__ = [
     "tissue_values",
     "window_preset",
 ]
+
+
+def direction_letters(vector: np.ndarray) -> str:
+    """The patient-direction letters (``L``, ``PH``…) a screen direction points to (LPS)."""
+    from myoscore.imaging import direction_letters as letters
+
+    return letters(vector)
+
+
+def export_series_nifti(series: Series, out: str | Path, *, values: str = "display") -> tuple[Path, Volume]:
+    """Write one series as a NIfTI file (RAS affine); returns the file written and the volume."""
+    from myoscore.imaging import write_nifti
+
+    volume = load_volume(series, values=values)
+    return write_nifti(volume, out), volume
 
 
 def load_volume(series: Series, *, values: str = "display") -> Volume:

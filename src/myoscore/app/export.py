@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from myoscore.app.agreement_report import agreement_report
+from myoscore.app.coordination import codes_of, consensus_for, exams_for, protocol_in_use, reveal_ratings
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import MyoscoreError, ReadStatus
 from myoscore.export import (
     CONSENSUS,
@@ -26,8 +28,6 @@ from myoscore.export import (
     write,
 )
 from myoscore.scores import ExamValues, exams_in_order
-from myoscore.store import CoordinatorSession
-from myoscore.store.consensus import codes_of, consensus_for, exams_for, protocol_in_use, reveal_ratings
 
 FORMATS = ("csv", "wide", "redcap", "xlsx", "figures", "sr")
 

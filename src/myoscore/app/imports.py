@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Sequence
 from myoscore.imaging import SeriesRecord, index_paths
-from myoscore.store import CoordinatorSession
 
 # A NIfTI whose name says it is a segmentation is shown as an overlay, never scored.
 _LABEL_MAP_NAME = re.compile(r"(label|labels|seg|segmentation|mask)", re.IGNORECASE)

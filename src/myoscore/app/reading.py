@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myoscore.app.sessions import ReaderSession
 from myoscore.domain import Rating, Read
-from myoscore.store import ReaderSession
 
 
 def worklist_rows(session: ReaderSession) -> list[dict[str, object]]:

@@ -1,6 +1,6 @@
 """The reading loop without a window: one reader, one read, one item at a time.
 
-A :class:`ReadingSession` sits on a signed-in :class:`~myoscore.store.ReaderSession`
+A :class:`ReadingSession` sits on a signed-in :class:`~myoscore.app.ReaderSession`
 (so everything it can see is blinded by the store) and holds the current read, the
 current item (and so its side) and the read's protocol. Each method that changes
 something persists it before returning — a rating is durable the moment it is given —
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from myoscore.app.sessions import ReaderSession, user_names
 from myoscore.domain import (
     NOT_EVALUABLE,
     InvalidValue,
@@ -28,7 +29,7 @@ from myoscore.domain import (
 )
 from myoscore.schemes import Protocol
 from myoscore.schemes.model import Item, Level, Scale
-from myoscore.store import Database, ReaderSession, user_names
+from myoscore.store import Database
 
 __all__ = ["NOTHING", "Changes", "ReadingSession", "sign_in_names"]
 

@@ -11,6 +11,8 @@ from typing import Any
 from myoscore.domain import NotFound, SchemeError
 from myoscore.resources import schemes_dir
 from myoscore.schemes import (
+    Item,
+    Level,
     Protocol,
     Scale,
     SchemeLibrary,
@@ -20,6 +22,22 @@ from myoscore.schemes import (
     load_scale,
 )
 from myoscore.schemes.snapshot import protocol_to_dict
+
+#: The scheme types the GUI shows (it imports them from here: gui -> app only).
+__all__ = [
+    "Item",
+    "Level",
+    "Protocol",
+    "Scale",
+    "SchemeLibrary",
+    "describe",
+    "list_schemes",
+    "protocol",
+    "reference_image",
+    "scheme_directories",
+    "scheme_library",
+    "validate_path",
+]
 
 
 def scheme_directories() -> list[Path]:

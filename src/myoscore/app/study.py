@@ -7,8 +7,8 @@ from collections.abc import Sequence as Seq
 from typing import Any
 
 from myoscore.app.schemes import protocol
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Read
-from myoscore.store import CoordinatorSession
 
 
 def assign(coordinator: CoordinatorSession, protocol_name: str, readers: Seq[str],

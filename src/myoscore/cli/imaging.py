@@ -86,11 +86,10 @@ def _find_series(ctx: Context, series_id: int) -> Any:
 
 
 def cmd_series_export(ctx: Context) -> int:
-    from myoscore.app.exam_images import load_volume
-    from myoscore.imaging import write_nifti
+    from myoscore.app.exam_images import export_series_nifti
 
-    volume = load_volume(_find_series(ctx, ctx.args.series), values=ctx.args.values.replace("-", "_"))
-    out = write_nifti(volume, ctx.args.out)
+    out, volume = export_series_nifti(_find_series(ctx, ctx.args.series), ctx.args.out,
+                                      values=ctx.args.values.replace("-", "_"))
     print(f"wrote {out} ({'×'.join(map(str, volume.voxels.shape))}, spacing "
           f"{' × '.join(f'{s:g}' for s in volume.spacing)} mm)")
     return 0

@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from myoscore import __version__
-from myoscore.app import reading, schemes, study
-from myoscore.app.demo import load_demo
-from myoscore.domain import MyoscoreError, Role
-from myoscore.store import (
+from myoscore.app import (
     CoordinatorSession,
     Database,
     ReaderSession,
     default_database_target,
     open_database,
+    reading,
+    schemes,
     sign_in,
+    study,
 )
+from myoscore.app.demo import load_demo
+from myoscore.domain import MyoscoreError, Role
 
 
 def print_json(data: Any) -> None:

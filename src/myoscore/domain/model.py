@@ -99,6 +99,7 @@ class Series:
     # them, e.g. the parts of one enhanced multi-frame file): loading selects it by this.
     part: str = ""
     uid: str = ""  # the store's series key: DICOM Series Instance UID + split part (+ "@examN")
+    overridden: bool = False  # the coordinator set ``kind`` by hand (``kind_reason`` says why)
 
     @property
     def dicom_uid(self) -> str:

@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore import __version__
+from myoscore.app import CoordinatorSession, Database, ReaderSession, open_database, sign_in
 from myoscore.app.reading_session import sign_in_names
 from myoscore.domain import AccessDenied, MyoscoreError
 from myoscore.gui.coordinator import CoordinatorWindow
 from myoscore.gui.main_window import MainWindow
 from myoscore.gui.settings import ViewSettings
-from myoscore.store import CoordinatorSession, Database, ReaderSession, open_database, sign_in
 
 __all__ = ["CoordinatorWindow", "SignInDialog", "application", "run"]
 
@@ -120,7 +120,7 @@ def run(database: Database | str | os.PathLike[str], argv: Seq[str] | None = Non
     Parameters
     ----------
     database
-        An open :class:`~myoscore.store.Database`, or a path / SQLAlchemy URL to open.
+        An open :class:`~myoscore.app.Database`, or a path / SQLAlchemy URL to open.
     argv
         Program name and arguments: Qt's own (``-platform offscreen``) plus
         ``--reader NAME`` (preselected in the sign-in dialog) and ``--settings FILE``.

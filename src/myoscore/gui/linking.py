@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; the image stack loads with the first read
-    from myoscore.imaging import Volume
+    from myoscore.app.exam_images import Volume
 
 __all__ = ["Frame", "SliceLink", "ViewSlice"]
 
@@ -50,7 +50,7 @@ class Frame:
 
     def labels(self) -> tuple[str, str, str, str]:
         """Patient-direction letters at the screen's (left, right, top, bottom) edges."""
-        from myoscore.imaging import direction_letters
+        from myoscore.app.exam_images import direction_letters
 
         return (direction_letters(-self.u), direction_letters(self.u),
                 direction_letters(-self.v), direction_letters(self.v))

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import ReaderSession
 from myoscore.app.exam_images import MEASURE_TISSUE, ExamImageCache, ExamImages, measure_mask
 from myoscore.app.keymap import Binding, binding_for
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
@@ -42,7 +43,6 @@ from myoscore.gui.scoring_panel import ScoringPanel
 from myoscore.gui.settings import ViewSettings
 from myoscore.gui.slice_view import SliceView, ViewerPanel
 from myoscore.gui.worklist import WorklistView
-from myoscore.store import ReaderSession
 
 __all__ = ["MainWindow", "key_text"]
 

@@ -32,9 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app.reading_session import Changes, ReadingSession
-from myoscore.app.schemes import reference_image
+from myoscore.app.schemes import Item, Scale, reference_image
 from myoscore.domain import NOT_EVALUABLE
-from myoscore.schemes.model import Item, Scale
 
 __all__ = ["LevelRow", "ScoringPanel"]
 

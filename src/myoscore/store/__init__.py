@@ -1,9 +1,11 @@
-"""Ratings store: SQLAlchemy tables, migrations, and the sessions that enforce
-blinding (:class:`ReaderSession`) and audit (:class:`CoordinatorSession`)."""
+"""Persistence only: SQLAlchemy tables, migrations, and the repositories of one unit of
+work, which return domain dataclasses and enforce audit and blinding at the query level
+(:mod:`myoscore.store.repository`). The rules of the study are ``myoscore.app``'s."""
 
-from myoscore.store.coordinator_session import CoordinatorSession, sign_in, user_names
+from myoscore.store._rows import ProtocolCache
 from myoscore.store.database import (
     Database,
+    aware,
     database_url,
     default_database_path,
     default_database_target,
@@ -11,18 +13,29 @@ from myoscore.store.database import (
     known_revisions,
     open_database,
 )
-from myoscore.store.reader_session import ReaderSession
+from myoscore.store.repository import (
+    ConsensusWrite,
+    NewRead,
+    ReaderRepository,
+    StudyRepository,
+    reader_unit,
+    study_unit,
+)
 
 __all__ = [
-    "CoordinatorSession",
+    "ConsensusWrite",
     "Database",
-    "ReaderSession",
+    "NewRead",
+    "ProtocolCache",
+    "ReaderRepository",
+    "StudyRepository",
+    "aware",
     "database_url",
     "default_database_path",
     "default_database_target",
     "head_revision",
     "known_revisions",
     "open_database",
-    "sign_in",
-    "user_names",
+    "reader_unit",
+    "study_unit",
 ]

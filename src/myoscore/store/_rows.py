@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from myoscore.domain import (
     AuditEvent,
     BlindedExam,
+    Consensus,
+    ConsensusMethod,
     Exam,
     NotFound,
     Rating,
@@ -24,6 +26,7 @@ from myoscore.schemes import Protocol, protocol_from_json
 from myoscore.store.database import utcnow
 from myoscore.store.tables import (
     AuditRow,
+    ConsensusRow,
     ExamRow,
     ProtocolRow,
     RatingRow,
@@ -61,7 +64,13 @@ def series_of(row: SeriesRow) -> Series:
         row.id, row.exam_id, Sequence(row.kind), row.description, row.kind_reason, row.path,
         row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),
         tuple(json.loads(row.files)), tuple(json.loads(row.issues)), row.part or "", row.series_uid,
+        bool(row.kind_overridden),
     )
+
+
+def consensus_of(row: ConsensusRow) -> Consensus:
+    return Consensus(row.exam_id, row.protocol_hash, row.item_key, row.code, row.value,
+                     ConsensusMethod(row.method), row.decided_by, row.decided_at, json.loads(row.sources or "{}"))
 
 
 def audit_event_of(row: AuditRow) -> AuditEvent:

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import AgreementReport, AgreementRow, agreement_report, intra_reader_report
 from myoscore.domain import MyoscoreError, NotFound, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import (
@@ -42,7 +43,6 @@ from myoscore.gui.coordinator.widgets import (
     number,
     set_choices,
 )
-from myoscore.store import CoordinatorSession
 
 __all__ = ["INDICATOR_COLUMNS", "AgreementPage", "default_pair", "kappa_colour"]
 

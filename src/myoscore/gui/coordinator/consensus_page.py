@@ -39,8 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import ReconcileOutcome, consensus_list, reconcile_reads
 from myoscore.app.exam_images import ExamImages, load_exam_images
+from myoscore.app.schemes import Protocol
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, MyoscoreError, Read, Role, Series
 from myoscore.gui.coordinator.agreement_page import default_pair
 from myoscore.gui.coordinator.review import (
@@ -62,8 +64,6 @@ from myoscore.gui.coordinator.widgets import (
 from myoscore.gui.main_window import key_text
 from myoscore.gui.scoring_panel import LevelRow, value_text
 from myoscore.gui.slice_view import ViewerPanel
-from myoscore.schemes import Protocol
-from myoscore.store import CoordinatorSession
 
 __all__ = ["ConsensusPage"]
 

@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.export import FORMATS, export, read_groups
 from myoscore.domain import MyoscoreError
 from myoscore.gui.coordinator.agreement_page import default_pair
 from myoscore.gui.coordinator.jobs import JobRunner
 from myoscore.gui.coordinator.widgets import MessageLabel, chosen, set_choices
-from myoscore.store import CoordinatorSession
 
 __all__ = ["FORMAT_TITLES", "ExportDialog", "default_folder"]
 

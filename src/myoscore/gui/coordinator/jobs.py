@@ -1,8 +1,8 @@
 """Slow coordinator work (import, export) off the GUI thread, on its own database connection.
 
 SQLite connections belong to the thread that opened them, so a job does not borrow the
-window's session: it opens its **own** :class:`~myoscore.store.Database` from the same
-URL and a :class:`~myoscore.store.CoordinatorSession` under the same actor (the audit
+window's session: it opens its **own** :class:`~myoscore.app.Database` from the same
+URL and a :class:`~myoscore.app.CoordinatorSession` under the same actor (the audit
 trail names the same coordinator), runs one ``app`` use case with it, and disposes of it.
 SQLite in WAL mode lets the window keep reading meanwhile, and writers queue on the
 busy timeout (``BEGIN IMMEDIATE``), so nothing is locked out. The window's controls are
@@ -23,8 +23,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from myoscore.app import CoordinatorSession, Database
 from myoscore.domain import MyoscoreError
-from myoscore.store import CoordinatorSession, Database
 
 #: ``work(coordinator, progress)``: the use case; ``progress(done, total)`` may be called.
 Work = Callable[[CoordinatorSession, Callable[[int, int], None]], Any]

@@ -2,7 +2,7 @@
 
 Counts only, never values (rating values are shown on the agreement and consensus
 screens, where every reveal is audited). A submitted read can be reopened from here
-(:meth:`~myoscore.store.CoordinatorSession.reopen`, audited with the reason given).
+(:meth:`~myoscore.app.CoordinatorSession.reopen`, audited with the reason given).
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.study import study_status
 from myoscore.domain import MyoscoreError, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import MessageLabel, Page, cell, fill_row, hint, make_table, row_data
-from myoscore.store import CoordinatorSession
 
 __all__ = ["COLUMNS", "ProgressPage"]
 

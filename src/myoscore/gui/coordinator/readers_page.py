@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.schemes import scheme_library
 from myoscore.app.study import assign, assign_repeats
 from myoscore.domain import MyoscoreError, Reader, ReadStatus, Role
@@ -44,7 +45,6 @@ from myoscore.gui.coordinator.widgets import (
     row_data,
     set_choices,
 )
-from myoscore.store import CoordinatorSession
 
 __all__ = ["ReadersPage", "new_seed"]
 

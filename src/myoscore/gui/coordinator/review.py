@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Literal
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import DiscordantItem, record_review_decision
+from myoscore.app.schemes import Item, Level, Protocol, Scale
 from myoscore.domain import NOT_EVALUABLE, Consensus, InvalidValue
-from myoscore.schemes import Item, Level, Protocol, Scale
-from myoscore.store import CoordinatorSession
 
 __all__ = [
     "REVIEW_KEYMAP",

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app import CoordinatorSession
 from myoscore.app.imports import ImportSummary, import_paths
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.jobs import JobRunner
@@ -46,7 +47,6 @@ from myoscore.gui.coordinator.widgets import (
     make_table,
     row_data,
 )
-from myoscore.store import CoordinatorSession
 
 __all__ = ["ImportSummaryDialog", "StudySetupPage"]
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.store import CoordinatorSession
+from myoscore.app import CoordinatorSession
 
 #: What a page can change; pages redraw when a topic they show changed.
 TOPICS = frozenset({"exams", "series", "readers", "reads", "consensus"})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QPushButton, QTabWidget, QWidget
 
+from myoscore.app import CoordinatorSession
 from myoscore.gui.coordinator.agreement_page import AgreementPage
 from myoscore.gui.coordinator.consensus_page import ConsensusPage
 from myoscore.gui.coordinator.export_dialog import ExportDialog
@@ -17,7 +18,6 @@ from myoscore.gui.coordinator.progress_page import ProgressPage
 from myoscore.gui.coordinator.readers_page import ReadersPage
 from myoscore.gui.coordinator.setup_page import StudySetupPage
 from myoscore.gui.coordinator.widgets import Page
-from myoscore.store import CoordinatorSession
 
 __all__ = ["CoordinatorWindow"]
 

@@ -1,0 +1,569 @@
+"""Repositories: the queries and writes of one unit of work, as domain dataclasses.
+
+A unit of work is one transaction (:meth:`Database.transaction`): :func:`study_unit`
+yields a :class:`StudyRepository` (the coordinator's full access) and
+:func:`reader_unit` a :class:`ReaderRepository` (one reader's blinded view). They hold
+no rules of the study (who may be assigned what, wash-out, randomisation, validation of
+input: those are ``myoscore.app`` use cases); they enforce what must hold at the query
+level whoever calls them:
+
+- *audit*: every write appends its ``audit_events`` row in the same transaction, and so
+  does every call that reveals a reader's ratings to the coordinator;
+- *blinding*: every query of a :class:`ReaderRepository` is restricted to the reader's own
+  reads that they may open now, and returns no identifying field; a foreign read id is
+  refused with the same message as a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from collections.abc import Sequence as Seq
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from myoscore.domain import (
+    AccessDenied,
+    AuditEvent,
+    BlindedExam,
+    Consensus,
+    ConsensusMethod,
+    Exam,
+    MyoscoreError,
+    NotFound,
+    Rating,
+    Read,
+    Reader,
+    ReadStatus,
+    Role,
+    Sequence,
+    Series,
+    Subject,
+)
+from myoscore.schemes import Protocol, protocol_to_json
+from myoscore.store._rows import (
+    ProtocolCache,
+    audit,
+    audit_event_of,
+    blinded_exam_of,
+    consensus_of,
+    exam_of,
+    rating_of,
+    reader_of,
+    reads_from,
+    reads_query,
+    series_of,
+)
+from myoscore.store.database import Database, aware, utcnow
+from myoscore.store.tables import (
+    AuditRow,
+    ConsensusRow,
+    ExamRow,
+    IdentityLinkRow,
+    ProtocolRow,
+    RatingRow,
+    ReaderRow,
+    ReadRow,
+    SeriesRow,
+    SubjectRow,
+)
+
+__all__ = [
+    "ConsensusWrite",
+    "NewRead",
+    "ReaderRepository",
+    "StudyRepository",
+    "reader_unit",
+    "study_unit",
+]
+
+
+@contextmanager
+def study_unit(database: Database, actor: str, protocols: ProtocolCache | None = None) -> Iterator[StudyRepository]:
+    """One transaction with the coordinator's repository: committed when the block ends,
+    rolled back if it raises."""
+    with database.transaction() as session:
+        yield StudyRepository(session, actor, protocols or ProtocolCache())
+
+
+@contextmanager
+def reader_unit(database: Database, reader: Reader,
+                protocols: ProtocolCache | None = None) -> Iterator[ReaderRepository]:
+    """One transaction with one reader's blinded repository."""
+    with database.transaction() as session:
+        yield ReaderRepository(session, reader, protocols or ProtocolCache())
+
+
+@dataclass(frozen=True)
+class NewRead:
+    """A read to add: who, which exam, where in the worklist, and the seed that placed it."""
+
+    reader_id: int
+    exam_id: int
+    protocol_hash: str
+    position: int
+    seed: str
+    repeat: int = 0
+    available_from: datetime | None = None
+    note: str = ""  # what the audit event says about it
+
+
+@dataclass(frozen=True)
+class ConsensusWrite:
+    item_key: str
+    code: str | None
+    value: float | None
+    method: ConsensusMethod
+    sources: dict[str, str]
+
+
+def _shown(code: str | None, value: float | None, method: str) -> str:
+    text = code if code is not None else (f"{value:g}" if value is not None else "none")
+    return f"{text} ({method})"
+
+
+class StudyRepository:
+    """Everything in the study, for the coordinator; writes and reveals are audited."""
+
+    def __init__(self, session: Session, actor: str, protocols: ProtocolCache) -> None:
+        self._s = session
+        self.actor = actor
+        self._protocols = protocols
+
+    # -- users ---------------------------------------------------------------------
+    def add_reader(self, name: str, role: Role, password_hash: str) -> Reader:
+        if self._s.scalar(select(ReaderRow.id).where(ReaderRow.name == name)) is not None:
+            raise MyoscoreError(f"reader {name!r} already exists")
+        row = ReaderRow(name=name, role=role.value, password_hash=password_hash, active=True, created_at=utcnow())
+        self._s.add(row)
+        try:
+            self._s.flush()
+        except IntegrityError:  # a second process added the name since the check above
+            raise MyoscoreError(f"reader {name!r} already exists") from None
+        audit(self._s, self.actor, "add_reader", f"reader {name}", None, role.value)
+        return reader_of(row)
+
+    def set_password_hash(self, name: str, password_hash: str) -> None:
+        self._reader_row(name).password_hash = password_hash
+        audit(self._s, self.actor, "set_password", f"reader {name}")
+
+    def reader(self, name: str) -> Reader:
+        return reader_of(self._reader_row(name))
+
+    def readers(self) -> list[Reader]:
+        return [reader_of(r) for r in self._s.scalars(select(ReaderRow).order_by(ReaderRow.name))]
+
+    # -- subjects, exams, identity -----------------------------------------------------
+    def subjects(self) -> list[Subject]:
+        return [Subject(s.id, s.code) for s in self._s.scalars(select(SubjectRow).order_by(SubjectRow.code))]
+
+    def subject_codes(self) -> set[str]:
+        return set(self._s.scalars(select(SubjectRow.code)))
+
+    def add_exam(self, subject_code: str, label: str, *, exam_date: date | None = None,
+                 months_from_onset: float | None = None, treated: bool | None = None,
+                 study_uid: str | None = None) -> Exam:
+        """Add an exam (and its subject, if new)."""
+        subject = self._subject(subject_code)
+        row = ExamRow(subject_id=subject.id, label=label, exam_date=exam_date, months_from_onset=months_from_onset,
+                      treated=treated, study_uid=study_uid, created_at=utcnow())
+        self._s.add(row)
+        self._s.flush()
+        audit(self._s, self.actor, "add_exam", f"exam {row.id}", None, f"{subject_code} {label}")
+        return exam_of(row, subject_code)
+
+    def exam(self, exam_id: int) -> Exam:
+        found = self._s.execute(
+            select(ExamRow, SubjectRow.code).join(SubjectRow).where(ExamRow.id == exam_id)).one_or_none()
+        if found is None:
+            raise NotFound(f"no exam {exam_id}")
+        return exam_of(found[0], found[1])
+
+    def exam_of_study(self, study_uid: str) -> Exam | None:
+        found = self._s.execute(
+            select(ExamRow, SubjectRow.code).join(SubjectRow).where(ExamRow.study_uid == study_uid)
+        ).one_or_none()
+        return None if found is None else exam_of(found[0], found[1])
+
+    def exam_count(self, subject_code: str) -> int:
+        return self._s.scalar(select(func.count()).select_from(ExamRow).join(SubjectRow)
+                              .where(SubjectRow.code == subject_code)) or 0
+
+    def exams(self, ids: Iterable[int] | None = None) -> list[Exam]:
+        query = select(ExamRow, SubjectRow.code).join(SubjectRow).order_by(SubjectRow.code, ExamRow.id)
+        if ids is not None:
+            query = query.where(ExamRow.id.in_(list(ids)))
+        return [exam_of(exam, code) for exam, code in self._s.execute(query)]
+
+    def set_exam_fields(self, exam_id: int, fields: dict[str, object]) -> tuple[str, ...]:
+        """Set the named exam fields (``label``, ``months_from_onset``, ``treated``; ``None``
+        clears a clinical field). Each change is audited old → new; returns the names of the
+        fields that changed."""
+        row = self._s.get(ExamRow, exam_id)
+        if row is None:
+            raise NotFound(f"no exam {exam_id}")
+        changed = []
+        for name, value in fields.items():
+            if name not in {"label", "months_from_onset", "treated"}:
+                raise MyoscoreError(f"an exam has no field {name!r}")
+            if getattr(row, name) != value:
+                old = getattr(row, name)
+                audit(self._s, self.actor, f"set_exam_{name}", f"exam {exam_id}",
+                      None if old is None else str(old), None if value is None else str(value))
+                setattr(row, name, value)
+                changed.append(name)
+        return tuple(changed)
+
+    def patient_subject(self, patient_id: str) -> str | None:
+        """The subject code linked to a hospital PatientID, or ``None``."""
+        return self._s.scalar(
+            select(SubjectRow.code).join(IdentityLinkRow, IdentityLinkRow.subject_id == SubjectRow.id)
+            .where(IdentityLinkRow.patient_id == patient_id)
+        )
+
+    def link_patient(self, subject_code: str, patient_id: str) -> bool:
+        subject = self._subject(subject_code)
+        if self._s.scalar(select(IdentityLinkRow.id).where(IdentityLinkRow.patient_id == patient_id)) is not None:
+            return False
+        self._s.add(IdentityLinkRow(subject_id=subject.id, patient_id=patient_id))
+        audit(self._s, self.actor, "link_identity", f"subject {subject_code}")
+        return True
+
+    # -- series -----------------------------------------------------------------------
+    def series_uid_known(self, series_uid: str) -> bool:
+        return self._s.scalar(select(SeriesRow.id).where(SeriesRow.series_uid == series_uid)) is not None
+
+    def add_series(self, exam_id: int, series_uid: str, kind: Sequence, *, kind_reason: str, description: str,
+                   path: str, files: Seq[str], shape: Seq[int], spacing: Seq[float], issues: Seq[str],
+                   part: str = "") -> Series:
+        if self._s.get(ExamRow, exam_id) is None:
+            raise NotFound(f"no exam {exam_id}")
+        row = SeriesRow(exam_id=exam_id, series_uid=series_uid, kind=kind.value, kind_reason=kind_reason,
+                        kind_overridden=False, description=description, path=path,
+                        files=json.dumps(list(files)), n_files=len(files), shape=json.dumps(list(shape)),
+                        spacing=json.dumps([float(s) for s in spacing]), issues=json.dumps(list(issues)),
+                        part=part, created_at=utcnow())
+        self._s.add(row)
+        self._s.flush()
+        audit(self._s, self.actor, "add_series", f"series {row.id}", None, f"exam {exam_id} {kind.value}")
+        return series_of(row)
+
+    def series(self, exam_id: int | None = None) -> list[Series]:
+        query = select(SeriesRow).order_by(SeriesRow.exam_id, SeriesRow.id)
+        if exam_id is not None:
+            query = query.where(SeriesRow.exam_id == exam_id)
+        return [series_of(row) for row in self._s.scalars(query)]
+
+    def override_series_kind(self, series_id: int, kind: Sequence, reason: str) -> Series:
+        row = self._s.get(SeriesRow, series_id)
+        if row is None:
+            raise NotFound(f"no series {series_id}")
+        old = row.kind
+        row.kind, row.kind_overridden, row.kind_reason = kind.value, True, reason
+        audit(self._s, self.actor, "set_series_kind", f"series {series_id}", old, kind.value)
+        self._s.flush()
+        return series_of(row)
+
+    # -- protocols --------------------------------------------------------------------
+    def register_protocol(self, protocol: Protocol) -> bool:
+        """Store the protocol's snapshot once per hash; whether it was new."""
+        if self._s.get(ProtocolRow, protocol.hash) is not None:
+            return False
+        self._s.add(ProtocolRow(hash=protocol.hash, name=protocol.name, version=protocol.version,
+                                snapshot=protocol_to_json(protocol), created_at=utcnow()))
+        self._s.flush()
+        audit(self._s, self.actor, "register_protocol", f"protocol {protocol.name}", None,
+              f"{protocol.version} {protocol.hash}")
+        return True
+
+    def protocol(self, protocol_hash: str) -> Protocol:
+        return self._protocols.get(self._s, protocol_hash)
+
+    def protocol_hashes(self, protocol_name: str) -> list[str]:
+        """The stored versions (hashes) of a protocol, oldest first; ``NotFound`` if none."""
+        hashes = list(self._s.scalars(select(ProtocolRow.hash).where(ProtocolRow.name == protocol_name)
+                                      .order_by(ProtocolRow.created_at)))
+        if not hashes:
+            raise NotFound(f"no read in this database uses protocol {protocol_name!r}")
+        return hashes
+
+    # -- reads --------------------------------------------------------------------------
+    def reads(self, *, ids: Iterable[int] | None = None, protocol_name: str | None = None,
+              reader_names: Iterable[str] | None = None, exam_id: int | None = None,
+              submitted_only: bool = False, first_only: bool = False,
+              protocol_hashes: Iterable[str] | None = None) -> list[Read]:
+        """Reads with their progress (counts only: no rating values), by reader and position
+        unless ``ids`` are given (then by id)."""
+        query = reads_query()
+        if ids is not None:
+            query = query.where(ReadRow.id.in_(list(ids))).order_by(ReadRow.id)
+        else:
+            query = query.order_by(ReaderRow.name, ReadRow.position)
+        if protocol_name:
+            query = query.where(ProtocolRow.name == protocol_name)
+        if protocol_hashes is not None:
+            query = query.where(ReadRow.protocol_hash.in_(list(protocol_hashes)))
+        if reader_names is not None:
+            query = query.where(ReaderRow.name.in_(list(reader_names)))
+        if exam_id is not None:
+            query = query.where(ReadRow.exam_id == exam_id)
+        if submitted_only:
+            query = query.where(ReadRow.status == ReadStatus.SUBMITTED.value)
+        if first_only:
+            query = query.where(ReadRow.repeat == 0)
+        return reads_from(self._s, list(self._s.execute(query).all()), self._protocols)
+
+    def read(self, read_id: int) -> Read:
+        found = self.reads(ids=[read_id])
+        if not found:
+            raise NotFound(f"no read {read_id}")
+        return found[0]
+
+    def assigned_exam_ids(self, protocol_hash: str) -> set[int]:
+        return set(self._s.scalars(select(ReadRow.exam_id).where(ReadRow.protocol_hash == protocol_hash)))
+
+    def last_position(self, reader_id: int) -> int:
+        return self._s.scalar(select(func.coalesce(func.max(ReadRow.position), 0))
+                              .where(ReadRow.reader_id == reader_id)) or 0
+
+    def has_read(self, reader_id: int, exam_id: int, protocol_hash: str, *, repeat: int | None = 0) -> bool:
+        query = select(ReadRow.id).where(ReadRow.reader_id == reader_id, ReadRow.exam_id == exam_id,
+                                         ReadRow.protocol_hash == protocol_hash)
+        query = query.where(ReadRow.repeat > 0) if repeat is None else query.where(ReadRow.repeat == repeat)
+        return self._s.scalar(query.limit(1)) is not None
+
+    def add_read(self, new: NewRead) -> int:
+        row = ReadRow(reader_id=new.reader_id, exam_id=new.exam_id, protocol_hash=new.protocol_hash,
+                      repeat=new.repeat, status=ReadStatus.ASSIGNED, position=new.position, seed=new.seed,
+                      assigned_at=utcnow(), available_from=new.available_from)
+        self._s.add(row)
+        self._s.flush()
+        audit(self._s, self.actor, "assign_repeat" if new.repeat else "assign", f"read {row.id}", None, new.note)
+        return row.id
+
+    def reopen_read(self, read_id: int, reason: str = "") -> None:
+        """Set a read back to in progress (its ratings kept), audited with the reason."""
+        row = self._s.get(ReadRow, read_id)
+        if row is None:
+            raise NotFound(f"no read {read_id}")
+        old = row.status
+        row.status = ReadStatus.IN_PROGRESS
+        row.submitted_at = None
+        audit(self._s, self.actor, "reopen", f"read {read_id}", old, f"{ReadStatus.IN_PROGRESS} {reason}".strip())
+
+    # -- ratings and consensus ---------------------------------------------------------
+    def reveal_ratings(self, read_ids: Iterable[int], purpose: str = "") -> dict[int, dict[str, Rating]]:
+        """The ratings of several reads, by read id and item key. Audited: one
+        ``reveal_ratings`` event per read, naming the purpose."""
+        ids = list(dict.fromkeys(read_ids))
+        found = set(self._s.scalars(select(ReadRow.id).where(ReadRow.id.in_(ids))))
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFound(f"no read {missing[0]}")
+        result: dict[int, dict[str, Rating]] = {read_id: {} for read_id in ids}
+        for row in self._s.scalars(select(RatingRow).where(RatingRow.read_id.in_(ids))):
+            result[row.read_id][row.item_key] = rating_of(row)
+        for read_id in ids:
+            audit(self._s, self.actor, "reveal_ratings", f"read {read_id}", None, purpose or None)
+        return result
+
+    def consensus(self, protocol_hashes: Iterable[str], exam_ids: Iterable[int] | None = None) -> list[Consensus]:
+        query = select(ConsensusRow).where(ConsensusRow.protocol_hash.in_(list(protocol_hashes)))
+        if exam_ids is not None:
+            query = query.where(ConsensusRow.exam_id.in_(list(exam_ids)))
+        return [consensus_of(row) for row in self._s.scalars(query.order_by(ConsensusRow.exam_id, ConsensusRow.id))]
+
+    def write_consensus(self, exam_id: int, protocol_hash: str,
+                        values: Iterable[ConsensusWrite]) -> tuple[list[Consensus], int]:
+        """Write consensus values for one exam; each change is audited old → new. A value
+        identical to the stored one is left as it is. Returns (values, number changed)."""
+        if self._s.get(ExamRow, exam_id) is None:
+            raise NotFound(f"no exam {exam_id}")
+        if self._s.get(ProtocolRow, protocol_hash) is None:
+            raise NotFound(f"protocol {protocol_hash[:12]} is not in this database")
+        existing = {row.item_key: row for row in self._s.scalars(
+            select(ConsensusRow).where(ConsensusRow.exam_id == exam_id, ConsensusRow.protocol_hash == protocol_hash))}
+        now = utcnow()
+        saved: list[Consensus] = []
+        n_changed = 0
+        for value in values:
+            sources = json.dumps(dict(value.sources), sort_keys=True)
+            row = existing.get(value.item_key)
+            if row is not None and (row.code, row.value, row.method, row.sources) == (
+                    value.code, value.value, value.method.value, sources):
+                saved.append(consensus_of(row))
+                continue
+            old = None if row is None else _shown(row.code, row.value, row.method)
+            if row is None:
+                row = ConsensusRow(exam_id=exam_id, protocol_hash=protocol_hash, item_key=value.item_key)
+                self._s.add(row)
+                existing[value.item_key] = row
+            row.code, row.value, row.method = value.code, value.value, value.method.value
+            row.decided_by, row.decided_at, row.sources = self.actor, now, sources
+            audit(self._s, self.actor, "set_consensus", f"exam {exam_id} {value.item_key}", old,
+                  _shown(value.code, value.value, value.method.value))
+            saved.append(consensus_of(row))
+            n_changed += 1
+        return saved, n_changed
+
+    def audit_log(self, limit: int = 100) -> list[AuditEvent]:
+        rows = self._s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
+        return [audit_event_of(r) for r in rows]
+
+    # -- helpers ------------------------------------------------------------------------
+    def _subject(self, code: str) -> SubjectRow:
+        subject = self._s.scalars(select(SubjectRow).where(SubjectRow.code == code)).one_or_none()
+        if subject is None:
+            subject = SubjectRow(code=code, created_at=utcnow())
+            self._s.add(subject)
+            self._s.flush()
+            audit(self._s, self.actor, "add_subject", f"subject {code}")
+        return subject
+
+    def _reader_row(self, name: str) -> ReaderRow:
+        row = self._s.scalars(select(ReaderRow).where(ReaderRow.name == name)).one_or_none()
+        if row is None:
+            raise NotFound(f"no reader named {name!r}")
+        return row
+
+
+def active_user_names(database: Database) -> list[str]:
+    """Names of the active users, for a sign-in picker: nothing else about them."""
+    with database.transaction() as session:
+        return list(session.scalars(select(ReaderRow.name).where(ReaderRow.active).order_by(ReaderRow.name)))
+
+
+def user_credentials(database: Database, name: str) -> tuple[Reader, str] | None:
+    """An active user and their password hash, or ``None`` (for sign-in only)."""
+    with database.transaction() as session:
+        row = session.scalars(select(ReaderRow).where(ReaderRow.name == name)).one_or_none()
+        if row is None or not row.active:
+            return None
+        return reader_of(row), row.password_hash
+
+
+def record_sign_in(database: Database, name: str, ok: bool) -> None:
+    with database.transaction() as session:
+        audit(session, name, "sign_in" if ok else "sign_in_failed", f"reader {name}")
+
+
+class ReaderRepository:
+    """One reader's blinded view: only their own reads they may open now, no identity.
+
+    Every read id is checked: a read that is not the reader's own (or is hidden now) is
+    refused with the same message whether or not it exists.
+    """
+
+    def __init__(self, session: Session, reader: Reader, protocols: ProtocolCache) -> None:
+        self._s = session
+        self.reader = reader
+        self._protocols = protocols
+
+    def worklist(self) -> list[Read]:
+        """The reader's own reads in their worklist order (hidden ones left out)."""
+        hidden = self._hidden()
+        rows = self._s.execute(
+            reads_query().where(ReadRow.reader_id == self.reader.id, ReadRow.id.not_in(hidden))
+            .order_by(ReadRow.position)
+        ).all()
+        return reads_from(self._s, list(rows), self._protocols)
+
+    def read(self, read_id: int) -> Read:
+        self._own(read_id)
+        rows = self._s.execute(reads_query().where(ReadRow.id == read_id)).all()
+        return reads_from(self._s, list(rows), self._protocols)[0]
+
+    def exam(self, read_id: int) -> BlindedExam:
+        read = self._own(read_id)
+        exam = self._s.get(ExamRow, read.exam_id)
+        assert exam is not None  # foreign key
+        code = self._s.execute(select(SubjectRow.code).where(SubjectRow.id == exam.subject_id)).scalar_one()
+        return blinded_exam_of(exam, code)
+
+    def series(self, read_id: int) -> list[Series]:
+        read = self._own(read_id)
+        rows = self._s.scalars(select(SeriesRow).where(SeriesRow.exam_id == read.exam_id).order_by(SeriesRow.id))
+        return [series_of(row) for row in rows]
+
+    def protocol(self, read_id: int) -> Protocol:
+        return self._protocols.get(self._s, self._own(read_id).protocol_hash)
+
+    def status(self, read_id: int) -> tuple[ReadStatus, Protocol]:
+        """A read's status and protocol, without counting its ratings (the rating hot path)."""
+        read = self._own(read_id)
+        return ReadStatus(read.status), self._protocols.get(self._s, read.protocol_hash)
+
+    def ratings(self, read_id: int) -> dict[str, Rating]:
+        self._own(read_id)
+        rows = self._s.scalars(select(RatingRow).where(RatingRow.read_id == read_id))
+        return {row.item_key: rating_of(row) for row in rows}
+
+    def put_rating(self, read_id: int, item_key: str, code: str, value: float | None) -> Rating:
+        """Insert or update one rating; an assigned read becomes in progress. Audited."""
+        read = self._own(read_id)
+        row = self._s.scalars(
+            select(RatingRow).where(RatingRow.read_id == read_id, RatingRow.item_key == item_key)
+        ).one_or_none()
+        old = row.code if row else None
+        now = utcnow()
+        if row is None:
+            row = RatingRow(read_id=read_id, item_key=item_key, code=code, value=value, rated_at=now)
+            self._s.add(row)
+        else:
+            row.code, row.value, row.rated_at = code, value, now
+        if read.status == ReadStatus.ASSIGNED:
+            read.status = ReadStatus.IN_PROGRESS
+        audit(self._s, self.reader.name, "rate", f"read {read_id} {item_key}", old, code)
+        self._s.flush()
+        return rating_of(row)
+
+    def delete_rating(self, read_id: int, item_key: str) -> bool:
+        self._own(read_id)
+        old = self._s.scalars(
+            select(RatingRow.code).where(RatingRow.read_id == read_id, RatingRow.item_key == item_key)
+        ).one_or_none()
+        if old is None:
+            return False
+        self._s.execute(delete(RatingRow).where(RatingRow.read_id == read_id, RatingRow.item_key == item_key))
+        audit(self._s, self.reader.name, "clear", f"read {read_id} {item_key}", old, None)
+        return True
+
+    def mark_submitted(self, read_id: int) -> None:
+        read = self._own(read_id)
+        read.status = ReadStatus.SUBMITTED
+        read.submitted_at = utcnow()
+        audit(self._s, self.reader.name, "submit", f"read {read_id}", ReadStatus.IN_PROGRESS, ReadStatus.SUBMITTED)
+
+    def _own(self, read_id: int) -> ReadRow:
+        read = self._s.get(ReadRow, read_id)
+        if read is None or read.reader_id != self.reader.id or read_id in self._hidden(read):
+            raise AccessDenied(f"read {read_id} is not in {self.reader.name}'s worklist")
+        return read
+
+    def _hidden(self, of: ReadRow | None = None) -> set[int]:
+        """Own reads the reader may not open now (intra-reader repeats):
+
+        a repeat read before its ``available_from`` (the wash-out the coordinator set), and
+        the first read of an exam from the moment its repeat is assigned until the repeat is
+        submitted, so the reader neither studies the first read during the wash-out nor
+        sees it while scoring the repeat.
+
+        ``of`` limits the look to that read's exam and protocol: every rating checks its
+        read, and only the reads of one exam decide whether it is hidden.
+        """
+        now = utcnow()
+        query = select(ReadRow.id, ReadRow.exam_id, ReadRow.protocol_hash, ReadRow.repeat, ReadRow.status,
+                       ReadRow.available_from).where(ReadRow.reader_id == self.reader.id)
+        if of is not None:
+            query = query.where(ReadRow.exam_id == of.exam_id, ReadRow.protocol_hash == of.protocol_hash)
+        rows = self._s.execute(query).all()
+        hidden = {r.id for r in rows if r.available_from is not None and aware(r.available_from) > now}
+        open_repeats = {(r.exam_id, r.protocol_hash) for r in rows
+                        if r.repeat > 0 and r.status != ReadStatus.SUBMITTED}
+        hidden |= {r.id for r in rows if r.repeat == 0 and (r.exam_id, r.protocol_hash) in open_repeats}
+        return hidden
