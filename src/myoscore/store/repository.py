@@ -463,6 +463,7 @@ class ReaderRepository:
         self._s = session
         self.reader = reader
         self._protocols = protocols
+        self._checked: dict[int, ReadRow] = {}  # reads found open to the reader in this unit of work
 
     def worklist(self) -> list[Read]:
         """The reader's own reads in their worklist order (hidden ones left out)."""
@@ -540,9 +541,13 @@ class ReaderRepository:
         audit(self._s, self.reader.name, "submit", f"read {read_id}", ReadStatus.IN_PROGRESS, ReadStatus.SUBMITTED)
 
     def _own(self, read_id: int) -> ReadRow:
+        read = self._checked.get(read_id)
+        if read is not None:
+            return read
         read = self._s.get(ReadRow, read_id)
         if read is None or read.reader_id != self.reader.id or read_id in self._hidden(read):
             raise AccessDenied(f"read {read_id} is not in {self.reader.name}'s worklist")
+        self._checked[read_id] = read
         return read
 
     def _hidden(self, of: ReadRow | None = None) -> set[int]:
