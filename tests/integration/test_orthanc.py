@@ -19,6 +19,7 @@ import pytest
 from orthanc_server import PASSWORD, USER, Orthanc, free_port, running_orthanc
 from test_postgres import pg_url  # noqa: F401 - the PostgreSQL fixture, shared
 
+from myoscore.app import CoordinatorSession, open_database
 from myoscore.app.imports import import_paths
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import ReadStatus, Role
@@ -27,7 +28,6 @@ from myoscore.imaging.dicom_references import pseudonymised
 from myoscore.imaging.dicom_server import DicomServer, DicomWebClient, DimseClient
 from myoscore.imaging.image_cache import ImageCache, fetch_series
 from myoscore.phantom import PhantomInfo, write_phantom
-from myoscore.store import CoordinatorSession, open_database
 
 WORKER = Path(__file__).with_name("workstation_worker.py")
 pytestmark = pytest.mark.slow

@@ -12,13 +12,13 @@ import pydicom
 import pytest
 from dicom_tools import require
 
+from myoscore.app import CoordinatorSession, ReaderSession, open_database, sign_in
 from myoscore.app.consensus import reconcile_reads
 from myoscore.app.imports import import_paths
 from myoscore.app.schemes import scheme_library
 from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, Role
 from myoscore.phantom import PhantomInfo, write_phantom
-from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 
 @pytest.fixture(scope="module")

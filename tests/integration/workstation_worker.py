@@ -12,10 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+from myoscore.app import ReaderSession, open_database, sign_in
 from myoscore.imaging.dicom_server import DicomServer
 from myoscore.imaging.dicom_volume import load_series
 from myoscore.imaging.image_cache import ImageCache, fetch_series
-from myoscore.store import ReaderSession, open_database, sign_in
 
 
 def main(argv: list[str]) -> int:

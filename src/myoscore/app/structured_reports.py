@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from myoscore.app.coordination import consensus_for, exams_for, protocol_in_use, reveal_ratings
 from myoscore.app.schemes import scheme_library
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Exam, MyoscoreError, ReadStatus
 from myoscore.export.sr import (
     InstanceReference,
@@ -27,8 +29,6 @@ from myoscore.export.sr import (
     uid_for,
     write_sr,
 )
-from myoscore.store import CoordinatorSession
-from myoscore.store.consensus import consensus_for, exams_for, protocol_in_use, reveal_ratings
 
 log = logging.getLogger(__name__)
 
