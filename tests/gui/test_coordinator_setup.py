@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from gui_helpers import click, click_cell, click_tab, open_desk, table_texts
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QPushButton
 
 from myoscore.app import CoordinatorSession, Database, sign_in
@@ -163,3 +164,29 @@ def test_exam_clinical_fields_are_saved(qtbot, study: CoordinatorSession) -> Non
     exam = study.exams()[0]
     assert (exam.label, exam.months_from_onset, exam.treated) == ("screening", 7.5, True)
     assert table_texts(page.exams_table, 0)[1:5] == ["screening", "", "7.5", "yes"]
+
+
+def test_clearing_a_clinical_field_clears_it(qtbot, study: CoordinatorSession) -> None:
+    """Regression: setting months from onset back to "unknown" and treated to blank stored
+    nothing (the old values stayed) while the page said "Exam saved"."""
+    window = open_desk(qtbot, study)
+    click_tab(qtbot, window.tabs, "Exams")
+    page = window.setup_page
+    click_cell(qtbot, page.exams_table, 0)
+    before = study.exams()[0]
+    assert (before.months_from_onset, before.treated) == (2.0, False)
+    page.months_spin.setFocus()
+    qtbot.keyClick(page.months_spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(page.months_spin, "-1")
+    qtbot.keyClick(page.months_spin, Qt.Key.Key_Return)
+    assert page.months_spin.text() == "unknown"
+    page.treated_combo.setFocus()
+    qtbot.keyClick(page.treated_combo, Qt.Key.Key_Home)
+    assert page.treated_combo.currentText() == ""
+    click(qtbot, page.save_exam_button)
+    exam = study.exams()[0]
+    assert (exam.months_from_onset, exam.treated) == (None, None)
+    assert table_texts(page.exams_table, 0)[3:5] == ["", ""]
+    cleared = [e for e in study.audit_log(10) if e.action in {"set_exam_months_from_onset", "set_exam_treated"}]
+    assert {(e.action, e.old, e.new) for e in cleared} == {("set_exam_months_from_onset", "2.0", None),
+                                                           ("set_exam_treated", "False", None)}

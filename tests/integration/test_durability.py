@@ -44,16 +44,21 @@ def test_sigkill_never_loses_an_acknowledged_rating(db, db_path: Path, study) ->
     for _ in range(KILLS):
         worker = _start(db_path, "A", "pw-A", read_id, stderr=subprocess.DEVNULL)
         acked: dict[str, str] = {}
-        deadline = time.monotonic() + rng.uniform(0.9, 2.5)
+        started = threading.Event()
 
-        def reader_thread(stream=worker.stdout, sink=acked) -> None:
+        def reader_thread(stream=worker.stdout, sink=acked, started=started) -> None:
             for line in stream:
                 if line.startswith("ACK "):
                     _, key, code = line.split()
                     sink[key] = code
+                    started.set()
 
         thread = threading.Thread(target=reader_thread)
         thread.start()
+        # Kill at a random moment of the rating loop: the clock starts at the first ACK, so a
+        # slow interpreter start on a busy machine does not leave the worker no time to rate.
+        started.wait(60)
+        deadline = time.monotonic() + rng.uniform(0.05, 1.5)
         while time.monotonic() < deadline and worker.poll() is None:
             time.sleep(0.01)
         worker.send_signal(signal.SIGKILL)

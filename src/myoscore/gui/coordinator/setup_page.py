@@ -377,7 +377,7 @@ class StudySetupPage(Page):
         table.blockSignals(True)
         table.setRowCount(len(self._series))
         for row, record in enumerate(self._series):
-            overridden = record.kind_reason.startswith("set by ")
+            overridden = record.overridden
             fill_row(table, row, (
                 cell(record.id, right=True, data=record.id),
                 cell(record.kind.value, bold=overridden, background="#fff8e1" if overridden else None),
