@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The CLI under test logs like the real one, but not into the user's own log directory.
+import tempfile
+
+os.environ.setdefault("MYOSCORE_LOG_DIR", tempfile.mkdtemp(prefix="myoscore-test-logs-"))
 
 from pathlib import Path
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence as Seq
@@ -30,7 +31,10 @@ from myoscore.app import (
     study,
 )
 from myoscore.app.demo import load_demo
+from myoscore.app.logs import LEVELS, setup_logging, unexpected
 from myoscore.domain import MyoscoreError, Role
+
+log = logging.getLogger(__name__)
 
 
 def print_json(data: Any) -> None:
@@ -323,6 +327,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="myoscore", description="myoscore: blinded, semi-quantitative muscle MRI reading for myositis research")
     parser.add_argument("--version", action="version", version=f"myoscore {__version__}")
+    parser.add_argument("--log-level", choices=LEVELS, default="INFO", type=str.upper,
+                        help="what goes to the log file (default INFO); WARNING and above also to stderr")
     parser.add_argument("--db", help="SQLAlchemy URL or SQLite file (default: $MYOSCORE_DB or the "
                                      "per-user data directory)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -400,15 +406,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Seq[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    setup_logging(args.log_level, stderr=True)
+    log.info("myoscore %s: %s", __version__, args.command)
     ctx = Context(args)
     try:
         return int(args.handler(ctx))
     except MyoscoreError as exc:
+        log.info("refused: %s", exc)
         print(f"myoscore: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("myoscore: interrupted", file=sys.stderr)
         return 130
+    except Exception:
+        print(f"myoscore: {unexpected(f'the {args.command} command', log)}", file=sys.stderr)
+        return 2
     finally:
         ctx.close()
 

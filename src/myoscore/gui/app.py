@@ -9,10 +9,12 @@ assignment, progress, agreement, consensus review, export).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence as Seq
 from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from myoscore import __version__
 from myoscore.app import CoordinatorSession, Database, ReaderSession, open_database, sign_in
+from myoscore.app.logs import log_file
 from myoscore.app.reading_session import sign_in_names
 from myoscore.domain import AccessDenied, MyoscoreError
 from myoscore.gui.coordinator import CoordinatorWindow
@@ -38,6 +41,8 @@ from myoscore.gui.main_window import MainWindow
 from myoscore.gui.settings import ViewSettings
 
 __all__ = ["CoordinatorWindow", "SignInDialog", "application", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def application(argv: Seq[str] | None = None) -> QApplication:
@@ -99,6 +104,18 @@ class SignInDialog(QDialog):
         self.accept()
 
 
+def _report_uncaught_errors() -> None:
+    """An exception no handler caught (in a Qt slot, say) is logged with its traceback and
+    shown as one sentence with where the log is; the window stays open."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("uncaught exception", exc_info=(kind, exc, tb))
+        QMessageBox.critical(None, "myoscore", f"Something failed unexpectedly; the details are in the log "
+                                               f"({log_file()}).")
+
+    sys.excepthook = hook
+
+
 def window_for(session: ReaderSession | CoordinatorSession, settings: ViewSettings | None = None) -> QMainWindow:
     """The window of a signed-in user's role."""
     if isinstance(session, CoordinatorSession):
@@ -132,6 +149,7 @@ def run(database: Database | str | os.PathLike[str], argv: Seq[str] | None = Non
     """
     args = _parse(argv)
     app = application(argv)
+    _report_uncaught_errors()
     try:
         db = database if isinstance(database, Database) else open_database(os.fspath(database))
     except MyoscoreError as exc:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from myoscore.app import ReaderSession
 from myoscore.app.exam_images import MEASURE_TISSUE, ExamImageCache, ExamImages, measure_mask
 from myoscore.app.keymap import Binding, binding_for
+from myoscore.app.logs import log_file
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
 from myoscore.domain import MyoscoreError, ReadStatus, Series
 from myoscore.gui.help_overlay import HelpOverlay
@@ -91,7 +92,7 @@ class _LoadTask(QRunnable):
         except Exception:
             log.exception("loading the images of an exam failed")
             self.signals.finished.emit(self.token, "The images of this exam could not be loaded; "
-                                                   "the coordinator can see why.")
+                                                   f"the details are in the log ({log_file()}).")
         else:
             self.signals.finished.emit(self.token, images)
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from myoscore.app.reading_session import Changes, ReadingSession
 from myoscore.app.schemes import Item, Scale, reference_image
-from myoscore.domain import NOT_EVALUABLE
+from myoscore.domain import NOT_EVALUABLE, NotFound
 
 __all__ = ["LevelRow", "ScoringPanel"]
 
@@ -58,7 +58,7 @@ def value_text(scale: Scale, code: str | None) -> str:
         return "NE · not evaluable"
     try:
         return f"{code} · {scale.level(code).label}"
-    except Exception:
+    except NotFound:  # a code the scale no longer has (shown as stored)
         return code
 
 

@@ -17,6 +17,7 @@ Readers' own ratings are never written.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from html import escape
 
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
 from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import ReconcileOutcome, consensus_list, reconcile_reads
 from myoscore.app.exam_images import ExamImages, load_exam_images
+from myoscore.app.logs import log_file
 from myoscore.app.schemes import Protocol
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, MyoscoreError, Read, Role, Series
 from myoscore.gui.coordinator.agreement_page import default_pair
@@ -80,6 +82,8 @@ _POLICIES = (
 _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox)
 _CACHE = 4  # exams whose images stay loaded
 
+log = logging.getLogger(__name__)
+
 
 class _LoadSignals(QObject):
     finished = Signal(int, object)  # exam id, ExamImages or an error text
@@ -95,8 +99,9 @@ class _LoadTask(QRunnable):
     def run(self) -> None:
         try:
             images: object = load_exam_images(self.series)
-        except Exception as exc:  # a message on the view, never a dead worker
-            images = f"The images of this exam could not be loaded: {exc}"
+        except Exception:  # a message on the view, never a dead worker
+            log.exception("loading the images of exam %s failed", self.exam_id)
+            images = f"The images of this exam could not be loaded; the details are in the log ({log_file()})."
         self.signals.finished.emit(self.exam_id, images)
 
 

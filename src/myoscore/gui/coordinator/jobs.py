@@ -17,6 +17,7 @@ job runs on the GUI thread instead (tests and throw-away studies only).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -24,10 +25,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from myoscore.app import CoordinatorSession, Database
+from myoscore.app.logs import unexpected
 from myoscore.domain import MyoscoreError
 
 #: ``work(coordinator, progress)``: the use case; ``progress(done, total)`` may be called.
 Work = Callable[[CoordinatorSession, Callable[[int, int], None]], Any]
+
+log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
@@ -55,8 +59,8 @@ class _Job(QRunnable):
             self.signals.cancelled.emit()
         except MyoscoreError as exc:
             self.signals.failed.emit(str(exc))
-        except Exception as exc:  # anything else still ends the job with a message, never a hang
-            self.signals.failed.emit(f"{type(exc).__name__}: {exc}")
+        except Exception:  # anything else still ends the job with a message, never a hang
+            self.signals.failed.emit(unexpected("the job", log))
         else:
             self.signals.finished.emit(result)
         finally:
@@ -113,8 +117,8 @@ class JobRunner(QObject):
             self._signals.cancelled.emit()
         except MyoscoreError as exc:
             self._signals.failed.emit(str(exc))
-        except Exception as exc:  # as on the worker: a message, never a half-open progress dialog
-            self._signals.failed.emit(f"{type(exc).__name__}: {exc}")
+        except Exception:  # as on the worker: a message, never a half-open progress dialog
+            self._signals.failed.emit(unexpected("the job", log))
         else:
             self._signals.finished.emit(result)
 
