@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from myoscore.app.changes import CONSENSUS, NO_CHANGE, StudyChanges
 from myoscore.app.coordination import (
     codes_of,
     consensus_for,
@@ -55,6 +56,11 @@ class ReconcileOutcome:
     n_exams: int
     n_values: int
     pending: tuple[DiscordantItem, ...]
+
+    @property
+    def changes(self) -> StudyChanges:
+        """Consensus values written (or none), for the screens to redraw."""
+        return CONSENSUS if self.n_values else NO_CHANGE
 
 
 def _two(readers: Sequence[str]) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from myoscore.app.changes import StudyChanges
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Sequence
 from myoscore.imaging import SeriesRecord, index_paths
@@ -31,6 +32,11 @@ class ImportSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
     n_files: int = 0
+
+    @property
+    def changes(self) -> StudyChanges:
+        """What the import changed (exams and series), for the screens to redraw."""
+        return StudyChanges(exams=self.exams_added > 0, series=self.series_added > 0)
 
     def lines(self) -> list[str]:
         out = [

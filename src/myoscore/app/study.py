@@ -6,9 +6,10 @@ from collections import Counter
 from collections.abc import Sequence as Seq
 from typing import Any
 
+from myoscore.app.changes import ASSIGNED, EXAMS, NO_CHANGE, READERS, READS, SERIES, Done
 from myoscore.app.schemes import protocol
-from myoscore.app.sessions import CoordinatorSession
-from myoscore.domain import Read
+from myoscore.app.sessions import UNCHANGED, CoordinatorSession
+from myoscore.domain import Exam, Read, Reader, Role, Sequence, Series
 
 
 def assign(coordinator: CoordinatorSession, protocol_name: str, readers: Seq[str],
@@ -19,6 +20,46 @@ def assign(coordinator: CoordinatorSession, protocol_name: str, readers: Seq[str
 def assign_repeats(coordinator: CoordinatorSession, protocol_name: str, reader: str, fraction: float,
                    washout_days: float, seed: int | None = None) -> list[Read]:
     return coordinator.assign_repeats(protocol(protocol_name), reader, fraction, washout_days, seed)
+
+
+def add_reader(coordinator: CoordinatorSession, name: str, role: Role, password: str) -> Done[Reader]:
+    return Done(coordinator.add_reader(name, role, password), READERS)
+
+
+def set_password(coordinator: CoordinatorSession, name: str, password: str) -> Done[None]:
+    coordinator.set_password(name, password)
+    return Done(None, READERS)
+
+
+def update_exam(coordinator: CoordinatorSession, exam_id: int, *, label: str | None = None,
+                months_from_onset: float | object | None = UNCHANGED,
+                treated: bool | object | None = UNCHANGED) -> Done[Exam]:
+    """Set an exam's label and clinical fields; ``None`` clears a clinical field."""
+    before = next((e for e in coordinator.exams() if e.id == exam_id), None)
+    exam = coordinator.update_exam(exam_id, label=label, months_from_onset=months_from_onset, treated=treated)
+    return Done(exam, NO_CHANGE if exam == before else EXAMS)
+
+
+def set_series_kind(coordinator: CoordinatorSession, series_id: int, kind: Sequence,
+                    reason: str = "") -> Done[Series]:
+    return Done(coordinator.set_series_kind(series_id, kind, reason), SERIES)
+
+
+def reopen(coordinator: CoordinatorSession, read_id: int, reason: str = "") -> Done[None]:
+    coordinator.reopen(read_id, reason)
+    return Done(None, READS)
+
+
+def assign_reads(coordinator: CoordinatorSession, protocol_name: str, readers: Seq[str],
+                 exam_ids: Seq[int] | None = None, seed: int | None = None) -> Done[list[Read]]:
+    reads = assign(coordinator, protocol_name, readers, exam_ids, seed)
+    return Done(reads, ASSIGNED if reads else NO_CHANGE)
+
+
+def assign_repeat_reads(coordinator: CoordinatorSession, protocol_name: str, reader: str, fraction: float,
+                        washout_days: float, seed: int | None = None) -> Done[list[Read]]:
+    reads = assign_repeats(coordinator, protocol_name, reader, fraction, washout_days, seed)
+    return Done(reads, ASSIGNED if reads else NO_CHANGE)
 
 
 def study_status(coordinator: CoordinatorSession) -> dict[str, Any]:

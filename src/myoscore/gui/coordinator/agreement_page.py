@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import AgreementReport, AgreementRow, agreement_report, intra_reader_report
+from myoscore.app.changes import StudyChanges
 from myoscore.domain import MyoscoreError, NotFound, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
@@ -87,7 +88,7 @@ def default_pair(reads: list[Read], protocol: str) -> tuple[str, str] | None:
 class AgreementPage(Page):
     """Per-indicator table, confusion matrix of the selected row, per-unit heatmap."""
 
-    shows = frozenset({"reads", "readers"})
+    shows = StudyChanges(reads=True, readers=True)
     report_shown = Signal()
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:

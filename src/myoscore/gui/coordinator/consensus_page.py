@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import ReconcileOutcome, consensus_list, reconcile_reads
+from myoscore.app.changes import CONSENSUS, StudyChanges
 from myoscore.app.exam_images import ExamImages, load_exam_images
 from myoscore.app.logs import log_file
 from myoscore.app.schemes import Protocol
@@ -108,7 +109,7 @@ class _LoadTask(QRunnable):
 class ConsensusPage(Page):
     """Policies in one action each; joint review of discordant items by keyboard."""
 
-    shows = frozenset({"reads", "readers", "consensus"})
+    shows = StudyChanges(reads=True, readers=True, consensus=True)
     decision_recorded = Signal(object)  # ReviewChanges
     images_shown = Signal()
 
@@ -320,7 +321,7 @@ class ConsensusPage(Page):
                 f"({self._kinds(outcome)})." if pending else " Nothing is left for joint review.")
         self.message.show_message(f"{what}: consensus stored for {outcome.n_values} items of {outcome.n_exams} "
                                   f"exams.{rest}", "info")
-        self.changed.emit(frozenset({"consensus"}))
+        self.changed.emit(CONSENSUS)
         self.show_summary()
         return outcome
 
@@ -369,7 +370,7 @@ class ConsensusPage(Page):
         except MyoscoreError as exc:
             self.message.show_message(str(exc), "error")
             return
-        self.changed.emit(frozenset({"consensus"}))
+        self.changed.emit(CONSENSUS)
         if not outcome.pending:
             self.end_review()
             self.message.show_message(f"No discordant item waits for joint review: {first} and {second} agree on "
@@ -404,7 +405,7 @@ class ConsensusPage(Page):
             return ReviewChanges()
         if changes.value:
             self._show_row(previous)
-            self.changed.emit(frozenset({"consensus"}))
+            self.changed.emit(CONSENSUS)
         if changes:
             self._show_current()
         if changes.finished:

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.app import CoordinatorSession
+from myoscore.app import CoordinatorSession, study
+from myoscore.app.changes import StudyChanges
 from myoscore.app.study import study_status
 from myoscore.domain import MyoscoreError, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import MessageLabel, Page, cell, fill_row, hint, make_table, row_data
@@ -55,7 +56,7 @@ class _BarDelegate(QStyledItemDelegate):
 class ProgressPage(Page):
     """Every read of the study and its progress; reopen a submitted read."""
 
-    shows = frozenset({"reads", "readers", "exams"})
+    shows = StudyChanges(reads=True, readers=True, exams=True)
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
         super().__init__(coordinator, parent)
@@ -141,12 +142,12 @@ class ProgressPage(Page):
                         "leave the exam out until it is submitted again."):
             return
         try:
-            self.coordinator.reopen(read.id, self.reason_edit.text().strip())
+            done = study.reopen(self.coordinator, read.id, self.reason_edit.text().strip())
         except MyoscoreError as exc:
             self.message.show_message(str(exc), "error")
             return
         self.reason_edit.clear()
         self.message.show_message(f"Reopened {read.reader_name}'s read of {read.subject_code} · {read.exam_label}.",
                                   "info")
-        self.changed.emit(frozenset({"reads"}))
+        self.changed.emit(done.changes)
         self.refresh()

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.app import CoordinatorSession
+from myoscore.app import CoordinatorSession, study
+from myoscore.app.changes import StudyChanges
 from myoscore.app.schemes import scheme_library
-from myoscore.app.study import assign, assign_repeats
 from myoscore.domain import MyoscoreError, Reader, ReadStatus, Role
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
@@ -64,7 +64,7 @@ def _seed_edit(parent: QWidget) -> QLineEdit:
 class ReadersPage(Page):
     """Readers and roles; assignment for a protocol; repeat reads for intra-reader agreement."""
 
-    shows = frozenset({"readers", "reads", "exams"})
+    shows = StudyChanges(readers=True, reads=True, exams=True)
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
         super().__init__(coordinator, parent)
@@ -207,14 +207,16 @@ class ReadersPage(Page):
             self.readers_message.show_message("The two passwords differ.", "error")
             return
         try:
-            reader = self.coordinator.add_reader(name, Role(self.role_combo.currentText()), self.password_edit.text())
+            done = study.add_reader(self.coordinator, name, Role(self.role_combo.currentText()),
+                                    self.password_edit.text())
         except MyoscoreError as exc:
             self.readers_message.show_message(str(exc), "error")
             return
         for edit in (self.name_edit, self.password_edit, self.repeat_edit):
             edit.clear()
+        reader = done.value
         self.readers_message.show_message(f"Added {reader.name} ({reader.role.value}).", "info")
-        self.changed.emit(frozenset({"readers"}))
+        self.changed.emit(done.changes)
         self.refresh()
 
     def set_password(self) -> None:
@@ -229,13 +231,14 @@ class ReadersPage(Page):
             self.readers_message.show_message("The two passwords differ.", "error")
             return
         try:
-            self.coordinator.set_password(name, self.password_edit.text())
+            done = study.set_password(self.coordinator, name, self.password_edit.text())
         except MyoscoreError as exc:
             self.readers_message.show_message(str(exc), "error")
             return
         self.password_edit.clear()
         self.repeat_edit.clear()
         self.readers_message.show_message(f"New password set for {name}.", "info")
+        self.changed.emit(done.changes)
 
     # -------------------------------------------------------------- assignment
     def assign(self) -> None:
@@ -250,10 +253,11 @@ class ReadersPage(Page):
         names = [first, second] + ([adjudicator] if adjudicator else [])
         protocol = self.protocol_name()
         try:
-            reads = assign(self.coordinator, protocol, names, seed=seed)
+            assigned = study.assign_reads(self.coordinator, protocol, names, seed=seed)
         except MyoscoreError as exc:
             self.assign_message.show_message(str(exc), "error")
             return
+        reads = assigned.value
         if not reads:
             self.assign_message.show_message(f"Every exam already has reads of {protocol}: nothing to assign.",
                                              "note")
@@ -264,7 +268,7 @@ class ReadersPage(Page):
             "(recorded with every read and in the audit trail).", "info")
         self.seed_edit.setText(str(new_seed()))
         self.status.emit(f"Assigned with seed {seed}.")
-        self.changed.emit(frozenset({"reads"}))
+        self.changed.emit(assigned.changes)
         self.refresh()
 
     def assign_repeats(self) -> None:
@@ -278,14 +282,15 @@ class ReadersPage(Page):
         protocol = self.protocol_name()
         days = self.washout_spin.value()
         try:
-            reads = assign_repeats(self.coordinator, protocol, reader, self.fraction_spin.value() / 100, days,
-                                   seed=seed)
+            assigned = study.assign_repeat_reads(self.coordinator, protocol, reader,
+                                                 self.fraction_spin.value() / 100, days, seed=seed)
         except MyoscoreError as exc:
             self.assign_message.show_message(str(exc), "error")
             return
+        reads = assigned.value
         self.assign_message.show_message(
             f"{len(reads)} repeat reads of {protocol} assigned to {reader}, each available {days:g} days after "
             f"the first read was submitted; seed {seed}.", "info")
         self.repeat_seed_edit.setText(str(new_seed()))
-        self.changed.emit(frozenset({"reads"}))
+        self.changed.emit(assigned.changes)
         self.refresh()

@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.app import CoordinatorSession
+from myoscore.app import CoordinatorSession, study
+from myoscore.app.changes import StudyChanges
 from myoscore.app.imports import ImportSummary, import_paths
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.jobs import JobRunner
@@ -95,7 +96,7 @@ class ImportSummaryDialog(QDialog):
 class StudySetupPage(Page):
     """Import folders; exams with their clinical fields; series and their classification."""
 
-    shows = frozenset({"exams", "series", "reads"})
+    shows = StudyChanges(exams=True, series=True, reads=True)
     import_finished = Signal(object)  # ImportSummary, or None when it failed or was cancelled
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
@@ -279,7 +280,7 @@ class StudySetupPage(Page):
         self._close_progress()
         self.message.show_message("Import finished: " + summary.lines()[0], "info")
         self.status.emit("Import finished.")
-        self.changed.emit(frozenset({"exams", "series"}))
+        self.changed.emit(summary.changes)
         self.refresh()
         self.summary_dialog = ImportSummaryDialog(summary, self)
         self.summary_dialog.show()
@@ -358,14 +359,14 @@ class StudySetupPage(Page):
             return
         months = self.months_spin.value()
         try:
-            self.coordinator.update_exam(exam_id, label=self.label_edit.text().strip() or None,
-                                         months_from_onset=None if months < 0 else months,
-                                         treated=_TREATED[self.treated_combo.currentText()])
+            done = study.update_exam(self.coordinator, exam_id, label=self.label_edit.text().strip() or None,
+                                     months_from_onset=None if months < 0 else months,
+                                     treated=_TREATED[self.treated_combo.currentText()])
         except MyoscoreError as exc:
             self.message.show_message(str(exc), "error")
             return
-        self.status.emit("Exam saved.")
-        self.changed.emit(frozenset({"exams"}))
+        self.status.emit("Exam saved." if done.changes else "Nothing to save: the exam is unchanged.")
+        self.changed.emit(done.changes)
         self.refresh()
 
     # ------------------------------------------------------------------ series
@@ -411,13 +412,14 @@ class StudySetupPage(Page):
             return
         kind = Sequence(self.kind_combo.currentText())
         try:
-            updated = self.coordinator.set_series_kind(record.id, kind, self.reason_edit.text().strip())
+            done = study.set_series_kind(self.coordinator, record.id, kind, self.reason_edit.text().strip())
         except MyoscoreError as exc:
             self.message.show_message(str(exc), "error")
             return
+        updated = done.value
         self.reason_edit.clear()
         self.message.show_message(f"Series {updated.id} is now {updated.kind.value} ({updated.kind_reason}).", "info")
-        self.changed.emit(frozenset({"series"}))
+        self.changed.emit(done.changes)
         exam = next((e for e in self._exams if e.id == updated.exam_id), None)
         if exam is not None:
             self._show_series(exam)

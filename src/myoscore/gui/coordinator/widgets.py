@@ -1,9 +1,10 @@
 """Small pieces every coordinator page uses: the page base class, tables, messages, choices.
 
 A page receives the coordinator's session in ``__init__``, runs one ``app`` call per user
-action, and says what it changed with :attr:`Page.changed` (a set of :data:`TOPICS`); the
-window passes that on to every page, and each page redraws only if a topic it shows is in
-it (the Anki pattern of operations that return what changed).
+action, and says what it changed with :attr:`Page.changed` (the
+:class:`~myoscore.app.changes.StudyChanges` the call returned); the window passes that on to
+every page, and each page redraws only if it meets what the page shows (the Anki pattern
+of operations that return what changed).
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app import CoordinatorSession
+from myoscore.app.changes import NO_CHANGE, StudyChanges
 
-#: What a page can change; pages redraw when a topic they show changed.
-TOPICS = frozenset({"exams", "series", "readers", "reads", "consensus"})
 NONE_CHOICE = "— none —"
 
 HEADING_STYLE = "font-size: 16px; font-weight: bold;"
@@ -41,11 +41,11 @@ _MESSAGE_STYLE = {
 class Page(QWidget):
     """A coordinator screen: it reports what it changed and shows status messages."""
 
-    changed = Signal(object)  # frozenset of TOPICS
+    changed = Signal(object)  # StudyChanges
     status = Signal(str)
 
-    #: Topics this page shows; it refreshes when one of them changed elsewhere.
-    shows: frozenset[str] = frozenset()
+    #: What this page shows; it refreshes when an operation elsewhere changed some of it.
+    shows: StudyChanges = NO_CHANGE
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,8 +56,8 @@ class Page(QWidget):
     def refresh(self) -> None:
         """Redraw from the store."""
 
-    def on_study_changed(self, topics: frozenset[str]) -> None:
-        if topics & self.shows:
+    def on_study_changed(self, changes: StudyChanges) -> None:
+        if changes.meets(self.shows):
             self.refresh()
 
     def _ask_dialog(self, title: str, text: str) -> bool:

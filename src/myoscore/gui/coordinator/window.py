@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QPushButton, QTabWidget, QWidget
 
 from myoscore.app import CoordinatorSession
+from myoscore.app.changes import StudyChanges
 from myoscore.gui.coordinator.agreement_page import AgreementPage
 from myoscore.gui.coordinator.consensus_page import ConsensusPage
 from myoscore.gui.coordinator.export_dialog import ExportDialog
@@ -41,7 +42,7 @@ class CoordinatorWindow(QMainWindow):
         for page, title in zip(self.pages, ("Exams && import", "Readers && assignment", "Progress", "Agreement",
                                             "Consensus review"), strict=True):
             self.tabs.addTab(page, title)  # "&&" is a literal "&" in a tab title
-            page.changed.connect(lambda topics, page=page: self._broadcast(page, topics))
+            page.changed.connect(lambda changes, page=page: self._broadcast(page, changes))
             page.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.export_button = QPushButton("Export…  Ctrl+E", self.tabs)
         self.export_button.setToolTip("CSV, wide CSV, REDCap, XLSX and figures for statistics")
@@ -81,10 +82,10 @@ class CoordinatorWindow(QMainWindow):
         elif isinstance(page, Page):
             page.refresh()
 
-    def _broadcast(self, sender: Page, topics: frozenset[str]) -> None:
+    def _broadcast(self, sender: Page, changes: StudyChanges) -> None:
         for page in self.pages:
             if page is not sender:
-                page.on_study_changed(topics)
+                page.on_study_changed(changes)
 
     def open_export(self) -> ExportDialog:
         """Open the export dialog (window-modal, so the window stays visible behind it)."""
