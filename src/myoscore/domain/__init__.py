@@ -24,7 +24,6 @@ from myoscore.domain.model import (
     Role,
     Sequence,
     Series,
-    Side,
     Subject,
 )
 
@@ -50,6 +49,5 @@ __all__ = [
     "SchemeError",
     "Sequence",
     "Series",
-    "Side",
     "Subject",
 ]

@@ -15,11 +15,6 @@ from datetime import date, datetime
 NOT_EVALUABLE = "NE"
 
 
-class Side(enum.StrEnum):
-    RIGHT = "R"
-    LEFT = "L"
-
-
 class Sequence(enum.StrEnum):
     """Sequence kinds an item is scored on, and series are classified as."""
 
