@@ -1,4 +1,5 @@
-"""The workstation's two budgets: window shown ≤ 2 s after launch; ≤ 10 ms per linked slice step.
+"""The workstation's budgets: window shown ≤ 2 s after launch; ≤ 10 ms per linked slice step;
+the next exam of the worklist open with no visible wait.
 
 1. **Launch to worklist.** A fresh Python process (spawned here, timed from before the
    spawn) imports the GUI, opens the database, signs a reader in (the scrypt password
@@ -14,6 +15,15 @@
      views share one slice index — the load-time cost it adds (per exam), and
    * *ImageView*: two stock ``pyqtgraph.ImageView`` widgets fed a new slice per step with
      their default automatic levels and histogram.
+
+   The step is also timed in each layout (side by side and stacked, fitted to the body,
+   and zoomed to the unit), as a ratio against the layout of the previous release (side
+   by side, whole field of view) in the same run.
+3. **Open to first image** for an exam of ≥ 10 series (thigh and calf, two timepoints,
+   DICOM and NIfTI, label maps): from ``open_read`` to the first slice drawn, *cold*
+   (the previous release's path: the series load when the read opens) and *prefetched*
+   (loaded in the background while the previous exam was being scored); the ratio
+   prefetched / cold.
 
 Run: QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [--json] [--steps 200] [--launches 5]
 """
@@ -35,6 +45,96 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 HERE = Path(__file__).resolve().parent
 LAUNCH_BUDGET_S = 2.0
 STEP_BUDGET_MS = 10.0
+
+
+def _make_big_exam_database(folder: Path, shape: tuple[int, int, int]) -> tuple[Path, int]:
+    """Two exams of one subject, each with ≥ 10 series; returns the path and series per exam."""
+    from myoscore.app.schemes import protocol
+    from myoscore.domain import Role, Sequence
+    from myoscore.phantom import write_phantom
+    from myoscore.store import CoordinatorSession, open_database
+
+    path = folder / "open.sqlite"
+    db = open_database(str(path), create=True)
+    coordinator = CoordinatorSession(db, "bench")
+    coordinator.add_reader("reader", Role.READER, "pw")
+    for label in ("baseline", "follow-up"):
+        coordinator.add_exam("SUBJ-0001", label)
+    coordinator.assign(protocol("nxp2_lower_limb"), ["reader"], seed=3)
+    info = write_phantom(folder / "phantom", shape=shape, timepoints=("baseline", "followup"))
+    count = 0
+    for number, exam in enumerate(coordinator.exams()):
+        count = 0
+        for series in info.series:  # 2 timepoints × thigh, calf × STIR, T1 as DICOM
+            coordinator.add_series(exam.id, f"{series.series_uid}.{number}", series.sequence,
+                                   description=series.sequence.value, path=str(series.dicom_dir),
+                                   files=sorted(str(p) for p in series.dicom_dir.glob("*.dcm")),
+                                   shape=series.shape, spacing=series.spacing)
+            count += 1
+        for nifti in sorted((folder / "phantom" / "nifti" / "baseline").glob("*.nii.gz")):  # and as NIfTI
+            kind = Sequence.STIR if "stir" in nifti.name else Sequence.T1
+            coordinator.add_series(exam.id, f"nifti:{nifti.name}.{number}", kind, description=kind.value,
+                                   path=str(nifti.parent), files=[str(nifti)])
+            count += 1
+        for region, labels in info.label_maps.items():
+            coordinator.add_series(exam.id, f"labels:{region}.{number}", Sequence.LABEL_MAP, description="labels",
+                                   path=str(labels.parent), files=[str(labels)])
+            count += 1
+    db.dispose()
+    return path, count
+
+
+def bench_open(database: Path, repeats: int) -> dict[str, list[float]]:
+    """Open-to-first-image of the second exam, cold and prefetched (see the module docstring)."""
+    from PySide6.QtWidgets import QApplication
+
+    from myoscore.gui.app import application
+    from myoscore.gui.main_window import MainWindow
+    from myoscore.gui.settings import ViewSettings
+    from myoscore.store import open_database, sign_in
+
+    app = application()
+    db = open_database(str(database))
+    window = MainWindow(sign_in(db, "reader", "pw"), ViewSettings(database.with_suffix(".ini")))
+    window.resize(1600, 900)
+    window.show()
+    reads = [r.id for r in window.reader.worklist()]
+    first, second = reads[0], reads[1]
+
+    def open_and_draw(read_id: int) -> float:
+        begin = time.perf_counter()
+        window.open_read(read_id)
+        while window.images is None:
+            app.processEvents()
+            time.sleep(0.001)
+        app.processEvents()  # the first slice of every view painted
+        assert window.viewer.views
+        assert window.viewer.views[0].current is not None
+        return time.perf_counter() - begin
+
+    cold, prefetched = [], []
+    for _ in range(repeats):
+        # Cold (the previous release's path): nothing loaded before the open.
+        window.prefetch_enabled = False
+        window.back_to_worklist()
+        window.wait_for_images(300_000)
+        window.image_cache.clear()
+        cold.append(open_and_draw(second))
+        window.wait_for_images(300_000)
+        # Prefetched: the first exam is open (being scored) while the second loads behind it.
+        window.back_to_worklist()
+        window.image_cache.clear()
+        window.prefetch_enabled = True
+        window.open_read(first)
+        window.wait_for_images(300_000)  # the first exam, then the prefetch of the second
+        window.back_to_worklist()
+        prefetched.append(open_and_draw(second))
+        window.wait_for_images(300_000)
+    window.close()
+    window.deleteLater()
+    QApplication.processEvents()
+    db.dispose()
+    return {"cold_s": cold, "prefetched_s": prefetched}
 
 
 def _make_database(folder: Path, with_images: bool, shape: tuple[int, int, int]) -> Path:
@@ -148,6 +248,27 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
 
     run_steps(10, grab=True)  # warm-up
     assert stir.outline_item.isVisible(), "the scored compartment is outlined while stepping"
+    viewer = window.viewer
+
+    def in_layout(mode: str, view: str) -> list[float]:
+        viewer.layout_mode = mode
+        viewer._arrange()
+        {"field of view": viewer.fit_field_of_view, "body": viewer.fit, "unit": viewer.zoom_to_unit}[view]()
+        app.processEvents()
+        run_steps(5, grab=False)
+        return run_steps(max(20, steps // 2), grab=False)
+
+    layouts = {
+        "previous: side by side, field of view": in_layout("side by side", "field of view"),
+        "side by side, fitted to the body": in_layout("side by side", "body"),
+        "stacked, fitted to the body": in_layout("stacked", "body"),
+        "stacked, zoomed to the unit": in_layout("stacked", "unit"),
+    }
+    arrangement = viewer.automatic_arrangement()
+    viewer.layout_mode = "automatic"
+    viewer._arrange()
+    viewer.fit()
+    app.processEvents()
     ours = run_steps(steps, grab=False)
     ours_grab = run_steps(steps, grab=True)
     window.toggle_overlay()
@@ -198,6 +319,8 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
         "overlay_ms": [t * 1000 for t in with_overlay],
         "imageview_ms": [t * 1000 for t in alternative],
         "resample_t1_s": resample_s,
+        "layouts_ms": {name: [t * 1000 for t in times] for name, times in layouts.items()},
+        "automatic_arrangement": arrangement,
     }
 
 
@@ -213,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--launches", type=int, default=5)
     parser.add_argument("--slices", type=int, default=24, help="STIR slices of the 512 × 512 phantom")
+    parser.add_argument("--open-repeats", type=int, default=3, help="cold and prefetched opens of the big exam")
+    parser.add_argument("--open-shape", type=int, nargs=3, default=(24, 320, 320), metavar=("Z", "Y", "X"),
+                        help="STIR shape of each series of the ≥ 10-series exam")
     parser.add_argument("--child-launch", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_launch:
@@ -226,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         (folder / "steps").mkdir()
         steps_db = _make_database(folder / "steps", with_images=True, shape=(args.slices, 512, 512))
         steps = bench_steps(steps_db, args.steps)
+        (folder / "open").mkdir()
+        open_db, series_count = _make_big_exam_database(folder / "open", tuple(args.open_shape))
+        opened = bench_open(open_db, args.open_repeats)
 
     result = {
         "benchmark": "gui",
@@ -240,8 +369,18 @@ def main(argv: list[str] | None = None) -> int:
         "series_load_s": steps["load_s"],
         "stir_shape": steps["stir_shape"],
         "t1_shape": steps["t1_shape"],
+        "slice_step_by_layout_ms": {name: _summary(times) for name, times in steps["layouts_ms"].items()},
+        "automatic_layout_in_1600x900": steps["automatic_arrangement"],
+        "open_exam_series": series_count,
+        "open_to_first_image_cold_s": _summary(opened["cold_s"]),
+        "open_to_first_image_prefetched_s": _summary(opened["prefetched_s"]),
         "cpus": os.cpu_count(),
     }
+    previous = result["slice_step_by_layout_ms"]["previous: side by side, field of view"]["median"]
+    result["slice_step_layout_ratio"] = {name: summary["median"] / previous
+                                         for name, summary in result["slice_step_by_layout_ms"].items()}
+    result["open_prefetched_over_cold"] = (result["open_to_first_image_prefetched_s"]["median"]
+                                           / result["open_to_first_image_cold_s"]["median"])
     if args.json:
         print(json.dumps(result))
         return 0
@@ -261,6 +400,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  alternative: resample T1 onto STIR grid   {steps['resample_t1_s']:.2f} s per exam, before the "
           "first step")
     print(f"exam load (both series, off the GUI thread) {steps['load_s']:.2f} s")
+    print(f"slice step by layout (automatic picks {result['automatic_layout_in_1600x900']} in 1600 × 900):")
+    for name, summary in result["slice_step_by_layout_ms"].items():
+        print(f"  {name:42s} median {summary['median']:.1f} ms (p95 {summary['p95']:.1f})   "
+              f"× {result['slice_step_layout_ratio'][name]:.2f} of the previous layout")
+    cold, warm = result["open_to_first_image_cold_s"], result["open_to_first_image_prefetched_s"]
+    print(f"open → first image, exam of {series_count} series   cold median {cold['median']:.2f} s, "
+          f"prefetched median {warm['median'] * 1000:.1f} ms   ratio {result['open_prefetched_over_cold']:.4f}")
     return 0
 
 

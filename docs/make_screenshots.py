@@ -7,8 +7,12 @@ phantom's baseline images on both), reader "radiologist" scores part of one read
 submits the other; the script then grabs (``QWidget.grab``, no display needed):
 
 * ``worklist.png`` — the reader's worklist;
-* ``reading.png`` — linked STIR + T1 views with the scored compartment outlined and the
-  scoring panel mid-read;
+* ``reading.png`` — linked STIR + T1 views (the automatic layout for the window's shape),
+  fitted to the body, the scored compartment outlined and the scoring panel mid-read,
+  with the scale card;
+* ``fit-to-body.png`` — side by side, after F: the thighs fill most of each view;
+* ``side-zoom.png`` — side zoom (Shift+S) on a right-side item: the right thigh fills the view;
+* ``overlay.png`` — the label-map overlay (O) with its legend and the muscle under the mouse;
 * ``help.png`` — the keyboard help overlay over the read;
 * ``locked.png`` — a submitted read, opened read-only.
 
@@ -230,6 +234,7 @@ def coordinator_screens(out: Path, root: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "screenshots")
+    parser.add_argument("--reader-only", action="store_true", help="the reader's screens only, not the desk's")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -278,6 +283,18 @@ def main(argv: list[str] | None = None) -> int:
         window.run_key("F1")
         save("help.png")
         window.run_key("F1")
+        window.run_key("L")  # automatic → side by side
+        window.run_key("F")
+        save("fit-to-body.png")
+        window.run_key("Shift+S")
+        save("side-zoom.png")
+        window.run_key("Shift+S")
+        window.run_key("L")  # stacked
+        window.run_key("L")  # automatic again
+        window.run_key("O")
+        _hover_a_muscle(window)
+        save("overlay.png")
+        window.run_key("O")
 
         window.open_read(reads[1].id)
         window.wait_for_images()
@@ -287,8 +304,23 @@ def main(argv: list[str] | None = None) -> int:
         window.deleteLater()  # delete before the interpreter exits (PySide6 finalisation order)
         settle()
         db.dispose()
-        coordinator_screens(args.out, root)
+        if not args.reader_only:
+            coordinator_screens(args.out, root)
     return 0
+
+
+def _hover_a_muscle(window) -> None:
+    """Put the mouse (as the view sees it) over the biggest muscle of the lead view's slice."""
+    import numpy as np
+    from PySide6.QtCore import QPointF
+
+    view = window.viewer.views[0]
+    labels = view.loaded.labels[view.current.index]
+    counts = np.bincount(labels[labels >= 100].ravel())
+    value = int(counts.argmax())
+    rows, cols = np.nonzero(labels == value)
+    middle = len(rows) // 2
+    view._on_mouse_moved(view.image_item.mapToScene(QPointF(cols[middle] + 0.5, rows[middle] + 0.5)))
 
 
 if __name__ == "__main__":

@@ -259,6 +259,10 @@ def test_outlines_follow_the_measure(qtbot, imaged_study, open_window) -> None:
     assert set(np.unique(labels[fascia]).tolist()) == {NON_MUSCLE_LABELS["fascia"]}
     assert np.nonzero(fascia)[1].min() > labels.shape[1] / 2 - 1  # the left leg, screen right
     assert stir.outline_item.isVisible()
+    drawn = stir.outline_item.image  # the outline's RGBA crop, drawn where the mask's box is
+    r0, r1, c0, c1 = stir.outline_box
+    assert drawn.shape[:2] == (r1 - r0, c1 - c0)
+    assert (drawn[..., 3] > 0).sum() > 0
 
 
 def test_overlay_has_a_legend_and_names_the_muscle_under_the_mouse(qtbot, imaged_study, open_window) -> None:
@@ -266,8 +270,12 @@ def test_overlay_has_a_legend_and_names_the_muscle_under_the_mouse(qtbot, imaged
     open_first_read(qtbot, window)
     press(qtbot, window, "O")
     stir = window.viewer.views[0]
-    assert stir.legend_label.isVisible()
-    assert "rectus femoris" in stir.legend_label.text()
+    legend = window.viewer.legend
+    assert legend.isVisible()
+    assert stir.outline_item.image is not None
+    assert stir.outline_item.boundingRect().width() > 0  # the outline stays drawn over the overlay
+    assert "rectus&nbsp;femoris&nbsp;(thigh,&nbsp;anterior)" in legend.text()
+    assert legend.geometry().top() >= max(v.geometry().bottom() for v in window.viewer.visible_views())
     labels = stir.loaded.labels[stir.current.index]
     value = int(np.bincount(labels[labels >= 100].ravel()).argmax())
     rows, cols = np.nonzero(labels == value)
@@ -277,7 +285,7 @@ def test_overlay_has_a_legend_and_names_the_muscle_under_the_mouse(qtbot, imaged
     name = stir.label_names[value].rpartition(":")[2].split(".")[-1].replace("_", " ")
     assert stir.hover_label.text().startswith(name)
     press(qtbot, window, "O")
-    assert not stir.legend_label.isVisible()
+    assert not legend.isVisible()
     assert not stir.hover_label.isVisible()
 
 

@@ -157,16 +157,12 @@ class SliceView(QWidget):
         self.window_label = text_label(_TEXT_STYLE)
         self.orientation = {edge: text_label(_ORIENT_STYLE) for edge in ("left", "right", "top", "bottom")}
         self.hover_label = text_label(_TEXT_STYLE + "font-weight: bold;")  # the muscle under the mouse
-        self.legend_label = text_label(_TEXT_STYLE + "font-size: 10px;")  # the overlay's colours
-        self.legend_label.setTextFormat(Qt.TextFormat.RichText)
         self.hover_label.setVisible(False)
-        self.legend_label.setVisible(False)
 
         self.loaded: LoadedSeries | None = None
         self.current: ViewSlice | None = None
         self.levels: tuple[float, float] = (0.0, 1.0)  # window/level as (low, high); not QWidget.window()
         self.label_names: Mapping[int, str] = {}
-        self.show_legend = False  # the panel's lead view carries the overlay's legend
         self._outline_values: tuple[int, ...] = ()
         self._outline_mask_of: Callable[[np.ndarray], np.ndarray | None] | None = None
         self._outline_lut = np.zeros(256, dtype=bool)
@@ -177,7 +173,6 @@ class SliceView(QWidget):
         self._title = ""
         self._overlay_on = False
         self._drag_start: tuple[float, float] | None = None
-        self._legend_slice: int | None = None
         self.view_box.wheel_stepped.connect(self._on_wheel)
         self.view_box.window_dragged.connect(self._on_window_dragged)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -256,7 +251,6 @@ class SliceView(QWidget):
     def set_overlay(self, on: bool) -> None:
         if on != self._overlay_on:
             self._overlay_on = on
-            self._legend_slice = None
             if not on:
                 self.hover_label.setVisible(False)
             self._draw_labels()
@@ -278,10 +272,6 @@ class SliceView(QWidget):
         else:
             mask = self._outline_lut[slice_labels] if self._outline_values else None
         self.outline_box = _bounding_box(mask) if mask is not None else None
-        if self._overlay_on and self.show_legend:
-            self._update_legend(slice_labels)
-        elif self.legend_label.isVisible():
-            self.legend_label.setVisible(False)
 
         def outline(box: tuple[int, int, int, int]) -> np.ndarray:
             assert mask is not None
@@ -292,29 +282,20 @@ class SliceView(QWidget):
 
         self._draw_cropped(self.outline_item, mask, outline)
 
-    def _update_legend(self, slice_labels: np.ndarray) -> None:
-        """The overlay's colours of the muscles on this slice, one row per muscle."""
-        if self._legend_slice == (self.current.index if self.current else None) and self.legend_label.isVisible():
-            return
-        self._legend_slice = self.current.index if self.current else None
+    def legend_html(self) -> str:
+        """The overlay's colours of the muscles on the current slice, as one line of
+        rich text (the panel shows it under the views, never over the image)."""
+        if self._labels8 is None or self.current is None:
+            return ""
+        slice_labels = self._labels8[self.current.index]
         present = np.flatnonzero(np.bincount(slice_labels.ravel(), minlength=256)[100:]) + 100
-        rows: dict[str, str] = {}
+        entries: dict[str, str] = {}
         for value in present.tolist():
             name = label_name(self.label_names.get(value, ""), value)
             r, g, b, _a = (int(c) for c in _LABEL_LUT[value])
-            rows.setdefault(name, f"<span style='color: rgb({r},{g},{b})'>■</span> {escape(name)}")
-        if not rows:
-            self.legend_label.setVisible(False)
-            return
-        # Rows in as many columns as it takes to stay below the right-hand orientation letter.
-        room = max(self.height() // 2 - 40, 60)
-        per_column = max(room // 14, 3)
-        entries = [rows[name] for name in sorted(rows)]
-        columns = [entries[i:i + per_column] for i in range(0, len(entries), per_column)]
-        cells = "".join(f"<td style='padding-right: 6px'>{'<br>'.join(c)}</td>" for c in columns)
-        self.legend_label.setText(f"<table><tr>{cells}</tr></table>")
-        self.legend_label.setVisible(True)
-        self._place_labels()
+            entries.setdefault(name, f"<span style='color: rgb({r},{g},{b}); font-size: 14px'>■</span>&nbsp;"
+                                     f"{escape(name).replace(' ', '&nbsp;')}")
+        return " &nbsp; ".join(entries[name] for name in sorted(entries))
 
     def _draw_cropped(self, item: pg.ImageItem, mask: np.ndarray | None, rgba_of) -> None:
         box = _bounding_box(mask) if mask is not None else None
@@ -403,7 +384,7 @@ class SliceView(QWidget):
         for the title and the window/level on one line, the window/level goes below."""
         w, h = self.width(), self.height()
         for label in (self.title_label, self.slice_label, self.link_label, self.window_label,
-                      self.hover_label, self.legend_label, *self.orientation.values()):
+                      self.hover_label, *self.orientation.values()):
             label.adjustSize()
             label.setMaximumWidth(max(w - 8, 40))
         self.title_label.move(4, 4)
@@ -418,8 +399,6 @@ class SliceView(QWidget):
             y += 2 + self.link_label.height()
         self.slice_label.move(4, h - self.slice_label.height() - 4)
         self.hover_label.move(w - self.hover_label.width() - 4, h - self.hover_label.height() - 4)
-        self.legend_label.move(w - self.legend_label.width() - 4,
-                               max(y, h - self.legend_label.height() - self.hover_label.height() - 10))
         o = self.orientation
         o["left"].move(2, (h - o["left"].height()) // 2)
         o["right"].move(w - o["right"].width() - 2, (h - o["right"].height()) // 2)
@@ -436,9 +415,20 @@ class ViewerPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        self._layout = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
+        outer.addLayout(self._layout, 1)
+        #: The overlay's legend: the colour and name of each muscle on the lead view's slice.
+        self.legend = QLabel(self)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        self.legend.setStyleSheet("background: #263238; color: #eceff1; padding: 2px 6px; font-size: 11px;")
+        self.legend.setVisible(False)
+        outer.addWidget(self.legend)
         self.message = QLabel("No images", self)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -466,6 +456,10 @@ class ViewerPanel(QWidget):
     def clear(self) -> None:
         for view in self.views:
             self._layout.removeWidget(view)
+            # Hidden and detached now: without a running event loop (scripts, tests) a
+            # deleteLater may wait, and the old view would show under the new ones.
+            view.hide()
+            view.setParent(None)
             view.deleteLater()
         self.views = []
         self.station = None
@@ -485,7 +479,6 @@ class ViewerPanel(QWidget):
             frame = self.link.frames[index]
             view.set_series(loaded, frame.transform(loaded.volume), frame.labels(), window)
             view.label_names = names
-            view.show_legend = index == 0
             view.set_window(window)
             view.set_overlay(self.overlay_on)
             if self.link.linked_in_plane(index):
@@ -695,7 +688,15 @@ class ViewerPanel(QWidget):
             else:
                 note = f"nearest slice, {info.offset:+.1f} mm from {reference} (not resampled)"
             view.show_slice(info, note)
+        self._show_legend()
         self.focus_changed.emit()
+
+    def _show_legend(self) -> None:
+        text = self.views[0].legend_html() if self.overlay_on and self.views else ""
+        if text != self.legend.text():
+            self.legend.setText(text)
+        if bool(text) != self.legend.isVisibleTo(self):
+            self.legend.setVisible(bool(text))
 
     def step(self, delta: int, view: SliceView | None = None) -> None:
         """Step ``view`` (the lead by default) and move the others to the same position."""
@@ -728,6 +729,7 @@ class ViewerPanel(QWidget):
         self.overlay_on = on
         for view in self.views:
             view.set_overlay(on)
+        self._show_legend()
 
     def _on_wheel(self, view: SliceView, delta: int) -> None:
         self.step(delta, view)
