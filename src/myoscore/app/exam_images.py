@@ -128,6 +128,24 @@ class BodyBox:
 
     whole: Box
     sides: Mapping[str, Box]
+    #: The body's connected components (1, 2, …; 0 is background) on the in-plane grid,
+    #: and which pixels are on the patient's right (the rest is left).
+    components: np.ndarray | None = None
+    right_half: np.ndarray | None = None
+
+    def side_box(self, side: str, unit: np.ndarray | None = None) -> Box | None:
+        """The box of one side; with ``unit`` (pixels of the unit being scored, any slice)
+        only the body parts it lies in: the arm for an arm muscle, not the arm and half
+        the trunk; half the trunk for a trunk muscle."""
+        whole_side = self.sides.get(side)
+        if unit is None or self.components is None or self.right_half is None or not unit.any():
+            return whole_side
+        half = self.right_half if side == "R" else ~self.right_half
+        touched = np.unique(self.components[unit & half])
+        touched = touched[touched > 0]
+        if touched.size == 0:
+            return whole_side
+        return _box_of(np.isin(self.components, touched) & half) or whole_side
 
 
 @dataclass(frozen=True)
@@ -475,6 +493,7 @@ def body_boxes(volume: Volume, window: tuple[float, float] | None = None) -> Bod
     keep = np.flatnonzero(sizes >= 0.1 * sizes.max()) + 1
     body = np.isin(components, keep)
     body = ndimage.binary_fill_holes(body)
+    parts, _count = ndimage.label(body)
     whole = _box_of(body)
     if whole is None:
         return None
@@ -484,12 +503,13 @@ def body_boxes(volume: Volume, window: tuple[float, float] | None = None) -> Bod
     patient_x = affine[0, 0] * cols + affine[0, 1] * rows
     inside = patient_x[body]
     centre = 0.5 * (float(inside.min()) + float(inside.max()))
+    right = patient_x < centre
     sides: dict[str, Box] = {}
-    for side, half in (("R", patient_x < centre), ("L", patient_x >= centre)):
+    for side, half in (("R", right), ("L", ~right)):
         box = _box_of(body & half)
         if box is not None:
             sides[side] = box
-    return BodyBox(whole, sides)
+    return BodyBox(whole, sides, parts.astype(np.int32), right)
 
 
 #: Label names (in a label table) of the tissue a region-level measure is scored on, by

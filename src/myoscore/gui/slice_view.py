@@ -447,6 +447,8 @@ class ViewerPanel(QWidget):
         #: Fitting shows the current side only (when the item has one).
         self.side_zoom = False
         self.side: str | None = None
+        self._projection_key: tuple[object, ...] | None = None
+        self._projection: np.ndarray | None = None
 
     def show_message(self, text: str) -> None:
         self.clear()
@@ -464,6 +466,7 @@ class ViewerPanel(QWidget):
         self.views = []
         self.station = None
         self.link = None
+        self._projection_key = None
 
     def set_station(self, station: Station, windows: list[tuple[float, float]]) -> None:
         """Build one view per series of the station (the first two shown)."""
@@ -591,11 +594,22 @@ class ViewerPanel(QWidget):
             if body is None:
                 view_box.autoRange(items=[view.image_item], padding=0.0)
                 continue
-            pixels = body.whole
+            pixels: Box | None = body.whole
             if self.side_zoom and self.side in body.sides:
-                pixels = body.sides[self.side]
-            self._show_box(view_box, view.frame_box(pixels), BODY_MARGIN)
+                pixels = body.side_box(self.side, self._unit_projection(view))
+            self._show_box(view_box, view.frame_box(pixels or body.whole), BODY_MARGIN)
         self.zoomed = False
+
+    def _unit_projection(self, view: SliceView) -> np.ndarray | None:
+        """Pixels of the current unit on any slice of a view (cached per unit)."""
+        values = view._outline_values
+        if view.loaded is None or view.loaded.labels is None or not values:
+            return None
+        key = (id(view), values)
+        if self._projection_key != key:
+            self._projection_key = key
+            self._projection = np.isin(view.loaded.labels, np.asarray(values)).any(axis=0)
+        return self._projection
 
     def _refit(self) -> None:
         if not self.zoomed:
