@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from myoscore.app import CoordinatorSession, study
 from myoscore.app.changes import StudyChanges
 from myoscore.app.imports import ImportSummary, import_paths
+from myoscore.app.progress import ProgressText
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.jobs import JobRunner
 from myoscore.gui.coordinator.widgets import (
@@ -110,6 +111,7 @@ class StudySetupPage(Page):
         self.jobs.cancelled.connect(self._on_import_cancelled)
         self.progress_dialog: QProgressDialog | None = None
         self._progress_done = -1
+        self._progress_text = ProgressText("Reading headers")
         self.summary_dialog: ImportSummaryDialog | None = None
         self._exams: list[Exam] = []
         self._series: list[Series] = []
@@ -242,6 +244,7 @@ class StudySetupPage(Page):
         dialog.show()
         self.progress_dialog = dialog
         self._progress_done = -1
+        self._progress_text = ProgressText("Reading headers")
 
         def work(coordinator: CoordinatorSession, progress: Callable[[int, int], None]) -> ImportSummary:
             return import_paths(coordinator, folders, subject_code=subject, exam_id=exam_id, link_identity=link,
@@ -258,12 +261,14 @@ class StudySetupPage(Page):
         if dialog is None or done < self._progress_done:
             return
         self._progress_done = done
+        self._progress_text.update(done, total)
         if done >= total:
             # Every header is read; registering cannot be cancelled half-way.
             dialog.setLabelText(f"{total} files read. Registering series …")
             dialog.setCancelButton(None)
         else:
-            dialog.setLabelText(f"Reading headers: {done} of {total} files")
+            # "Reading headers: 300 / 7000 files (4 %), 500 files/s, about 13 s left"
+            dialog.setLabelText(self._progress_text.text())
         dialog.setMaximum(max(total, 1))
         # Last: a modal progress dialog's setValue processes events, so the next step may
         # be handled inside this call (and a late, smaller one is ignored above).
