@@ -42,8 +42,9 @@ def dcm2niix_volumes(folder: Path, out: Path, *extra: str) -> dict[str, np.ndarr
         image = nibabel.load(nii)
         data = np.asarray(image.dataobj.get_scaled() if hasattr(image.dataobj, "get_scaled") else image.get_fdata())
         # dcm2niix flips rows to make the NIfTI RAS-like; undo it: (x, y, z) → (z, y, x).
-        data = np.flip(data, axis=1).transpose(2, 1, 0)
-        result[nii.name] = data
+        volumes = [data] if data.ndim == 3 else [data[..., t] for t in range(data.shape[3])]
+        for t, volume in enumerate(volumes):
+            result[f"{nii.name}[{t}]"] = np.flip(volume, axis=1).transpose(2, 1, 0)
     return result
 
 
@@ -124,6 +125,22 @@ def test_philips_enhanced_private_scale_slope_per_frame(tmp_path: Path) -> None:
         assert np.allclose(real.voxels[k], sv * 1.5 / (1.5 * 0.02 * (k + 1)), rtol=1e-5)
 
 
+def test_philips_enhanced_scale_slope_agrees_with_dcm2niix(tmp_path: Path) -> None:
+    """One scale slope for the whole file (dcm2niix writes one scl_slope per NIfTI, so a
+    slope that varies per frame, as above, is beyond what it can convert)."""
+    frames = [
+        EnhancedFrame(z=5.0 * k, stored=pixels(30 + k), in_stack=k + 1, rescale=(1.5, 0.0), philips_ss=0.04)
+        for k in range(3)
+    ]
+    (tmp_path / "dicom").mkdir()
+    enhanced(tmp_path / "dicom" / "enh.dcm", frames, study=STUDY)
+    real = load_series(index_paths(tmp_path / "dicom").series[0], values="real_world")
+    expected = np.stack([f.stored for f in frames]) * 1.5 / (1.5 * 0.04)
+    assert np.allclose(real.voxels, expected, rtol=1e-5)
+    (reference,) = dcm2niix_volumes(tmp_path / "dicom", tmp_path / "ref").values()
+    assert np.allclose(reference, expected, rtol=1e-4)
+
+
 def test_real_world_value_mapping(tmp_path: Path) -> None:
     """Without Philips tags, the Real World Value Mapping gives real-world values and units."""
     frames = [
@@ -150,7 +167,8 @@ def test_multi_part_enhanced_file_parts_load_and_export_on_their_own(
     tmp_path: Path, coordinator: CoordinatorSession
 ) -> None:
     """One enhanced file with 2 stacks × 2 echoes is 4 series; each loads from the store
-    (the part is stored) and exports as NIfTI."""
+    (the part is stored) and exports as NIfTI. (dcm2niix, given no DimensionIndexSequence,
+    interleaves the two stacks' frames, so the frames written are the reference here.)"""
     frames = []
     for s_index, stack_id in enumerate(("1", "2")):
         for echo_time in (10.0, 30.0):
@@ -186,6 +204,9 @@ def test_two_series_sharing_one_uid_are_told_apart_by_series_number(tmp_path: Pa
     assert [(r.series_number, r.split) for r in records] == [(3, "#1"), (4, "#2")]
     assert np.array_equal(load_series(records[0]).voxels, np.stack(first))
     assert np.array_equal(load_series(records[1]).voxels, np.stack(second))
+    reference = dcm2niix_volumes(tmp_path / "d", tmp_path / "ref")  # named by series number
+    assert np.array_equal(reference["3_0.nii[0]"], np.stack(first))
+    assert np.array_equal(reference["4_0.nii[0]"], np.stack(second))
 
 
 def test_three_echo_series_is_one_volume_per_echo(tmp_path: Path) -> None:
