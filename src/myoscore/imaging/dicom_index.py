@@ -51,10 +51,10 @@ _FileResult = list[Frame] | SeriesRecord | SkippedFile
 
 #: Below this many files (and :data:`PARALLEL_MIN_BYTES`) one process is faster than
 #: starting workers (a spawned worker costs ~0.3–1 s of imports).
-PARALLEL_MIN_FILES = 1500
+PARALLEL_MIN_FILES = 3000
 #: …unless the files are big (enhanced multi-frame files: their per-frame functional
-#: groups cost ~3 ms a frame to read).
-PARALLEL_MIN_BYTES = 200 * 2**20
+#: groups cost ~0.5–3 ms a frame to read).
+PARALLEL_MIN_BYTES = 2**30
 #: Files per task sent to a worker (small enough for smooth progress).
 _CHUNK = 64
 
@@ -137,7 +137,7 @@ def _read_shared(files: list[Path], progress: ProgressCallback | None, n_workers
     pending = deque(enumerate(files[i : i + chunk_size] for i in range(0, total, chunk_size)))
     by_chunk: list[list[_FileResult] | None] = [None] * len(pending)
     cache: SeriesCache = {}
-    done = 0
+    done = by_workers = 0
 
     def finished(index: int, results: list[_FileResult]) -> None:
         nonlocal done
@@ -157,6 +157,7 @@ def _read_shared(files: list[Path], progress: ProgressCallback | None, n_workers
             for future in [f for f in in_flight if f.done()]:
                 index, chunk = in_flight.pop(future)
                 finished(index, future.result())
+                by_workers += len(chunk)
             while pending and len(in_flight) < n_workers:  # one queued per worker, no more
                 index, chunk = pending.popleft()
                 in_flight[pool.submit(_read_chunk, chunk)] = (index, chunk)
@@ -183,6 +184,7 @@ def _read_shared(files: list[Path], progress: ProgressCallback | None, n_workers
                 finished(index, [read_file(path, cache) for path in chunk])
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    log.debug("headers of %d files: %d by worker processes, %d here", total, by_workers, total - by_workers)
     return [result for chunk_results in by_chunk if chunk_results is not None for result in chunk_results]
 
 

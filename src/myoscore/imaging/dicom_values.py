@@ -125,6 +125,11 @@ class RawHeader:
 
     def __init__(self, dataset: Any) -> None:
         self.dataset = dataset
+        # The raw elements by integer tag: Dataset.get_item converts its key to a Tag on
+        # every call, a fifth of the indexing time for the ~25 reads per file.
+        elements = getattr(dataset, "_dict", None)
+        self._elements: Any = elements if isinstance(elements, dict) else None
+        self._values: dict[str, Any] = {}
 
     def __contains__(self, keyword: str) -> bool:
         return keyword in self.dataset
@@ -143,10 +148,18 @@ class RawHeader:
         return vr
 
     def get(self, keyword: str, default: Any = None) -> Any:
+        if keyword in self._values:
+            value = self._values[keyword]
+            return default if value is None else value
+        value = self._get(keyword)
+        self._values[keyword] = value
+        return default if value is None else value
+
+    def _get(self, keyword: str) -> Any:
         tag = tag_of()[keyword]
-        element = self.dataset.get_item(tag)
+        element = self._elements.get(tag) if self._elements is not None else self.dataset.get_item(tag)
         if element is None:
-            return default
+            return None
         raw_value = getattr(element, "value", None)
         vr = self._dictionary_vr(tag)
         if isinstance(raw_value, bytes) and element.VR in (None, vr):
