@@ -146,7 +146,7 @@ def cmd_scores(ctx: Context) -> int:
 def register(commands: Any) -> None:
     """Add the analysis commands to the ``myoscore`` parser's subcommands."""
     agreement = add_command(commands, "agreement", cmd_agreement,
-                            "agreement report of two readers (κ, weighted κ, % agreement per indicator and muscle)",
+                            "agreement report of two readers (κ, weighted κ, %% agreement per indicator and muscle)",
                             json_flag=True, as_user=True)
     agreement.add_argument("--protocol", required=True)
     agreement.add_argument("--readers", metavar="A,B", help="the two readers, comma-separated")

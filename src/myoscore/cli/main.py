@@ -404,13 +404,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_closed() -> int:
+    """The reader of our output went away (``myoscore … | head``): stop quietly.
+
+    Python would report the failed final flush at exit as another traceback, so stdout is
+    pointed at ``/dev/null`` first (the recipe of the Python documentation, "Note on SIGPIPE").
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (tests, embedded use)
+        pass
+    return 141  # 128 + SIGPIPE, as a shell reports a command killed by the closed pipe
+
+
 def main(argv: Seq[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except BrokenPipeError:  # --help into a closed pipe
+        return _stdout_closed()
     setup_logging(args.log_level, stderr=True)
     log.info("myoscore %s: %s", __version__, args.command)
     ctx = Context(args)
     try:
-        return int(args.handler(ctx))
+        code = int(args.handler(ctx))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler's try, not at exit
+        return code
+    except BrokenPipeError:
+        return _stdout_closed()
     except MyoscoreError as exc:
         log.info("refused: %s", exc)
         print(f"myoscore: {exc}", file=sys.stderr)
