@@ -35,7 +35,8 @@ def test_help_prints_the_agreement_line_not_a_raw_dict(capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert exit_info.value.code == 0
     assert "% agreement per" in " ".join(out.split())
-    assert "'prog'" not in out and "{'" not in out
+    assert "'prog'" not in out
+    assert "{'" not in out
 
 
 def test_every_subcommand_help_formats() -> None:
@@ -49,7 +50,8 @@ def _closed_pipe(*argv: str, tmp_path: Path) -> subprocess.CompletedProcess[byte
     env = {**os.environ, "MYOSCORE_DB": str(tmp_path / "pipe.sqlite"), "MYOSCORE_PASSWORD": "x"}
     process = subprocess.Popen([sys.executable, "-m", "myoscore", *argv], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env)
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     process.stdout.close()  # the reader went away before the first line, like `| head -0`
     with process.stderr:
         err = process.stderr.read()

@@ -84,3 +84,18 @@ def test_exported_values_match_the_database(scored, db_path: Path, tmp_path: Pat
         wide_rows = list(csv.DictReader(handle))
     assert len(wide_rows) == 2 * 3  # two exams × (A, B, consensus)
     assert "edema_total" in wide_rows[0]
+
+
+def test_cli_wide_not_evaluable_option(scored, db_path: Path, tmp_path: Path, nxp2) -> None:
+    """`export --format wide` writes NE for not evaluable by default (never the empty cell of
+    an unscored item); `--not-evaluable -9` writes -9 (issue 10: the CLI had no such option)."""
+    column = nxp2.items[7].key.replace(".", "_")  # every reader said NE for the eighth item
+    cells = {}
+    for option in ([], ["--not-evaluable", "-9"]):
+        out = tmp_path / ("wide" + "".join(option))
+        assert main(["--db", str(db_path), "export", "--format", "wide", "--out", str(out), *option]) == 0
+        with (out / "nxp2_lower_limb_wide.csv").open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        cells[tuple(option)] = {r[column] for r in rows}
+    assert cells[()] == {"NE"}
+    assert cells[("--not-evaluable", "-9")] == {"-9"}

@@ -234,3 +234,38 @@ def test_progression_refuses_unmatched_measures(nxp2: Protocol) -> None:
     assert progression_measures(nxp2) == ("edema", "fat")
     with pytest.raises(MyoscoreError, match="'edema_pattern'"):
         progression(nxp2, [], "edema_pattern", "fat")
+
+
+# -- issue 10: coverage beside every score, scopes as data ------------------------------------
+def test_incomplete_region_sum_is_marked_incomplete(nxp2: Protocol) -> None:
+    """A calf with every compartment but one not evaluable: edema_calf 5 over 1 of 6 items,
+    ``complete`` False; a fully evaluated thigh is complete; the scope is the calf."""
+    values = {key: 1.0 for key in nxp2.item_keys if key.startswith("edema.thigh.")}
+    values |= {key: None for key in nxp2.item_keys if key.startswith("edema.calf.")}
+    values["edema.calf.anterior.R"] = 5.0
+    results = {r.name: r for r in compute_scores(nxp2, values)}
+    calf, thigh, total = results["edema_calf"], results["edema_thigh"], results["edema_total"]
+    assert (calf.value, calf.n_evaluated, calf.n_items, calf.complete) == (5.0, 1, 6, False)
+    assert (thigh.value, thigh.n_evaluated, thigh.complete) == (6.0, 6, True)
+    assert (total.value, total.complete) == (11.0, False)
+    assert calf.regions == ("calf",)
+    assert total.regions == ("thigh", "calf")
+
+
+def test_seed_004_progression_counts_lower_body_only(imnm: Protocol) -> None:
+    """Issue 10: seed 004's progression covers the lower body. One subject with every muscle
+    STIR-positive at baseline and T1 0 → 1: 39 lower-body muscles × 2 sides = 78 pairs, all
+    progressed; the 18 upper-body muscles (36 pairs, also progressed) are not counted."""
+    from myoscore.scores import protocol_progression
+
+    first = {key: 1.0 for key in imnm.item_keys if key.startswith("stir.")}
+    first |= {key: 0.0 for key in imnm.item_keys if key.startswith("t1.")}
+    last = dict.fromkeys(imnm.item_keys, 1.0)
+    exams = [ExamValues(1, "P01", first, date(2020, 1, 1)), ExamValues(2, "P01", last, date(2021, 1, 1))]
+    result = protocol_progression(imnm, exams)
+    assert result is not None
+    assert result.regions == ("pelvis", "thigh", "leg", "lumbar")
+    assert (result.total.n_pairs, result.total.stir_positive, result.total.stir_positive_progressed) == (78, 78, 78)
+    assert all(imnm.item(f"stir.{c.unit}.{c.side}").unit.body == "lower" for c in result.by_unit)
+    everything = progression(imnm, exams, "stir", "t1")  # no scope: every region, as before
+    assert everything.total.n_pairs == 114

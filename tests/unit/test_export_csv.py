@@ -32,8 +32,9 @@ def read(path: Path) -> list[dict[str, str]]:
 def test_tidy_has_one_row_per_subject_exam_item_source(tmp_path: Path) -> None:
     """4 exams × 3 sources × 50 items = 600 rows, every item in every (exam, source)."""
     data = nxp2_dataset()
-    [path] = write_tidy_csv(data, tmp_path)
+    path, *beside = write_tidy_csv(data, tmp_path)
     assert path.name == "nxp2_lower_limb_ratings_tidy.csv"
+    assert {p.name for p in beside} >= {"nxp2_lower_limb_derived_tidy.csv", "nxp2_lower_limb_frequencies.csv"}
     rows = read(path)
     assert len(rows) == 4 * 3 * len(data.protocol.items) == 600
     keys = {(r["subject"], r["exam_order"], r["source"], r["item_key"]) for r in rows}
@@ -78,7 +79,7 @@ def test_tidy_unscored_and_nominal(tmp_path: Path) -> None:
 def test_tidy_without_groups_or_clinical_fields_has_no_such_columns(tmp_path: Path, nxp2: Protocol) -> None:
     """Columns the coordinator did not export are absent, not empty."""
     data = ExportDataset(nxp2, (ExamInfo(1, "S-9", "baseline"),))
-    [path] = write_tidy_csv(data, tmp_path)
+    path = write_tidy_csv(data, tmp_path)[0]
     header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[:3] == ["subject", "timepoint", "exam_order"]
     assert not {"group", "months_from_onset", "treated"} & set(header)
@@ -91,7 +92,7 @@ SPSS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 @pytest.mark.parametrize("build", [nxp2_dataset, imnm_dataset])
 def test_wide_column_names_are_legal_in_spss(tmp_path: Path, build) -> None:
     """Letters, digits, underscore; ≤ 64; starting with a letter; unique ignoring case; no reserved word."""
-    [path] = write_wide_csv(build(), tmp_path)
+    path = write_wide_csv(build(), tmp_path)[0]
     header = read(path)[0].keys()
     assert all(SPSS_NAME.match(name) for name in header), [n for n in header if not SPSS_NAME.match(n)]
     assert len({name.upper() for name in header}) == len(header)
@@ -104,7 +105,7 @@ def test_wide_maps_item_keys_deterministically(nxp2: Protocol, imnm: Protocol) -
     items, scores = wide_names(nxp2)
     assert items["edema.thigh.anterior.R"] == "edema_thigh_anterior_R"
     assert items["edema_pattern.calf"] == "edema_pattern_calf"
-    assert scores["edema_total"] == ("edema_total", "edema_total_n")
+    assert scores["edema_total"] == ("edema_total", "edema_total_n", "edema_total_complete")
     assert wide_names(imnm) == wide_names(imnm)
     assert wide_names(imnm)[0]["t1.thoracic.paraspinal.thoracic_paraspinal.L"] == \
         "t1_thoracic_paraspinal_thoracic_paraspinal_L"
@@ -126,21 +127,23 @@ def test_spss_names_shorten_clash_and_avoid_reserved_words() -> None:
 
 
 def test_wide_has_one_row_per_exam_and_source_with_known_cells(tmp_path: Path) -> None:
-    """12 rows; 2.5 is 2.5, NE an empty cell (counted), 0 a 0; derived scores and their n."""
+    """12 rows; 2.5 is 2.5, NE the explicit code NE (counted; issue 10: it was the same empty
+    cell as unscored), 0 a 0; derived scores with their n and complete flag."""
     data = nxp2_dataset()
-    [path] = write_wide_csv(data, tmp_path / "wide.csv")
+    path = write_wide_csv(data, tmp_path / "wide.csv")[0]
     rows = read(path)
     assert len(rows) == 4 * 3
     consensus = next(r for r in rows if r["subject"] == "S-101" and r["exam_order"] == "1"
                      and r["source"] == CONSENSUS)
     assert consensus["edema_thigh_anterior_R"] == "2.5"
-    assert consensus["edema_thigh_medial_R"] == ""
+    assert consensus["edema_thigh_medial_R"] == "NE"
     assert consensus["edema_thigh_posterior_R"] == "0"
     assert int(consensus["n_not_evaluable"]) >= 1
     assert consensus["n_unscored"] == "0"
     derived = data.derived_of(1, CONSENSUS)
     assert consensus["edema_thigh_R"] == "2.5"
     assert consensus["edema_thigh_R_n"] == "2"
+    assert consensus["edema_thigh_R_complete"] == "0"  # 2 of 3 compartments evaluated
     assert float(consensus["edema_total"]) == pytest.approx(derived["edema_total"].value)
     assert consensus["edema_pattern_thigh"] in {"none", "patchy", "diffuse", "mixed"}
     reader_b = next(r for r in rows if r["subject"] == "S-103" and r["source"] == READER_B)
@@ -161,7 +164,7 @@ def test_wide_can_write_a_declared_missing_code(tmp_path: Path) -> None:
 def test_wide_numbers_use_a_decimal_point_and_read_back_exactly(tmp_path: Path) -> None:
     """Every numeric cell parses with float(); percentages keep full precision."""
     data = imnm_dataset()
-    rows = read(write_wide_csv(data, tmp_path)[0])
+    rows = read(write_wide_csv(data, tmp_path, not_evaluable="")[0])
     row = next(r for r in rows if r["subject"] == "P-01" and r["exam_order"] == "1" and r["source"] == CONSENSUS)
     stir = data.derived_of(11, CONSENSUS)["stir_pct_lb"].value
     assert float(row["stir_pct_lb"]) == stir

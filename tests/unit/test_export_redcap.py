@@ -12,7 +12,7 @@ from test_export_dataset import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, imnm
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import MyoscoreError
 from myoscore.export import (
-    NE_RAW,
+    NE_MISSING_CODE,
     REDCAP_DICTIONARY_HEADER,
     ExportDataset,
     redcap_codes,
@@ -46,6 +46,9 @@ def check_round_trip(data_path: Path, dictionary_path: Path) -> tuple[dict[str, 
         for column, cell in row.items():
             if column in REPEAT or cell == "":
                 continue
+            if cell == NE_MISSING_CODE:  # the project's Missing Data Code, in any field
+                assert column in {f for f, r in fields.items() if r["Form Name"] == "mri_scores"}, column
+                continue
             field = fields[column]
             kind, validation = field["Field Type"], field["Text Validation Type OR Show Slider Number"]
             if kind == "radio":
@@ -64,7 +67,8 @@ def check_round_trip(data_path: Path, dictionary_path: Path) -> tuple[dict[str, 
 
 
 def test_radio_round_trip_for_the_whole_body_protocol(tmp_path: Path) -> None:
-    """Seed 004 consensus has no fractional value: every item is a radio field with NE = 99."""
+    """Seed 004 consensus has no fractional value: every item is a radio field; NE is the
+    Missing Data Code NE, never a choice with a number (issue 10: a raw 99 summed in REDCap)."""
     data = imnm_dataset()
     data_path, dictionary_path = write_redcap(data, tmp_path)
     assert (data_path.name, dictionary_path.name) == ("imnm_whole_body_redcap_import.csv",
@@ -73,18 +77,20 @@ def test_radio_round_trip_for_the_whole_body_protocol(tmp_path: Path) -> None:
     items = redcap_item_names(data.protocol)
     assert {fields[name]["Field Type"] for name in items.values()} == {"radio"}
     assert fields[items["stir.pelvis.iliopsoas.psoas.R"]]["Choices, Calculations, OR Slider Labels"] == \
-        "0, Negative | 1, Positive | 99, Not evaluable"
+        "0, Negative | 1, Positive"
     # One instance per exam, numbered by exam order, plus one subject row per subject (groups).
     instances = [(r["record_id"], r["redcap_repeat_instance"]) for r in rows if r["redcap_repeat_instrument"]]
     assert instances == [("P-01", "1"), ("P-01", "2"), ("P-02", "1"), ("P-02", "2"), ("P-02", "3"), ("P-03", "1")]
     subjects = {r["record_id"]: r["group"] for r in rows if not r["redcap_repeat_instrument"]}
     assert subjects == {"P-01": "EARLY-BT", "P-02": "LATE", "P-03": "EARLY-UT"}
-    # P-02's first exam had no T1: every T1 field is 99, never 0, and T1-LB is empty with 0 evaluated.
+    # P-02's first exam had no T1: every T1 field is NE, never 0 or 99, and T1-LB is empty with 0 evaluated.
     first = next(r for r in rows if r["record_id"] == "P-02" and r["redcap_repeat_instance"] == "1")
     t1_fields = [items[it.key] for it in data.protocol.items if it.measure == "t1"]
-    assert {first[name] for name in t1_fields} == {str(NE_RAW)}
+    assert {first[name] for name in t1_fields} == {"NE"}
     assert first["t1_lb"] == ""
     assert first["t1_lb_n"] == "0"
+    assert first["t1_lb_cmpl"] == "0"
+    assert fields["t1_lb_cmpl"]["Field Type"] == "yesno"
     assert fields["t1_lb"]["Text Validation Max"] == "304"  # 38 atlas muscles × 2 × 4
 
 
@@ -100,7 +106,7 @@ def test_number_fields_when_consensus_holds_a_fractional_mean(tmp_path: Path) ->
     pattern = fields[items["edema_pattern.thigh"]]
     assert pattern["Field Type"] == "radio"
     assert pattern["Choices, Calculations, OR Slider Labels"] == \
-        "0, None | 1, Patchy | 2, Diffuse | 3, Mixed | 99, Not evaluable"
+        "0, None | 1, Patchy | 2, Diffuse | 3, Mixed"
     baseline = next(r for r in rows if r["record_id"] == "S-101" and r["redcap_repeat_instance"] == "1")
     assert baseline[items[FRACTIONAL_KEY]] == "2.5"
     assert baseline[items[NE_KEY]] == "NE"
@@ -116,14 +122,14 @@ def test_radio_refuses_a_fractional_mean(tmp_path: Path) -> None:
 
 
 def test_one_reader_as_radio(tmp_path: Path) -> None:
-    """A reader's read has levels only: radio fields, NE as 99 and 0 as 0."""
+    """A reader's read has levels only: radio fields, NE as the Missing Data Code NE and 0 as 0."""
     data = nxp2_dataset()
     fields, rows = check_round_trip(*write_redcap(data, tmp_path, source=READER_A))
     items = redcap_item_names(data.protocol)
     assert fields[items[FRACTIONAL_KEY]]["Choices, Calculations, OR Slider Labels"].startswith(
         "0, Absent | 1, Mild, intrafascicular | 2, ")
     baseline = next(r for r in rows if r["record_id"] == "S-101" and r["redcap_repeat_instance"] == "1")
-    assert (baseline[items[FRACTIONAL_KEY]], baseline[items[NE_KEY]], baseline[items[ZERO_KEY]]) == ("2", "99", "0")
+    assert (baseline[items[FRACTIONAL_KEY]], baseline[items[NE_KEY]], baseline[items[ZERO_KEY]]) == ("2", "NE", "0")
     assert baseline["score_source"] == READER_A
 
 
@@ -164,12 +170,12 @@ def test_codes_map_to_integer_raw_values() -> None:
     scales = scheme_library().scales
     codes, ne = redcap_codes(scales["mercuri_modified"])
     assert codes == {"0": 0, "1": 1, "2a": 2, "2b": 3, "3": 4, "4": 5}
-    assert ne == 99
+    assert ne == "NE"
     choices = choices_of(redcap_choices(scales["mercuri_modified"]))
     assert choices["3"].startswith("2b: ")
     assert choices["1"] == "Traces"
-    assert choices["99"] == "Not evaluable"
-    assert redcap_codes(scales["edema_pattern"]) == ({"none": 0, "patchy": 1, "diffuse": 2, "mixed": 3}, 99)
+    assert "99" not in choices
+    assert redcap_codes(scales["edema_pattern"]) == ({"none": 0, "patchy": 1, "diffuse": 2, "mixed": 3}, "NE")
     assert redcap_codes(scales["fischer_0_4"])[0] == {str(i): i for i in range(5)}
 
 
@@ -180,4 +186,9 @@ def test_dictionary_without_groups_or_clinical_fields(tmp_path: Path, imnm: Prot
                          full.ratings, full.derived)
     fields, rows = check_round_trip(*write_redcap(data, tmp_path))
     assert not {"group", "months_from_onset", "treated"} & set(fields)
-    assert all(r["redcap_repeat_instrument"] == "mri_scores" for r in rows)
+    # Subjects with a follow-up get a subject row carrying Δ; every other row is an exam.
+    subject_rows = [r for r in rows if r["redcap_repeat_instrument"] != "mri_scores"]
+    assert {r["record_id"] for r in subject_rows} == {"P-01", "P-02", "P-03"}
+    with_delta = {r["record_id"] for r in subject_rows if r["t1_lb_d"] != "" or r["stir_pct_lb_d"] != ""}
+    assert with_delta <= {"P-01", "P-02"}
+    assert with_delta

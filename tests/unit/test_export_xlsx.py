@@ -24,9 +24,10 @@ def table(workbook: openpyxl.Workbook, sheet: str) -> list[dict[str, object]]:
 
 
 def test_sheets_and_frozen_headers(workbook: openpyxl.Workbook) -> None:
-    """The nine sheets in order; each header row bold and frozen, columns sized to fit."""
+    """The sheets in order; each header row bold and frozen, columns sized to fit."""
     assert tuple(workbook.sheetnames) == SHEETS == (
-        "ratings", "consensus", "derived", "agreement", "dictionary", "codes", "items", "scores", "about")
+        "ratings", "consensus", "derived", "changes", "progression", "frequencies", "patterns", "units", "agreement",
+        "dictionary", "codes", "items", "scores", "about")
     for ws in workbook:
         assert ws.freeze_panes == "A2", ws.title
         assert all(cell.font.bold for cell in ws[1])
@@ -90,7 +91,7 @@ def test_codes_sheet_explains_every_code_with_its_definition(workbook: openpyxl.
     assert (edema_3["value"], edema_3["label"], edema_3["redcap_raw"]) == (3, "Mild, intrafascicular, global", 3)
     ne = next(r for r in codes if r["scale"] == "edema_0_5" and r["code"] == "NE")
     assert ne["value"] is None
-    assert ne["redcap_raw"] == 99
+    assert ne["redcap_raw"] == "NE"
     assert "Never counted as 0" in ne["definition"]
 
 

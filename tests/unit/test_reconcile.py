@@ -50,15 +50,16 @@ def test_compare_classifies_every_difference(nxp2: Protocol) -> None:
 
 
 def test_mean_keeps_fractions(nxp2: Protocol) -> None:
-    """Mean: 2 and 3 → 2.5 (not rounded; code None as 2.5 is no level); 1 and 0 → 0.5;
-    4 and 4 → 4 with its code; NE and NE → NE."""
+    """Mean: 2 and 3 → 2.5 (not rounded; code None as 2.5 is no level); 4 and 4 → 4 with
+    its code; NE and NE → NE."""
     result = reconcile_mean(nxp2, READS)
     values = decided(result)
     assert values["edema.thigh.anterior.R"] == (None, 2.5)
-    assert values["subcutaneous_edema.thigh.anterior.R"] == (None, 0.5)
     assert values["edema.thigh.anterior.L"] == ("4", 4.0)
     assert values["edema.thigh.medial.L"] == ("NE", None)
-    assert all(v.method is ConsensusMethod.MEAN for v in result.decided)
+    methods = {v.item_key: v.method for v in result.decided}
+    assert methods.pop("edema_pattern.calf") is ConsensusMethod.REVIEW  # nominal: never "mean"
+    assert set(methods.values()) == {ConsensusMethod.MEAN}
     mean = next(v for v in result.decided if v.item_key == "edema.thigh.anterior.R")
     assert dict(mean.sources) == {"A": "2", "B": "3"}
 
@@ -68,7 +69,8 @@ def test_mean_leaves_ne_against_value_and_nominal_discordant(nxp2: Protocol) -> 
     item one reader left unscored. None of them gets a consensus value."""
     result = reconcile_mean(nxp2, READS)
     left = {d.item_key: d for d in result.discordant}
-    assert set(left) == {"edema.thigh.medial.R", "edema_pattern.thigh", "fat.calf.lateral.R"}
+    assert set(left) == {"edema.thigh.medial.R", "edema_pattern.thigh", "fat.calf.lateral.R",
+                         "subcutaneous_edema.thigh.anterior.R"}
     assert dict(left["edema.thigh.medial.R"].codes) == {"A": "NE", "B": "1"}
     assert dict(left["edema.thigh.medial.R"].values) == {"A": None, "B": 1.0}
     assert dict(left["fat.calf.lateral.R"].codes) == {"A": "0", "B": None}
@@ -135,3 +137,50 @@ def test_readers_codes_are_not_changed(nxp2: Protocol) -> None:
     for policy in ConsensusMethod:
         reconcile(nxp2, READS, policy, adjudicator="C", adjudicator_codes={"edema.thigh.anterior.R": "3"})
     assert before == (A, B)
+
+
+def test_mean_never_averages_present_absent(nxp2: Protocol) -> None:
+    """Issue 10: a discordant present/absent pair (subcutaneous edema 1 vs 0) goes to review
+    under the study-wide mean and under the protocol's own policy; it never becomes 0.5."""
+    for policy in (ConsensusMethod.MEAN, None):
+        result = reconcile(nxp2, READS, policy)
+        assert "subcutaneous_edema.thigh.anterior.R" not in decided(result)
+        assert "subcutaneous_edema.thigh.anterior.R" in {d.item_key for d in result.discordant}
+        assert all(v.value in (None, 0.0, 1.0) for v in result.decided if v.item_key.startswith("subcutaneous"))
+
+
+def test_protocol_policy_averages_only_muscle_edema(nxp2: Protocol) -> None:
+    """Seed 000's protocol: edema 2 vs 3 → 2.5 (mean); Fischer 1 vs 2 waits for review
+    (never 1.5); concordant items carry their measure's method."""
+    reads = {"A": {**A, "fat.thigh.anterior.R": "1"}, "B": {**B, "fat.thigh.anterior.R": "2"}}
+    result = reconcile(nxp2, reads)
+    values = decided(result)
+    assert values["edema.thigh.anterior.R"] == (None, 2.5)
+    assert "fat.thigh.anterior.R" not in values
+    assert {d.item_key for d in result.discordant} >= {"fat.thigh.anterior.R", "subcutaneous_edema.thigh.anterior.R"}
+    methods = {v.item_key: v.method for v in result.decided}
+    assert methods["edema.thigh.anterior.L"] is ConsensusMethod.MEAN
+    assert methods["edema_pattern.calf"] is ConsensusMethod.REVIEW
+    assert result.policy is None
+
+
+def test_seed_004_protocol_reviews_every_muscle(imnm: Protocol) -> None:
+    """Seed 004: STIR 0 vs 1 and Fischer 1 vs 3 both wait for joint review."""
+    reads = {"A": {"stir.thigh.anterior.rectus_femoris.R": "0", "t1.thigh.anterior.rectus_femoris.R": "1"},
+             "B": {"stir.thigh.anterior.rectus_femoris.R": "1", "t1.thigh.anterior.rectus_femoris.R": "3"}}
+    keys = [k for k in imnm.item_keys if k.endswith("rectus_femoris.R")]
+    reads = {r: {keys[i]: code for i, code in enumerate(codes.values())} for r, codes in reads.items()}
+    result = reconcile(imnm, reads)
+    assert not result.decided
+    assert len(result.discordant) == 2
+
+
+def test_any_and_both_positive_on_binary(nxp2: Protocol) -> None:
+    """any_positive: 1 vs 0 → 1 (code kept); both_positive: 1 vs 0 → 0; on an ordinal item
+    they do not apply and the item is reviewed."""
+    key = "subcutaneous_edema.thigh.anterior.R"
+    anyp = decided(reconcile(nxp2, READS, ConsensusMethod.ANY_POSITIVE))
+    bothp = decided(reconcile(nxp2, READS, ConsensusMethod.BOTH_POSITIVE))
+    assert anyp[key] == ("1", 1.0)
+    assert bothp[key] == ("0", 0.0)
+    assert "edema.thigh.anterior.R" not in anyp

@@ -229,6 +229,17 @@ measure = "edema"
          "derived[1].function", "must be one of"),
         (None, '[[derived]]\nname = "x"\nlabel = "X"\nfunction = "sum"\nmeasure = "pattern"\n',
          "derived[1]", "nominal scale"),
+        # Reconciliation policies the scale cannot take (issue 10), and scopes
+        (('sides = []', 'sides = []\nreconcile = "mean"'), "", "items[1].reconcile",
+         "'mean' cannot reconcile measure 'pattern' on the nominal scale edema_pattern"),
+        (('sides = ["R", "L"]', 'sides = ["R", "L"]\nreconcile = "any_positive"'), "", "items[0].reconcile",
+         "any_positive and both_positive are for binary scales"),
+        (('sides = ["R", "L"]', 'sides = ["R", "L"]\nreconcile = "median"'), "", "items[0].reconcile",
+         "must be one of"),
+        (None, '[progression]\nstir = "pattern"\nt1 = "edema"\n', "progression.stir", "unknown or nominal measure"),
+        (None, '[progression]\nstir = "edema"\nt1 = "edema"\nregions = ["arm"]\n', "progression.regions",
+         "unknown region 'arm'"),
+        (None, '[agreement]\nmin_pairs = 0\n', "agreement.min_pairs", "whole number"),
     ],
 )
 def test_invalid_protocol_is_named(tmp_path: Path, library, replace, append, key: str, problem: str) -> None:
@@ -325,3 +336,63 @@ def test_shipped_cards_keep_the_papers_words_and_cite_their_descriptions() -> No
     again = protocol_from_json(protocol_to_json(protocol))
     assert again.scales["edema_0_5"].level("4").description == edema.level("4").description
     assert again.hash == protocol.hash
+
+
+def test_mean_of_present_absent_is_refused_at_load(tmp_path: Path, library) -> None:
+    """A present/absent measure declared ``reconcile = "mean"`` names the file and the key."""
+    text = PROTOCOL.replace('scale = "edema_0_5"', 'scale = "present_absent"').replace(
+        'sides = ["R", "L"]', 'sides = ["R", "L"]\nreconcile = "mean"', 1).replace(
+        '[[derived]]\nname = "total"\nlabel = "Total"\nfunction = "sum"\nmeasure = "edema"\n', "")
+    path = tmp_path / "binary_mean.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SchemeError) as err:
+        load_protocol(path, library.scales, library.atlases)
+    assert (err.value.file, err.value.key) == (str(path), "items[0].reconcile")
+    assert "0.5" in err.value.problem
+    assert str(path) in str(err.value)
+
+
+def test_shipped_protocols_quote_each_papers_policy(library) -> None:
+    """Seed 000 averages only muscle edema, and reviews the rest; seed 004 reviews every
+    muscle. Every measure carries the paper's sentence."""
+    nxp2 = library.protocol("nxp2_lower_limb")
+    assert {p.measure: p.method.value for p in nxp2.policies} == {
+        "edema": "mean", "fat": "review", "subcutaneous_edema": "review", "fascia_edema": "review",
+        "edema_pattern": "review"}
+    assert nxp2.policy("edema").quote == "The mean score of two observers was assigned as the degree of muscle edema."
+    imnm = library.protocol("imnm_whole_body")
+    assert {p.measure: p.method.value for p in imnm.policies} == {"stir": "review", "t1": "review"}
+    assert "observers reviewed the muscles together to agree the final score" in imnm.policy("stir").quote
+    seeds = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+    papers = " ".join(p.read_text(encoding="utf-8") for p in seeds.glob("*.txt")) if seeds.is_dir() else ""
+    for protocol in (nxp2, imnm):
+        for policy in protocol.policies:
+            assert policy.quote, (protocol.name, policy.measure)
+            if papers:
+                assert policy.quote in papers, policy.quote
+
+
+def test_seed_004_progression_scope_is_the_lower_body(library) -> None:
+    """Seed 004's longitudinal analysis covers the lower-body regions only (stored in the snapshot)."""
+    imnm = library.protocol("imnm_whole_body")
+    assert imnm.progression is not None
+    assert imnm.progression.regions == ("pelvis", "thigh", "leg", "lumbar")
+    assert (imnm.progression.stir_measure, imnm.progression.t1_measure) == ("stir", "t1")
+    again = protocol_from_json(protocol_to_json(imnm))
+    assert again.progression == imnm.progression
+    assert again.policies == imnm.policies
+    assert again.hash == imnm.hash
+
+
+def test_old_snapshot_without_policies_reviews_everything(library) -> None:
+    """A snapshot stored before policies were data loads with joint review for every measure."""
+    import json
+
+    data = json.loads(protocol_to_json(library.protocol("nxp2_lower_limb")))
+    for key in ("policies", "progression", "min_pairs"):
+        data.pop(key)
+    old = protocol_from_json(json.dumps(data))
+    assert old.policies == ()
+    assert old.policy_of("edema.thigh.anterior.R").value == "review"
+    assert old.progression is None
+    assert old.min_pairs == 10

@@ -67,6 +67,11 @@ def jsonable(obj: Any) -> Any:
         if isinstance(obj, ProgressionCounts):
             data["percent_stir_positive_progressed"] = jsonable(obj.percent_stir_positive_progressed)
             data["percent_progressed_not_stir_positive"] = jsonable(obj.percent_progressed_not_stir_positive)
+        # Coverage and per-unit percentages are properties: JSON carries them too.
+        for name in ("complete", "percent_positive", "mean"):
+            prop = getattr(type(obj), name, None)
+            if isinstance(prop, property):
+                data[name] = jsonable(getattr(obj, name))
         return data
     if isinstance(obj, dict):
         return {str(k): jsonable(v) for k, v in obj.items()}

@@ -25,6 +25,9 @@ from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Read
 from myoscore.schemes import Protocol
 from myoscore.scores import compare, reconcile
 
+#: The ``policy`` argument that means "each measure's policy, as the protocol declares it".
+PROTOCOL_POLICY = "protocol"
+
 
 @dataclass(frozen=True)
 class DiscordantItem:
@@ -50,7 +53,7 @@ class ReconcileOutcome:
     could not decide and that have no joint-review decision yet."""
 
     protocol: str
-    policy: ConsensusMethod
+    policy: ConsensusMethod | None  # None: each measure's policy from the protocol
     readers: tuple[str, str]
     adjudicator: str | None
     n_exams: int
@@ -81,25 +84,29 @@ def _paired(coordinator: CoordinatorSession, protocol_name: str, names: tuple[st
 
 
 def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str],
-                    policy: ConsensusMethod | str, adjudicator: str | None = None) -> ReconcileOutcome:
+                    policy: ConsensusMethod | str | None = None, adjudicator: str | None = None) -> ReconcileOutcome:
     """Reconcile two readers' submitted reads of every exam both read, and save consensus.
 
-    ``mean`` and ``adjudicator`` decide what they can; ``review`` takes concordant items.
+    ``policy`` ``None`` (or ``"protocol"``) applies each measure's policy as the protocol
+    declares it (seed 000: mean for muscle edema, review for the rest). A named policy
+    applies to every item whose scale can take it (``mean`` never averages a binary or
+    nominal item: those wait for review); ``adjudicator`` decides what the third reader
+    scored; ``review`` takes concordant items.
     Items decided at joint review are kept (never overwritten by a later run) as long as
     the readers' codes they were decided on are unchanged; what is still undecided is
     returned in ``pending``.
     """
-    policy = ConsensusMethod(policy)
+    policy = None if policy in (None, PROTOCOL_POLICY) else ConsensusMethod(policy)
     names = _two(readers)
-    if policy is ConsensusMethod.ADJUDICATOR:
+    if policy is ConsensusMethod.ADJUDICATOR or (adjudicator and policy is None):
         if not adjudicator:
             raise MyoscoreError("the adjudicator policy needs --adjudicator NAME (a third reader)")
         adjudicator = adjudicator.strip()
         if adjudicator in names:
             raise MyoscoreError(f"the adjudicator {adjudicator} is one of the two readers; name a third reader")
     elif adjudicator:
-        raise MyoscoreError(f"--adjudicator is only used with the adjudicator policy, not {policy.value}")
-    purpose = f"consensus {protocol_name} {policy.value}"
+        raise MyoscoreError(f"--adjudicator is only used with the adjudicator policy, not {policy}")
+    purpose = f"consensus {protocol_name} {policy.value if policy else PROTOCOL_POLICY}"
     protocol, groups, codes = _paired(coordinator, protocol_name, names, purpose)
     third: dict[int, dict[str, str]] = {}
     if adjudicator:

@@ -20,8 +20,7 @@ from myoscore.scores import (
     frequencies,
     longitudinal,
     pattern_counts,
-    progression,
-    progression_measures,
+    protocol_progression,
 )
 
 
@@ -79,7 +78,8 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
     one reader's submitted reads, with the cross-subject summaries.
 
     ``stir_measure``/``t1_measure`` choose the measures matched for STIR → T1 progression
-    (default: :func:`myoscore.scores.progression_measures`).
+    (default: the protocol's ``[progression]``, whose regions always apply; see
+    :func:`myoscore.scores.protocol_progression`).
     """
     protocol = protocol_in_use(coordinator, protocol_name)
     data = _from_consensus(coordinator, protocol_name) if reader is None else \
@@ -94,9 +94,6 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
     first_codes = {subject: data[rows[0].exam_id][1] for subject, rows in ordered.items()}
     per_exam = tuple(ExamScores(exams[r.exam_id], compute_scores(protocol, r.values))
                      for rows in ordered.values() for r in rows)
-    measures = (stir_measure, t1_measure) if stir_measure and t1_measure else progression_measures(protocol)
-    if measures and (stir_measure or t1_measure):
-        measures = (stir_measure or measures[0], t1_measure or measures[1])
     follow_up = any(len(rows) > 1 for rows in ordered.values())
     return ScoresReport(
         protocol.name,
@@ -105,5 +102,5 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
         tuple(frequencies(protocol, first_values)),
         tuple(pattern_counts(protocol, first_codes)),
         tuple(longitudinal(protocol, records)),
-        progression(protocol, records, *measures) if measures and follow_up else None,
+        protocol_progression(protocol, records, stir_measure, t1_measure) if follow_up else None,
     )

@@ -26,7 +26,9 @@ from myoscore.export import (
     rating_rows,
     reader_source,
     write,
+    write_wide_csv,
 )
+from myoscore.export.wide import NOT_EVALUABLE_CELL
 from myoscore.scores import ExamValues, exams_in_order
 
 FORMATS = ("csv", "wide", "redcap", "xlsx", "figures", "sr")
@@ -88,8 +90,11 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
 
 def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,
            readers: Sequence[str] | None = None, clinical: bool = True,
-           groups: Mapping[str, str] | None = None) -> list[Path]:
-    """Write the protocol's dataset in each format (a folder per format under ``out``)."""
+           groups: Mapping[str, str] | None = None, not_evaluable: str = NOT_EVALUABLE_CELL) -> list[Path]:
+    """Write the protocol's dataset in each format (a folder per format under ``out``).
+
+    ``not_evaluable`` is what the wide CSV writes for a not evaluable item (default ``NE``;
+    see :func:`myoscore.export.write_wide_csv`)."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise MyoscoreError(f"unknown export format {unknown[0]!r} (formats: {', '.join(FORMATS)}, all)")
@@ -103,5 +108,9 @@ def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequenc
             return written
     dataset = export_dataset(coordinator, protocol_name, readers=readers, clinical=clinical, groups=groups)
     for fmt in formats:
-        written += write(dataset, fmt, out if len(formats) == 1 else out / fmt)
+        target = out if len(formats) == 1 else out / fmt
+        if fmt == "wide":
+            written += write_wide_csv(dataset, target, not_evaluable=not_evaluable)
+        else:
+            written += write(dataset, fmt, target)
     return written

@@ -70,7 +70,8 @@ def cmd_reconcile(ctx: Context) -> int:
     if a.json:
         print_json(analysis.jsonable(outcome))
         return 0
-    print(f"{outcome.protocol}: {outcome.policy.value} of {', '.join(outcome.readers)} over {outcome.n_exams} exams; "
+    policy = outcome.policy.value if outcome.policy is not None else "protocol policies"
+    print(f"{outcome.protocol}: {policy} of {', '.join(outcome.readers)} over {outcome.n_exams} exams; "
           f"{outcome.n_values} consensus values stored, {len(outcome.pending)} items need joint review")
     _print_discordant(outcome.pending)
     if outcome.pending:
@@ -122,7 +123,8 @@ def cmd_scores(ctx: Context) -> int:
     for entry in report.exams:
         print(f"  exam {entry.exam.id} {entry.exam.subject_code} {entry.exam.label}")
         for s in entry.scores:
-            print(f"    {s.name:<16} {_num(s.value):>8}  ({s.n_evaluated}/{s.n_items} evaluated, "
+            flag = "" if s.complete else ", INCOMPLETE"
+            print(f"    {s.name:<16} {_num(s.value):>8}  ({s.n_evaluated}/{s.n_items} evaluated{flag}, "
                   f"range {s.minimum:g}–{s.maximum:g})")
     if report.frequencies:
         print("subjects with the finding (first exam):")
@@ -139,7 +141,8 @@ def cmd_scores(ctx: Context) -> int:
         t = report.progression.total
         print(f"{report.progression.stir_measure}-positive at first exam with {report.progression.t1_measure} "
               f"progression: {t.stir_positive_progressed}/{t.stir_positive}; progressed not "
-              f"{report.progression.stir_measure}-positive: {t.progressed_not_stir_positive}/{t.progressed}")
+              f"{report.progression.stir_measure}-positive: {t.progressed_not_stir_positive}/{t.progressed} "
+              f"(regions: {', '.join(report.progression.regions)})")
     return 0
 
 
@@ -158,7 +161,9 @@ def register(commands: Any) -> None:
                             json_flag=True, as_user=True)
     reconcile.add_argument("--protocol", required=True)
     reconcile.add_argument("--readers", required=True, metavar="A,B")
-    reconcile.add_argument("--policy", required=True, choices=[m.value for m in ConsensusMethod])
+    reconcile.add_argument("--policy", default="protocol", choices=["protocol", *(m.value for m in ConsensusMethod)],
+                           help="protocol (default): each measure's policy as the protocol declares it "
+                           "(`myoscore schemes show P`); or one policy for every item whose scale can take it")
     reconcile.add_argument("--adjudicator", metavar="C", help="third reader who decides discordant items")
 
     discordant = add_command(commands, "discordant", cmd_discordant,

@@ -24,7 +24,7 @@ def cmd_export(ctx: Context) -> int:
     written = export(
         ctx.coordinator(), a.protocol or _only_protocol(ctx), formats, Path(a.out),
         readers=split_csv(a.readers) if a.readers else None, clinical=not a.no_clinical,
-        groups=read_groups(Path(a.groups)) if a.groups else None,
+        groups=read_groups(Path(a.groups)) if a.groups else None, not_evaluable=a.not_evaluable,
     )
     if a.json:
         print_json([str(p) for p in written])
@@ -64,6 +64,10 @@ def register(commands: Any) -> None:
     export.add_argument("--protocol", help="default: the only protocol with reads")
     export.add_argument("--readers", metavar="A,B", help="add the agreement report of these two readers")
     export.add_argument("--groups", metavar="CSV", help="subject,group file for the per-group bar chart")
+    export.add_argument("--not-evaluable", metavar="CODE", default="NE",
+                        help="what a not evaluable item's cell holds in the wide CSV (default NE: an explicit "
+                             "code, never empty like an unscored item; e.g. -9 for SPSS, then declare it missing; "
+                             "'' for an empty cell)")
     export.add_argument("--no-clinical", action="store_true",
                         help="leave out months from onset and treated (the only clinical fields ever exported)")
     check = add_command(commands, "import-sr", cmd_import_sr, "read back DICOM SRs written by myoscore and compare "

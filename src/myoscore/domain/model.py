@@ -42,9 +42,14 @@ class ReadStatus(enum.StrEnum):
 
 
 class ConsensusMethod(enum.StrEnum):
-    MEAN = "mean"
-    REVIEW = "review"
-    ADJUDICATOR = "adjudicator"
+    """How two readers' values of one item become consensus (declared per measure by the
+    protocol; see ``docs/scores.md``)."""
+
+    MEAN = "mean"  # ordinal scales only: the mean of the two numbers, kept fractional
+    REVIEW = "review"  # joint review: the readers agree the value together
+    ADJUDICATOR = "adjudicator"  # a third reader decides
+    ANY_POSITIVE = "any_positive"  # binary scales: positive when either reader says positive
+    BOTH_POSITIVE = "both_positive"  # binary scales: positive only when both readers say so
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ from myoscore.export.figures import (
 )
 from myoscore.export.formats import WRITERS, write
 from myoscore.export.redcap import (
-    NE_RAW,
+    NE_MISSING_CODE,
     REDCAP_DICTIONARY_HEADER,
     redcap_choices,
     redcap_codes,
@@ -66,7 +66,7 @@ from myoscore.export.xlsx import SHEETS, write_xlsx
 __all__ = [
     "CONSENSUS",
     "FIGURE_FORMATS",
-    "NE_RAW",
+    "NE_MISSING_CODE",
     "REDCAP_DICTIONARY_HEADER",
     "SHEETS",
     "WRITERS",

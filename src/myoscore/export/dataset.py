@@ -101,13 +101,20 @@ class RatingRow:
 @dataclass(frozen=True)
 class DerivedRow:
     """One derived score of one exam from one source; ``value`` ``None`` when nothing was
-    evaluated. ``name`` is the protocol's score name (``edema_total``, ``stir_pct_lb``)."""
+    evaluated. ``name`` is the protocol's score name (``edema_total``, ``stir_pct_lb``).
+    ``n_evaluated`` of ``n_items`` were evaluated; :attr:`complete` says whether all were."""
 
     exam_id: int
     source: str
     name: str
     value: float | None
     n_evaluated: int
+    n_items: int = 0  # items the score covers (0: not given, as in hand-built rows)
+
+    @property
+    def complete(self) -> bool | None:
+        """Every item of the score evaluated; ``None`` when ``n_items`` was not given."""
+        return None if self.n_items == 0 else self.n_evaluated == self.n_items
 
 
 @dataclass(frozen=True)
@@ -291,7 +298,7 @@ def rating_rows(protocol: Protocol, exam_id: int, source: str,
 def derived_rows(protocol: Protocol, exam_id: int, source: str,
                  values: Mapping[str, float | None]) -> tuple[DerivedRow, ...]:
     """Every derived score the protocol declares, computed with :func:`myoscore.scores.compute_scores`."""
-    return tuple(DerivedRow(exam_id, source, r.name, r.value, r.n_evaluated)
+    return tuple(DerivedRow(exam_id, source, r.name, r.value, r.n_evaluated, r.n_items)
                  for r in compute_scores(protocol, values))
 
 

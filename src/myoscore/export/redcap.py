@@ -11,11 +11,20 @@ Design (the REDCap project is *classic*, not longitudinal, with one repeating in
 Item fields are ``radio`` fields whose raw values are integers (:func:`redcap_codes`):
 the level's declared number when every level of the scale has a distinct integer number
 in 0–98 (so ``2a`` → 2, ``2b`` → 3 in the modified Mercuri scale), otherwise the level's
-position 0, 1, 2, … (nominal scales such as the edema pattern); not evaluable is
-:data:`NE_RAW` (99, "Not evaluable"). A fractional consensus mean (2.5) is no level: when
-the exported source holds one, the numeric items become ``text`` fields with ``number``
-validation and the scale's range, and not evaluable is written ``NE``, to be declared as a
-Missing Data Code of the project (``numeric="number"``; ``numeric="radio"`` refuses).
+position 0, 1, 2, … (nominal scales such as the edema pattern). A fractional consensus
+mean (2.5) is no level: when the exported source holds one, the numeric items become
+``text`` fields with ``number`` validation and the scale's range (``numeric="number"``;
+``numeric="radio"`` refuses).
+
+**Not evaluable** is written :data:`NE_MISSING_CODE` (``NE``) in every field, radio or
+number: a REDCap *Missing Data Code*, declared once in the project (Project Setup →
+Additional customizations → Missing Data Codes: ``NE, Not evaluable``). REDCap then shows
+it as missing and leaves it out of ``sum()`` and every calculation; it is never a choice
+with a number (a raw 99 would be added in by a REDCap ``sum()``).
+
+Each derived score has its value, ``<score>_n`` (items evaluated) and ``<score>_cmpl``
+(yes/no: every item evaluated). The ``subject`` form carries each score's Δ first → last
+(``<score>_d``, ``<score>_dpct``) for subjects with two exams or more.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from myoscore.domain import NOT_EVALUABLE, MyoscoreError
 from myoscore.export._common import number_text, short_hash, target_dir, write_csv
 from myoscore.export.dataset import CONSENSUS, ExportDataset
 from myoscore.schemes import Item, Protocol, Scale, ScaleKind
-from myoscore.scores import compute_score
+from myoscore.scores import ScoreChange, compute_score, longitudinal
 
 #: The data dictionary's columns, exactly as REDCap writes and reads them.
 REDCAP_DICTIONARY_HEADER = (
@@ -54,8 +63,9 @@ REDCAP_DICTIONARY_HEADER = (
 SUBJECT_FORM = "subject"
 SCORES_FORM = "mri_scores"
 REPEAT_COLUMNS = ("redcap_repeat_instrument", "redcap_repeat_instance")
-#: Raw value of "Not evaluable" in radio fields (a larger one if a scale uses 99).
-NE_RAW = 99
+#: What a not evaluable item holds in the import file: a REDCap Missing Data Code, never a
+#: number (declare ``NE, Not evaluable`` under the project's Missing Data Codes).
+NE_MISSING_CODE = NOT_EVALUABLE
 #: REDCap's recommended maximum length of a variable name.
 REDCAP_MAX = 26
 _RESERVED = frozenset({
@@ -126,35 +136,32 @@ def redcap_item_names(protocol: Protocol, taken: set[str] | None = None) -> dict
     return names
 
 
-def redcap_codes(scale: Scale) -> tuple[dict[str, int], int]:
-    """``level code → raw value`` of a radio field, and the raw value of not evaluable.
+def redcap_codes(scale: Scale) -> tuple[dict[str, int], str]:
+    """``level code → raw value`` of a radio field, and what not evaluable is written.
 
     The raw value is the level's declared number when every level has a distinct integer
     number in 0–98 (sums and statistics on REDCap's raw export stay right, and ``2a``/``2b``
-    get their declared 2/3), else the level's position (0, 1, 2, …). Not evaluable is
-    99, or the next of 999, 9999, … if the scale uses 99.
+    get their declared 2/3), else the level's position (0, 1, 2, …). Not evaluable is the
+    Missing Data Code :data:`NE_MISSING_CODE`, never a choice.
     """
     values = [lv.value for lv in scale.levels]
     numeric = (all(v is not None and float(v).is_integer() and 0 <= v <= 98 for v in values)
                and len(set(values)) == len(values))
     codes = {lv.code: int(lv.value) if numeric and lv.value is not None else i
              for i, lv in enumerate(scale.levels)}
-    ne = NE_RAW
-    while ne in codes.values():
-        ne = ne * 10 + 9
-    return codes, ne
+    return codes, NE_MISSING_CODE
 
 
 def redcap_choices(scale: Scale) -> str:
-    """The choices cell of a radio field: ``"0, Absent | 1, Mild … | 99, Not evaluable"``."""
-    codes, ne = redcap_codes(scale)
+    """The choices cell of a radio field: ``"0, Absent | 1, Mild …"`` (not evaluable is the
+    project's Missing Data Code ``NE``, not a choice)."""
+    codes, _ = redcap_codes(scale)
     parts = []
     for level in scale.levels:
         # Say the level's code when the raw value is not the code and the label does not say it.
         plain = str(codes[level.code]) == level.code or level.label.lower() == level.code.lower()
         label = level.label if plain else f"{level.code}: {level.label}"
         parts.append(f"{codes[level.code]}, {label.replace('|', '/')}")
-    parts.append(f"{ne}, Not evaluable")
     return " | ".join(parts)
 
 
@@ -181,10 +188,16 @@ class RedcapLayout:
         taken = set(self.subject_fields) | set(self.exam_fields) | {f"{SUBJECT_FORM}_complete",
                                                                     f"{SCORES_FORM}_complete"}
         self.items: dict[str, str] = redcap_item_names(protocol, taken)
-        self.scores: dict[str, tuple[str, str]] = {}
+        self.scores: dict[str, tuple[str, str, str]] = {}
         for score in protocol.derived:
             value = redcap_name(score.name, taken)
-            self.scores[score.name] = (value, redcap_name(f"{score.name}_n", taken))
+            self.scores[score.name] = (value, redcap_name(f"{score.name}_n", taken),
+                                       redcap_name(f"{score.name}_cmpl", taken))
+        self.changes: dict[str, tuple[str, str]] = {}
+        if any(exam.order > 1 for exam in dataset.exams):
+            for score in protocol.derived:
+                self.changes[score.name] = (redcap_name(f"{score.name}_d", taken),
+                                            redcap_name(f"{score.name}_dpct", taken))
         self.protocol = protocol
 
     def uses_radio(self, item: Item) -> bool:
@@ -192,8 +205,13 @@ class RedcapLayout:
 
     @property
     def import_header(self) -> list[str]:
-        return ["record_id", *REPEAT_COLUMNS, *self.subject_fields[1:], *self.exam_fields, *self.items.values(),
-                *(name for pair in self.scores.values() for name in pair)]
+        return ["record_id", *REPEAT_COLUMNS, *self.subject_fields[1:],
+                *(name for pair in self.changes.values() for name in pair), *self.exam_fields,
+                *self.items.values(), *(name for names in self.scores.values() for name in names)]
+
+    @property
+    def has_subject_rows(self) -> bool:
+        return self.has_groups or bool(self.changes)
 
     def dictionary(self) -> list[list[str]]:
         protocol = self.protocol
@@ -201,6 +219,13 @@ class RedcapLayout:
                        note="The study's pseudonymous subject code; never a name or a PatientID.")]
         if self.has_groups:
             rows.append(_field("group", SUBJECT_FORM, "text", "Group"))
+        for score in protocol.derived if self.changes else ():
+            delta, relative = self.changes[score.name]
+            rows.append(_field(delta, SUBJECT_FORM, "text", f"Δ first → last exam: {score.label}",
+                               validation="number", note="last − first, in the score's unit",
+                               annotation=f"myoscore delta {score.name}"))
+            rows.append(_field(relative, SUBJECT_FORM, "text", f"Δ % first → last exam: {score.label}",
+                               validation="number", note="(last − first) / first × 100; empty when first is 0"))
         rows.append(_field("exam_label", SCORES_FORM, "text", "Timepoint",
                            section=f"Exam ({protocol.title})",
                            annotation=f"myoscore protocol {protocol.name} {protocol.version} {protocol.hash}"))
@@ -221,7 +246,9 @@ class RedcapLayout:
             annotation = f"myoscore item {item.key}"
             if self.uses_radio(item):
                 rows.append(_field(self.items[item.key], SCORES_FORM, "radio", item.title, section=section,
-                                   choices=redcap_choices(scale), note=f"Scale {scale.name}", annotation=annotation))
+                                   choices=redcap_choices(scale),
+                                   note=f"Scale {scale.name}; NE = not evaluable (Missing Data Code)",
+                                   annotation=annotation))
             else:
                 numbers = [lv.value for lv in scale.levels if lv.value is not None]
                 levels = "; ".join(f"{number_text(lv.value)} = {lv.label}" for lv in scale.levels)
@@ -234,13 +261,16 @@ class RedcapLayout:
         first = True
         for score in protocol.derived:
             result = compute_score(protocol, score, {})
-            value, count = self.scores[score.name]
+            value, count, complete = self.scores[score.name]
             rows.append(_field(value, SCORES_FORM, "text", score.label,
                                section="Derived scores" if first else "", validation="number",
                                minimum=number_text(result.minimum), maximum=number_text(result.maximum),
                                annotation=f"myoscore score {score.name}"))
             rows.append(_field(count, SCORES_FORM, "text", f"{score.label}: items evaluated",
                                validation="integer", minimum="0", maximum=str(len(score.item_keys))))
+            rows.append(_field(complete, SCORES_FORM, "yesno", f"{score.label}: every item evaluated",
+                               note="No: the score covers fewer items than its full range; do not compare it "
+                                    "with complete ones"))
             first = False
         return rows
 
@@ -266,14 +296,21 @@ def _item_cell(layout: RedcapLayout, item: Item, code: str | None, value: float 
     scale = layout.protocol.scales[item.scale]
     if code is None and value is None:
         return ""
+    if code == NOT_EVALUABLE:
+        return NE_MISSING_CODE
     if layout.uses_radio(item):
-        raws, ne = redcap_codes(scale)
-        return str(ne) if code == NOT_EVALUABLE else str(raws[code]) if code is not None else ""
-    return NOT_EVALUABLE if code == NOT_EVALUABLE else number_text(value)
+        raws, _ = redcap_codes(scale)
+        return str(raws[code]) if code is not None else ""
+    return number_text(value)
 
 
 def redcap_rows(dataset: ExportDataset, layout: RedcapLayout, source: str) -> list[list[str]]:
+    from myoscore.export.summaries import exam_values
+
     header = layout.import_header
+    changes: dict[str, list[ScoreChange]] = {}
+    for change in longitudinal(layout.protocol, exam_values(dataset, source)):
+        changes.setdefault(change.subject, []).append(change)
     rows: list[list[str]] = []
     done: set[str] = set()
     for exam in dataset.exams_in_order:
@@ -281,10 +318,13 @@ def redcap_rows(dataset: ExportDataset, layout: RedcapLayout, source: str) -> li
         scores = dataset.derived_of(exam.exam_id, source)
         if not given and not scores:
             continue
-        if layout.has_groups and exam.subject not in done:
+        if layout.has_subject_rows and exam.subject not in done:
             done.add(exam.subject)
-            rows.append([exam.subject, "", "", dataset.group_of(exam.subject) or ""]
-                        + [""] * (len(header) - 4))
+            subject = {"record_id": exam.subject, "group": dataset.group_of(exam.subject) or ""}
+            for change in changes.get(exam.subject, ()):
+                delta, relative = layout.changes[change.score]
+                subject[delta], subject[relative] = number_text(change.delta), number_text(change.relative)
+            rows.append([subject.get(column, "") for column in header])
         cells: dict[str, str] = {
             "record_id": exam.subject, "redcap_repeat_instrument": SCORES_FORM,
             "redcap_repeat_instance": str(exam.order), "exam_label": exam.label, "exam_order": str(exam.order),
@@ -294,10 +334,11 @@ def redcap_rows(dataset: ExportDataset, layout: RedcapLayout, source: str) -> li
         for item in layout.protocol.items:
             row = given.get(item.key)
             cells[layout.items[item.key]] = "" if row is None else _item_cell(layout, item, row.code, row.value)
-        for name, (value, count) in layout.scores.items():
+        for name, (value, count, complete) in layout.scores.items():
             found = scores.get(name)
             cells[value] = "" if found is None else number_text(found.value)
             cells[count] = "" if found is None else str(found.n_evaluated)
+            cells[complete] = "" if found is None or found.complete is None else str(int(found.complete))
         rows.append([cells.get(column, "") for column in header])
     return rows
 
@@ -310,8 +351,8 @@ def write_redcap(dataset: ExportDataset, path: str | Path, *, source: str = CONS
     ``source`` is the one source exported (``"consensus"`` or ``"reader:<name>"``);
     ``numeric`` chooses radio or number fields for ordinal and binary items (see the module
     docstring). Load the dictionary first (Project Setup → Data Dictionary), make
-    ``mri_scores`` a repeating instrument (and, for number fields, declare the Missing Data
-    Code ``NE``), then import the data with the Data Import Tool.
+    ``mri_scores`` a repeating instrument, declare the Missing Data Code ``NE, Not
+    evaluable`` (Additional customizations), then import the data with the Data Import Tool.
     """
     folder = target_dir(path)
     layout = redcap_layout(dataset, source, numeric)

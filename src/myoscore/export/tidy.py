@@ -63,10 +63,25 @@ def tidy_rows(dataset: ExportDataset, keep: Callable[[str], bool] = lambda sourc
 
 def write_tidy_csv(dataset: ExportDataset, path: str | Path) -> list[Path]:
     """Write the tidy CSV to ``path`` (a ``.csv`` file, or a folder for
-    ``<protocol>_ratings_tidy.csv``) and return ``[file]``.
+    ``<protocol>_ratings_tidy.csv``) and, beside it, the derived scores and every
+    cross-subject table; return the files, the ratings first.
 
     Not evaluable: ``code`` ``NE``, ``value`` empty, ``not_evaluable`` 1. A fractional
-    consensus mean: ``code`` empty, ``value`` ``2.5``, ``status`` ``mean``.
+    consensus mean: ``code`` empty, ``value`` ``2.5``, ``status`` ``mean``. Beside it:
+    ``<protocol>_derived_tidy.csv`` (one row per exam × source × score, with ``n_evaluated``,
+    ``n_items``, ``complete``) and ``<protocol>_<table>.csv`` for each table of
+    :data:`myoscore.export.summaries.SUMMARY_TABLES` that has rows.
     """
-    file = target_file(path, f"{dataset.protocol.name}_ratings_tidy.csv")
-    return [write_csv(file, tidy_columns(dataset), (as_text(row) for row in tidy_rows(dataset)))]
+    from myoscore.export.summaries import derived_table, summary_tables
+
+    name = dataset.protocol.name
+    file = target_file(path, f"{name}_ratings_tidy.csv")
+    written = [write_csv(file, tidy_columns(dataset), (as_text(row) for row in tidy_rows(dataset)))]
+    header, rows = derived_table(dataset)
+    if rows:
+        written.append(write_csv(file.with_name(f"{name}_derived_tidy.csv"), header,
+                                 (as_text(row) for row in rows)))
+    for table, (header, rows) in summary_tables(dataset).items():
+        if rows:
+            written.append(write_csv(file.with_name(f"{name}_{table}.csv"), header, (as_text(row) for row in rows)))
+    return written

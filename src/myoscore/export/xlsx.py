@@ -11,16 +11,18 @@ from typing import Any
 
 from myoscore import __version__
 from myoscore.domain import NOT_EVALUABLE
-from myoscore.export._common import cell_number, exam_cells, exam_columns, target_file
+from myoscore.export._common import cell_number, target_file
 from myoscore.export.dataset import CONSENSUS, ExportDataset
 from myoscore.export.glossary import COLUMNS
 from myoscore.export.redcap import redcap_codes, redcap_item_names
+from myoscore.export.summaries import SUMMARY_TABLES, derived_table, summary_tables
 from myoscore.export.tidy import tidy_columns, tidy_rows
 from myoscore.export.wide import wide_names
 from myoscore.scores import compute_score
 
 #: Sheet names, in workbook order.
-SHEETS = ("ratings", "consensus", "derived", "agreement", "dictionary", "codes", "items", "scores", "about")
+SHEETS = ("ratings", "consensus", "derived", *SUMMARY_TABLES, "agreement", "dictionary", "codes", "items", "scores",
+          "about")
 
 AGREEMENT_COLUMNS = ("indicator", "region", "unit", "label", "n", "n_not_evaluable", "percent_agreement", "kappa",
                      "ci_low", "ci_high", "weighted_kappa", "weighted_ci_low", "weighted_ci_high", "reason")
@@ -34,7 +36,9 @@ DICTIONARY_COLUMNS = ("sheet", "column", "description")
 _SHEET_PURPOSE = {
     "ratings": "Every reader's rating, one row per subject × exam × item × reader (tidy).",
     "consensus": "Consensus values, one row per subject × exam × item (tidy).",
-    "derived": "Derived scores (sums, STIR%, T1-LB, …), one row per subject × exam × source × score.",
+    "derived": ("Derived scores (sums, STIR%, T1-LB, …), one row per subject × exam × source × score, with the "
+                "items evaluated and whether every item was (complete)."),
+    **SUMMARY_TABLES,
     "agreement": "Inter-reader agreement per indicator and region (Cohen's kappa, weighted kappa, 95% CI).",
     "dictionary": "This sheet: what every column of every sheet means.",
     "codes": "Every code of every scale used, with its number and full definition; NE = not evaluable.",
@@ -42,29 +46,6 @@ _SHEET_PURPOSE = {
     "scores": "Every derived score the protocol declares.",
     "about": "The protocol the scores were given with (name, version, content hash).",
 }
-
-
-def _derived_columns(dataset: ExportDataset) -> list[str]:
-    return [*exam_columns(dataset), "source", "score", "label", "function", "value", "n_evaluated", "n_items",
-            "minimum", "maximum"]
-
-
-def _derived_rows(dataset: ExportDataset) -> list[list[object]]:
-    protocol = dataset.protocol
-    columns = exam_columns(dataset)
-    bounds = {score.name: compute_score(protocol, score, {}) for score in protocol.derived}
-    rows: list[list[object]] = []
-    for exam, source in dataset.exam_sources():
-        found = dataset.derived_of(exam.exam_id, source)
-        for score in protocol.derived:
-            d = found.get(score.name)
-            if d is None:
-                continue
-            b = bounds[score.name]
-            rows.append([*exam_cells(dataset, exam, columns), source, score.name, score.label, score.function.value,
-                         cell_number(d.value), d.n_evaluated, len(score.item_keys), cell_number(b.minimum),
-                         cell_number(b.maximum)])
-    return rows
 
 
 def _agreement_rows(dataset: ExportDataset) -> list[list[object]]:
@@ -122,7 +103,8 @@ def workbook_tables(dataset: ExportDataset) -> dict[str, tuple[list[str], list[l
     tables: dict[str, tuple[list[str], list[list[object]]]] = {
         "ratings": (tidy_header, tidy_rows(dataset, lambda source: source != CONSENSUS)),
         "consensus": (tidy_header, tidy_rows(dataset, lambda source: source == CONSENSUS)),
-        "derived": (_derived_columns(dataset), _derived_rows(dataset)),
+        "derived": derived_table(dataset),
+        **summary_tables(dataset),
         "agreement": (list(AGREEMENT_COLUMNS), _agreement_rows(dataset)),
         "dictionary": (list(DICTIONARY_COLUMNS), []),
         "codes": (list(CODE_COLUMNS), _code_rows(dataset)),

@@ -8,6 +8,7 @@ from myoscore.schemes.loader import (
     load_scale,
 )
 from myoscore.schemes.model import (
+    POLICIES_FOR_KIND,
     Atlas,
     AtlasUnit,
     Compartment,
@@ -15,7 +16,9 @@ from myoscore.schemes.model import (
     DerivedScore,
     Item,
     Level,
+    MeasurePolicy,
     Muscle,
+    ProgressionScope,
     Protocol,
     Region,
     Scale,
@@ -25,6 +28,7 @@ from myoscore.schemes.model import (
 from myoscore.schemes.snapshot import protocol_from_json, protocol_hash, protocol_to_json
 
 __all__ = [
+    "POLICIES_FOR_KIND",
     "Atlas",
     "AtlasUnit",
     "Compartment",
@@ -32,7 +36,9 @@ __all__ = [
     "DerivedScore",
     "Item",
     "Level",
+    "MeasurePolicy",
     "Muscle",
+    "ProgressionScope",
     "Protocol",
     "Region",
     "Scale",

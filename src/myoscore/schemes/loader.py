@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from myoscore.domain import NOT_EVALUABLE, SchemeError
+from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, SchemeError
 from myoscore.schemes.model import (
+    POLICIES_FOR_KIND,
     Atlas,
     Compartment,
     DerivedFunction,
     DerivedScore,
     Item,
     Level,
+    MeasurePolicy,
     Muscle,
+    ProgressionScope,
     Protocol,
     Region,
     Scale,
@@ -217,7 +220,7 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
     """Read one protocol file and resolve its items against scales and atlases."""
     file = str(path)
     top = _Table(file, "", _read_toml(path))
-    top.only({"protocol", "items", "derived"})
+    top.only({"protocol", "items", "derived", "progression", "agreement"})
     head = _Table(file, "protocol", top.data.get("protocol"))
     head.only({"name", "version", "title", "source", "atlas"})
     atlas_name = head.text("atlas")
@@ -226,10 +229,12 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
         raise head.error("atlas", f"unknown atlas {atlas_name!r} (known: {', '.join(sorted(atlases))})")
 
     items: list[Item] = []
+    policies: list[MeasurePolicy] = []
     used_scales: dict[str, Scale] = {}
     measures: set[str] = set()
     for entry in top.tables("items"):
-        entry.only({"measure", "label", "indicator", "scale", "sequence", "unit", "sides", "regions"})
+        entry.only({"measure", "label", "indicator", "scale", "sequence", "unit", "sides", "regions",
+                    "reconcile", "reconcile_quote"})
         measure = entry.text("measure")
         if measure in measures:
             raise entry.error("measure", f"duplicate measure {measure!r}")
@@ -238,6 +243,7 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
         if scale_name not in scales:
             raise entry.error("scale", f"unknown scale {scale_name!r} (known: {', '.join(sorted(scales))})")
         used_scales[scale_name] = scales[scale_name]
+        policies.append(_policy(entry, measure, scales[scale_name]))
         sides = entry.strings("sides")
         for side in sides:
             if side not in SIDES:
@@ -267,11 +273,72 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
             if scale.kind is ScaleKind.NOMINAL:
                 raise SchemeError(file, f"derived[{i}]", f"item {key!r} has a nominal scale, which has no numbers")
 
+    progression = _progression(top, items, used_scales, atlas)
+    min_pairs = 10
+    if "agreement" in top.data:
+        agreement = _Table(file, "agreement", top.data["agreement"])
+        agreement.only({"min_pairs"})
+        number = agreement.number("min_pairs")
+        if number is not None:
+            if number < 1 or number != int(number):
+                raise agreement.error("min_pairs", f"must be a whole number ≥ 1, not {number:g}")
+            min_pairs = int(number)
     protocol = Protocol(
         head.text("name"), head.text("version"), head.text("title"), head.optional_text("source"),
-        atlas.name, used_scales, tuple(items), tuple(derived),
+        atlas.name, used_scales, tuple(items), tuple(derived), policies=tuple(policies),
+        progression=progression, min_pairs=min_pairs,
     )
     return _with_hash(protocol)
+
+
+def _policy(entry: _Table, measure: str, scale: Scale) -> MeasurePolicy:
+    """The measure's reconciliation policy; one its scale cannot take is refused here."""
+    method = ConsensusMethod(entry.choice("reconcile", [m.value for m in ConsensusMethod],
+                                          ConsensusMethod.REVIEW.value))
+    allowed = POLICIES_FOR_KIND[scale.kind]
+    if method not in allowed:
+        why = {ScaleKind.NOMINAL: "a nominal scale has no numbers to average or to call positive",
+               ScaleKind.BINARY: "the mean of present and absent (0.5) is no finding",
+               ScaleKind.ORDINAL: "any_positive and both_positive are for binary scales"}[scale.kind]
+        raise entry.error("reconcile", f"{method.value!r} cannot reconcile measure {measure!r} on the "
+                          f"{scale.kind.value} scale {scale.name}: {why} "
+                          f"(use {', '.join(sorted(m.value for m in allowed))})")
+    return MeasurePolicy(measure, method, entry.optional_text("reconcile_quote"))
+
+
+def _progression(top: _Table, items: list[Item], scales: Mapping[str, Scale],
+                 atlas: Atlas) -> ProgressionScope | None:
+    if "progression" not in top.data:
+        return None
+    entry = _Table(top.file, "progression", top.data["progression"])
+    entry.only({"stir", "t1", "regions", "body", "stir_threshold", "t1_step", "quote"})
+    places: dict[str, set[tuple[str, str | None]]] = {}
+    for item in items:
+        if scales[item.scale].kind is not ScaleKind.NOMINAL:
+            places.setdefault(item.measure, set()).add((item.unit.key, item.side))
+    stir, t1 = entry.text("stir"), entry.text("t1")
+    for key, measure in (("stir", stir), ("t1", t1)):
+        if measure not in places:
+            raise entry.error(key, f"unknown or nominal measure {measure!r} (numeric measures: "
+                              f"{', '.join(places) or 'none'})")
+    known_regions = [r.key for r in atlas.regions]
+    if "regions" in entry.data and "body" in entry.data:
+        raise entry.error("regions", "give regions or body, not both")
+    if "body" in entry.data:
+        body = entry.choice("body", BODIES)
+        regions = [r.key for r in atlas.regions if r.body == body]
+    else:
+        regions = entry.strings("regions", known_regions)
+        for region in regions:
+            if region not in known_regions:
+                raise entry.error("regions", f"unknown region {region!r} in atlas {atlas.name}")
+    region_of = {it.unit.key: it.unit.region for it in items}
+    shared = {p for p in places[stir] & places[t1] if region_of[p[0]] in regions}
+    if not shared:
+        raise entry.error("t1", f"no unit of regions {', '.join(regions)} has both a {stir!r} and a {t1!r} item")
+    threshold, step = entry.number("stir_threshold"), entry.number("t1_step")
+    return ProgressionScope(stir, t1, tuple(regions), 1.0 if threshold is None else threshold,
+                            1.0 if step is None else step, entry.optional_text("quote"))
 
 
 def _optional_tables(top: _Table, key: str) -> list[_Table]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from myoscore.domain import NOT_EVALUABLE, NotFound
+from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, NotFound
 
 
 class ScaleKind(enum.StrEnum):
@@ -188,6 +188,37 @@ class DerivedScore:
     threshold: float = 1.0  # value ≥ threshold counts as positive
 
 
+#: Which reconciliation policies a scale kind can take (checked when a protocol loads).
+POLICIES_FOR_KIND: dict[ScaleKind, frozenset[ConsensusMethod]] = {
+    ScaleKind.ORDINAL: frozenset({ConsensusMethod.MEAN, ConsensusMethod.REVIEW, ConsensusMethod.ADJUDICATOR}),
+    ScaleKind.BINARY: frozenset({ConsensusMethod.REVIEW, ConsensusMethod.ADJUDICATOR, ConsensusMethod.ANY_POSITIVE,
+                                 ConsensusMethod.BOTH_POSITIVE}),
+    ScaleKind.NOMINAL: frozenset({ConsensusMethod.REVIEW, ConsensusMethod.ADJUDICATOR}),
+}
+
+
+@dataclass(frozen=True)
+class MeasurePolicy:
+    """How one measure's discordant values become consensus, and the paper's words for it."""
+
+    measure: str
+    method: ConsensusMethod = ConsensusMethod.REVIEW
+    quote: str = ""  # the sentence of the paper that states the policy
+
+
+@dataclass(frozen=True)
+class ProgressionScope:
+    """The longitudinal STIR → T1 analysis of seed 004 (Fig. 4), as the protocol declares it:
+    which measures are matched and which atlas regions it covers."""
+
+    stir_measure: str
+    t1_measure: str
+    regions: tuple[str, ...]
+    stir_threshold: float = 1.0
+    t1_step: float = 1.0
+    quote: str = ""
+
+
 @dataclass(frozen=True)
 class Protocol:
     """Which items a read contains and which derived scores it reports.
@@ -205,6 +236,28 @@ class Protocol:
     items: tuple[Item, ...]
     derived: tuple[DerivedScore, ...]
     hash: str = field(default="", compare=False)
+    policies: tuple[MeasurePolicy, ...] = ()  # one per measure; a measure not listed: review
+    progression: ProgressionScope | None = None
+    min_pairs: int = 10  # agreement cells with fewer pairs are greyed (too few to read)
+
+    def policy(self, measure: str) -> MeasurePolicy:
+        """The reconciliation policy of one measure (joint review unless declared)."""
+        for policy in self.policies:
+            if policy.measure == measure:
+                return policy
+        return MeasurePolicy(measure)
+
+    def policy_of(self, item_key: str) -> ConsensusMethod:
+        return self.policy(self.item(item_key).measure).method
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(item.measure for item in self.items))
+
+    def regions_of(self, item_keys: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """The atlas regions some of the items lie in, in protocol order (a score's scope)."""
+        wanted = set(item_keys)
+        return tuple(dict.fromkeys(item.unit.region for item in self.items if item.key in wanted))
 
     def item(self, key: str) -> Item:
         found = self._items_by_key.get(key)

@@ -6,12 +6,15 @@ import hashlib
 import json
 from typing import Any
 
+from myoscore.domain import ConsensusMethod
 from myoscore.schemes.model import (
     AtlasUnit,
     DerivedFunction,
     DerivedScore,
     Item,
     Level,
+    MeasurePolicy,
+    ProgressionScope,
     Protocol,
     Scale,
     ScaleKind,
@@ -64,6 +67,15 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
              "items": list(d.item_keys), "threshold": d.threshold}
             for d in protocol.derived
         ],
+        # How consensus is reached and what the longitudinal analysis covers are part of the
+        # method (they change the numbers), so they are part of the hash.
+        "policies": [{"measure": p.measure, "method": p.method.value, "quote": p.quote} for p in protocol.policies],
+        "progression": None if protocol.progression is None else {
+            "stir": protocol.progression.stir_measure, "t1": protocol.progression.t1_measure,
+            "regions": list(protocol.progression.regions), "stir_threshold": protocol.progression.stir_threshold,
+            "t1_step": protocol.progression.t1_step, "quote": protocol.progression.quote,
+        },
+        "min_pairs": protocol.min_pairs,
     }
 
 
@@ -103,8 +115,17 @@ def protocol_from_json(text: str) -> Protocol:
         DerivedScore(d["name"], d["label"], DerivedFunction(d["function"]), tuple(d["items"]), d["threshold"])
         for d in data["derived"]
     )
+    # Snapshots written before policies and scopes were protocol data have none: every
+    # measure is then reconciled at joint review, and progression covers every region.
+    policies = tuple(MeasurePolicy(p["measure"], ConsensusMethod(p["method"]), p.get("quote", ""))
+                     for p in data.get("policies", []))
+    found = data.get("progression")
+    progression = None if found is None else ProgressionScope(
+        found["stir"], found["t1"], tuple(found["regions"]), found["stir_threshold"], found["t1_step"],
+        found.get("quote", ""))
     protocol = Protocol(
-        data["name"], data["version"], data["title"], data["source"], data["atlas"], scales, items, derived
+        data["name"], data["version"], data["title"], data["source"], data["atlas"], scales, items, derived,
+        policies=policies, progression=progression, min_pairs=int(data.get("min_pairs", 10)),
     )
     from dataclasses import replace
 

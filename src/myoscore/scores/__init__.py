@@ -13,6 +13,7 @@ Imports only :mod:`myoscore.schemes` and :mod:`myoscore.domain`. See ``docs/scor
 """
 
 from myoscore.scores.derived import (
+    POOLED,
     ExamValues,
     Frequency,
     PatternCount,
@@ -20,6 +21,7 @@ from myoscore.scores.derived import (
     ProgressionCounts,
     ScoreChange,
     ScoreResult,
+    UnitSummary,
     compute_score,
     compute_scores,
     exams_in_order,
@@ -28,12 +30,15 @@ from myoscore.scores.derived import (
     pattern_counts,
     progression,
     progression_measures,
+    protocol_progression,
+    unit_summaries,
 )
 from myoscore.scores.reconcile import (
     ConsensusValue,
     Discordance,
     DiscordanceKind,
     Reconciliation,
+    applicable,
     check_code,
     compare,
     reconcile,
@@ -43,6 +48,7 @@ from myoscore.scores.reconcile import (
 )
 
 __all__ = [
+    "POOLED",
     "ConsensusValue",
     "Discordance",
     "DiscordanceKind",
@@ -54,6 +60,8 @@ __all__ = [
     "Reconciliation",
     "ScoreChange",
     "ScoreResult",
+    "UnitSummary",
+    "applicable",
     "check_code",
     "compare",
     "compute_score",
@@ -64,8 +72,10 @@ __all__ = [
     "pattern_counts",
     "progression",
     "progression_measures",
+    "protocol_progression",
     "reconcile",
     "reconcile_adjudicator",
     "reconcile_mean",
     "reconcile_review",
+    "unit_summaries",
 ]

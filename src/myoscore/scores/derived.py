@@ -64,6 +64,13 @@ class ScoreResult:
     maximum: float
     maximum_evaluated: float
     reason: str | None = None
+    regions: tuple[str, ...] = ()  # the atlas regions the score covers (its scope)
+
+    @property
+    def complete(self) -> bool:
+        """Every item of the score was evaluated: only then is the value comparable with
+        the full range (a calf sum over 4 of 6 compartments is not a 0–30 score)."""
+        return self.n_evaluated == self.n_items
 
 
 def _scale_bounds(protocol: Protocol, key: str) -> tuple[float, float]:
@@ -120,7 +127,7 @@ def compute_score(protocol: Protocol, score: DerivedScore, values: Values) -> Sc
         value = 1.0 if positive else 0.0
     return ScoreResult(
         score.name, score.label, function, value, n_items, n_evaluated, n_items - n_evaluated,
-        float(minimum), float(maximum), float(maximum_evaluated), reason,
+        float(minimum), float(maximum), float(maximum_evaluated), reason, protocol.regions_of(score.item_keys),
     )
 
 
@@ -237,16 +244,20 @@ class ExamValues:
     exam_date: date | None = None
     label: str = ""
     months_from_onset: float | None = None
+    order: int | None = None  # position among the subject's exams, when already known (exports)
 
 
 def exams_in_order(exams: Iterable[ExamValues]) -> dict[str, list[ExamValues]]:
-    """Each subject's exams, first to last: by exam date when every exam of the subject
-    has one, otherwise by exam id (the order exams were entered)."""
+    """Each subject's exams, first to last: by ``order`` when every exam of the subject has
+    one, else by exam date when every exam has one, otherwise by exam id (the order exams
+    were entered)."""
     by_subject: dict[str, list[ExamValues]] = {}
     for exam in exams:
         by_subject.setdefault(exam.subject, []).append(exam)
     for subject_exams in by_subject.values():
-        if all(e.exam_date is not None for e in subject_exams):
+        if all(e.order is not None for e in subject_exams):
+            subject_exams.sort(key=lambda e: (e.order or 0, e.exam_id))
+        elif all(e.exam_date is not None for e in subject_exams):
             subject_exams.sort(key=lambda e: (e.exam_date, e.exam_id))
         else:
             subject_exams.sort(key=lambda e: e.exam_id)
@@ -327,6 +338,7 @@ class Progression:
     n_subjects: int  # subjects with two exams or more
     total: ProgressionCounts
     by_unit: tuple[ProgressionCounts, ...] = field(default=())
+    regions: tuple[str, ...] = ()  # the atlas regions the analysis covers
 
 
 def progression_measures(protocol: Protocol) -> tuple[str, str] | None:
@@ -348,18 +360,23 @@ def progression_measures(protocol: Protocol) -> tuple[str, str] | None:
 
 
 def progression(protocol: Protocol, exams: Iterable[ExamValues], stir_measure: str, t1_measure: str, *,
-                stir_threshold: float = 1.0, t1_step: float = 1.0) -> Progression:
+                stir_threshold: float = 1.0, t1_step: float = 1.0,
+                regions: Iterable[str] | None = None) -> Progression:
     """STIR-positive units at the first exam whose T1 score rose by ≥ ``t1_step`` at the last.
 
     Each STIR item of ``stir_measure`` is matched with the ``t1_measure`` item of the same
-    atlas unit and side. A pair is excluded (and counted) when STIR is not evaluated at
-    the first exam or T1 is not evaluated at either exam.
+    atlas unit and side; ``regions`` (default: every region) limits the units (seed 004:
+    the lower body). A pair is excluded (and counted) when STIR is not evaluated at the
+    first exam or T1 is not evaluated at either exam.
     """
+    scope = None if regions is None else set(regions)
     t1_items = {(it.unit.key, it.side): it.key for it in protocol.items if it.measure == t1_measure}
     pairs = [(it.unit.key, it.side, it.key, t1_items[(it.unit.key, it.side)])
-             for it in protocol.items if it.measure == stir_measure and (it.unit.key, it.side) in t1_items]
+             for it in protocol.items if it.measure == stir_measure and (it.unit.key, it.side) in t1_items
+             and (scope is None or it.unit.region in scope)]
     if not pairs:
-        raise MyoscoreError(f"protocol {protocol.name}: no unit has both a {stir_measure!r} and a {t1_measure!r} item")
+        raise MyoscoreError(f"protocol {protocol.name}: no unit has both a {stir_measure!r} and a {t1_measure!r} item"
+                            + ("" if scope is None else f" in regions {', '.join(sorted(scope))}"))
     tallies = {(unit, side): [0, 0, 0, 0, 0, 0] for unit, side, _, _ in pairs}
     subjects = 0
     for ordered in exams_in_order(exams).values():
@@ -382,5 +399,112 @@ def progression(protocol: Protocol, exams: Iterable[ExamValues], stir_measure: s
             tally[5] += progressed and not positive
     by_unit = tuple(ProgressionCounts(unit, side, *tally) for (unit, side), tally in tallies.items())
     total = ProgressionCounts(None, None, *(sum(t[i] for t in tallies.values()) for i in range(6)))
-    return Progression(stir_measure, t1_measure, subjects, total, by_unit)
+    covered = tuple(dict.fromkeys(protocol.item(stir_key).unit.region for _, _, stir_key, _ in pairs))
+    return Progression(stir_measure, t1_measure, subjects, total, by_unit, covered)
+
+
+def protocol_progression(protocol: Protocol, exams: Iterable[ExamValues], stir_measure: str | None = None,
+                         t1_measure: str | None = None) -> Progression | None:
+    """The progression analysis as the protocol declares it (measures, regions, threshold
+    and step of its ``[progression]`` table); without one, the detected measures over every
+    region (:func:`progression_measures`). ``None`` when the protocol has no such measures.
+    Measures named here replace the declared ones; the declared scope stays."""
+    declared = protocol.progression
+    if declared is not None:
+        return progression(protocol, exams, stir_measure or declared.stir_measure, t1_measure or declared.t1_measure,
+                           stir_threshold=declared.stir_threshold, t1_step=declared.t1_step,
+                           regions=declared.regions)
+    detected = progression_measures(protocol)
+    if stir_measure and t1_measure:
+        detected = (stir_measure, t1_measure)
+    if detected is None:
+        return None
+    return progression(protocol, exams, stir_measure or detected[0], t1_measure or detected[1])
+
+
+
+# -- per-muscle and regional summaries across subjects (seed 004, Fig. 2; "pelvic girdle and
+# thighs were in general more affected than legs (32% and 34% versus 12%)") ----------------------
+#: The side a summary pools: both sides together, or one.
+POOLED = "pooled"
+
+
+@dataclass(frozen=True)
+class UnitSummary:
+    """One measure on one atlas unit (a muscle, compartment or region) across subjects.
+
+    Counts run over (subject, side) pairs, or over (subject, unit, side) for a region:
+    ``n_evaluated`` have a number, ``n_positive`` of them are ≥ ``threshold``.
+    ``percent_positive`` is ``n_positive / n_evaluated × 100`` (per-muscle STIR%: adductor
+    magnus 57 % in seed 004); ``total`` is the sum of the evaluated values (Fig. 2B's summed
+    T1 score per muscle). ``side`` is ``"pooled"`` (both sides), ``"R"`` or ``"L"``.
+    """
+
+    measure: str
+    level: UnitLevel
+    unit: str
+    name: str
+    region: str
+    side: str
+    n_subjects: int
+    n_items: int  # item values the summary could have had: subjects × its items
+    n_evaluated: int
+    n_positive: int
+    total: float
+    threshold: float
+
+    @property
+    def percent_positive(self) -> float | None:
+        return 100.0 * self.n_positive / self.n_evaluated if self.n_evaluated else None
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n_evaluated if self.n_evaluated else None
+
+    @property
+    def complete(self) -> bool:
+        return self.n_evaluated == self.n_items
+
+
+def unit_summaries(protocol: Protocol, subjects: Mapping[str, Values], *, threshold: float = 1.0,
+                   measures: Iterable[str] | None = None) -> list[UnitSummary]:
+    """Per-unit and per-region summaries of every numeric measure, pooled and per side.
+
+    ``subjects`` holds one set of values per subject (the caller picks the exam: seed 004
+    uses the first MRI). Units come in atlas order, each with its pooled, right and left
+    rows (a measure scored without sides has only the pooled row); then each region.
+    """
+    wanted = None if measures is None else set(measures)
+    groups: dict[tuple[str, UnitLevel, str, str], tuple[str, str, list[str]]] = {}
+    for item in _numeric_items(protocol):
+        if wanted is not None and item.measure not in wanted:
+            continue
+        sides = [POOLED, *([item.side] if item.side else [])]
+        for side in sides:
+            groups.setdefault((item.measure, item.unit.level, item.unit.key, side),
+                              (item.unit.name, item.unit.region, []))[2].append(item.key)
+    region_names = {it.unit.region: it.unit.name for it in protocol.items if it.unit.level is UnitLevel.REGION}
+    for item in _numeric_items(protocol):
+        if (wanted is not None and item.measure not in wanted) or item.unit.level is UnitLevel.REGION:
+            continue
+        for side in [POOLED, *([item.side] if item.side else [])]:
+            # "*" keeps the region's pooled row apart from a region-level item of the same key
+            groups.setdefault((item.measure, UnitLevel.REGION, f"{item.unit.region}*", side),
+                              (region_names.get(item.unit.region, item.unit.region), item.unit.region,
+                               []))[2].append(item.key)
+    rows = []
+    for (measure, level, unit, side), (name, region, keys) in groups.items():
+        evaluated = positive = 0
+        total = 0.0
+        for values in subjects.values():
+            for key in keys:
+                number = _number(values.get(key))
+                if number is None:
+                    continue
+                evaluated += 1
+                positive += number >= threshold
+                total += number
+        rows.append(UnitSummary(measure, level, unit.rstrip("*"), name, region, side, len(subjects),
+                                len(keys) * len(subjects), evaluated, positive, total, threshold))
+    return rows
 

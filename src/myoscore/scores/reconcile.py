@@ -5,17 +5,25 @@ is an item the reader left unscored). Output is what consensus should hold, and 
 still discordant. Nothing here changes a reader's rating: the store keeps consensus in
 its own table.
 
-Three policies (:class:`myoscore.domain.ConsensusMethod`):
+Each measure's policy is protocol data (:class:`myoscore.schemes.MeasurePolicy`, with the
+paper's sentence); :class:`myoscore.domain.ConsensusMethod` names them:
 
-``mean`` (seed 000: "The mean score of two observers was assigned")
-    Equal codes are taken; different numbers on an ordinal or binary scale become their
-    mean, kept fractional (2 and 3 give 2.5, code ``None``). Nominal items cannot be
-    averaged, and a value against *not evaluable* has no mean: both stay discordant.
+``mean`` (seed 000 muscle edema: "The mean score of two observers was assigned as the degree of muscle edema.")
+    Ordinal scales only. Equal codes are taken; different numbers become their mean,
+    kept fractional (2 and 3 give 2.5, code ``None``). A value against *not evaluable* has
+    no mean and stays discordant.
 ``review`` (seed 004: "observers reviewed the muscles together to agree the final score")
     Equal codes are taken; every other item is listed with both codes until the
     coordinator records the agreed code (``decisions``).
 ``adjudicator``
     Equal codes are taken; a third reader's code decides each discordant item.
+``any_positive`` / ``both_positive``
+    Binary scales: a discordant pair is positive when either reader (any) or only when
+    both (both, so never on a discordant pair) say positive.
+
+A scale that cannot take a policy (the mean of a nominal or present/absent scale) is
+refused when the protocol loads; a study-wide policy asked for at run time reviews those
+items instead (:func:`applicable`).
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, InvalidValue, MyoscoreError
-from myoscore.schemes import Protocol, ScaleKind
+from myoscore.schemes import POLICIES_FOR_KIND, Protocol, ScaleKind
 
 #: One reader's codes by item key; an item the reader did not score is absent.
 Codes = Mapping[str, str]
@@ -67,7 +75,7 @@ class Discordance:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    policy: ConsensusMethod
+    policy: ConsensusMethod | None  # None: each measure's policy from the protocol
     decided: tuple[ConsensusValue, ...]
     discordant: tuple[Discordance, ...]
     n_unscored: int  # items neither reader scored: no consensus, nothing to review
@@ -137,21 +145,76 @@ def check_code(protocol: Protocol, key: str, code: str) -> str:
     return code
 
 
-def reconcile_mean(protocol: Protocol, reads: Mapping[str, Codes]) -> Reconciliation:
-    """Mean of the two readers (seed 000), kept fractional; see the module docstring."""
-    a, b = _check_two(reads)
+def applicable(protocol: Protocol, key: str, method: ConsensusMethod) -> ConsensusMethod:
+    """``method`` when the item's scale can take it, else joint review (a nominal or binary
+    item under a study-wide ``mean`` is reviewed, never averaged)."""
+    kind = protocol.scale_of(key).kind
+    return method if method in POLICIES_FOR_KIND[kind] else ConsensusMethod.REVIEW
+
+
+def _decide(protocol: Protocol, reads: Mapping[str, Codes], item: Discordance, method: ConsensusMethod,
+            adjudicator: str | None, adjudicator_codes: Codes | None) -> ConsensusValue | None:
+    """What ``method`` decides for one discordant item, or ``None`` (left for review)."""
+    numbers = [v for v in item.values.values() if v is not None]
+    both = item.kind == DiscordanceKind.VALUES and len(numbers) == 2
+    key = item.item_key
+    if method is ConsensusMethod.MEAN and both:
+        return ConsensusValue(key, None, (numbers[0] + numbers[1]) / 2.0, method, _sources(reads, key))
+    if method in (ConsensusMethod.ANY_POSITIVE, ConsensusMethod.BOTH_POSITIVE) and both:
+        chosen = max(numbers) if method is ConsensusMethod.ANY_POSITIVE else min(numbers)
+        positive = next(c for c in item.codes.values() if c is not None and _value(protocol, key, c) == chosen)
+        return _taken(protocol, reads, key, positive, method)
+    if method is ConsensusMethod.ADJUDICATOR and adjudicator is not None and adjudicator_codes is not None:
+        third = adjudicator_codes.get(key)
+        if third is not None:
+            return _taken(protocol, {**reads, adjudicator: adjudicator_codes}, key, third, method)
+    return None
+
+
+def reconcile(protocol: Protocol, reads: Mapping[str, Codes], policy: ConsensusMethod | str | None = None, *,
+              decisions: Mapping[str, str] | None = None, adjudicator: str | None = None,
+              adjudicator_codes: Codes | None = None) -> Reconciliation:
+    """Reconcile two reads of one exam.
+
+    ``policy`` ``None`` (the default) applies each measure's policy as the protocol
+    declares it (:meth:`~myoscore.schemes.Protocol.policy_of`: seed 000 averages muscle
+    edema and reviews everything else). A named policy applies to every item whose scale
+    can take it; the others go to joint review (:func:`applicable`).
+
+    Concordant items are taken. ``decisions`` (item key → agreed code) are final for their
+    items, concordant or not. What no policy and no decision settles is in ``discordant``.
+    """
+    a, _ = _check_two(reads)
+    chosen = None if policy is None else ConsensusMethod(policy)
+    if chosen is ConsensusMethod.ADJUDICATOR and (adjudicator is None or adjudicator_codes is None):
+        raise MyoscoreError("the adjudicator policy needs a third reader (the adjudicator) and their read")
+    if adjudicator is not None and adjudicator in reads:
+        raise MyoscoreError(f"the adjudicator {adjudicator} is one of the two readers; name a third reader")
+
+    def method_of(key: str) -> ConsensusMethod:
+        return protocol.policy_of(key) if chosen is None else applicable(protocol, key, chosen)
+
+    agreed = {key: check_code(protocol, key, code) for key, code in (decisions or {}).items()}
     concordant, discordant, unscored = compare(protocol, reads)
-    method = ConsensusMethod.MEAN
-    decided = [_taken(protocol, reads, key, reads[a][key], method) for key in concordant]
+    decided = [_taken(protocol, reads, key, agreed[key], ConsensusMethod.REVIEW) if key in agreed
+               else _taken(protocol, reads, key, reads[a][key], method_of(key)) for key in concordant]
     left: list[Discordance] = []
     for item in discordant:
-        value_a, value_b = item.values[a], item.values[b]
-        if item.kind == DiscordanceKind.VALUES and value_a is not None and value_b is not None:
-            decided.append(ConsensusValue(item.item_key, None, (value_a + value_b) / 2.0, method,
-                                          _sources(reads, item.item_key)))
-        else:
+        if item.item_key in agreed:
+            decided.append(_taken(protocol, reads, item.item_key, agreed[item.item_key], ConsensusMethod.REVIEW))
+            continue
+        value = _decide(protocol, reads, item, method_of(item.item_key), adjudicator, adjudicator_codes)
+        if value is None:
             left.append(item)
-    return Reconciliation(method, _in_protocol_order(protocol, decided), tuple(left), unscored)
+        else:
+            decided.append(value)
+    return Reconciliation(chosen, _in_protocol_order(protocol, decided), tuple(left), unscored)
+
+
+def reconcile_mean(protocol: Protocol, reads: Mapping[str, Codes]) -> Reconciliation:
+    """Mean of the two readers on every ordinal item (seed 000), kept fractional; binary and
+    nominal items, and a value against not evaluable, are left for review."""
+    return reconcile(protocol, reads, ConsensusMethod.MEAN)
 
 
 def reconcile_review(protocol: Protocol, reads: Mapping[str, Codes],
@@ -162,15 +225,7 @@ def reconcile_review(protocol: Protocol, reads: Mapping[str, Codes],
     is final for its item (it may also revise a concordant item). Discordant items with no
     decision are returned in ``discordant``.
     """
-    a, _ = _check_two(reads)
-    decisions = {key: check_code(protocol, key, code) for key, code in (decisions or {}).items()}
-    concordant, discordant, unscored = compare(protocol, reads)
-    method = ConsensusMethod.REVIEW
-    decided = [_taken(protocol, reads, key, decisions.get(key, reads[a][key]), method) for key in concordant]
-    decided += [_taken(protocol, reads, d.item_key, decisions[d.item_key], method)
-                for d in discordant if d.item_key in decisions]
-    left = tuple(d for d in discordant if d.item_key not in decisions)
-    return Reconciliation(method, _in_protocol_order(protocol, decided), left, unscored)
+    return reconcile(protocol, reads, ConsensusMethod.REVIEW, decisions=decisions)
 
 
 def reconcile_adjudicator(protocol: Protocol, reads: Mapping[str, Codes], adjudicator: str,
@@ -180,36 +235,8 @@ def reconcile_adjudicator(protocol: Protocol, reads: Mapping[str, Codes], adjudi
     A discordant item the adjudicator did not score stays discordant. The adjudicator's
     codes for concordant items are ignored (they are not asked).
     """
-    a, _ = _check_two(reads)
-    if adjudicator in reads:
-        raise MyoscoreError(f"the adjudicator {adjudicator} is one of the two readers; name a third reader")
-    concordant, discordant, unscored = compare(protocol, reads)
-    method = ConsensusMethod.ADJUDICATOR
-    decided = [_taken(protocol, reads, key, reads[a][key], method) for key in concordant]
-    left: list[Discordance] = []
-    with_adjudicator = {**reads, adjudicator: adjudicator_codes}
-    for item in discordant:
-        code = adjudicator_codes.get(item.item_key)
-        if code is None:
-            left.append(item)
-        else:
-            decided.append(_taken(protocol, with_adjudicator, item.item_key, code, method))
-    return Reconciliation(method, _in_protocol_order(protocol, decided), tuple(left), unscored)
-
-
-def reconcile(protocol: Protocol, reads: Mapping[str, Codes], policy: ConsensusMethod | str, *,
-              decisions: Mapping[str, str] | None = None, adjudicator: str | None = None,
-              adjudicator_codes: Codes | None = None) -> Reconciliation:
-    """Apply one policy; see :func:`reconcile_mean`, :func:`reconcile_review` and
-    :func:`reconcile_adjudicator`."""
-    policy = ConsensusMethod(policy)
-    if policy is ConsensusMethod.MEAN:
-        return reconcile_mean(protocol, reads)
-    if policy is ConsensusMethod.REVIEW:
-        return reconcile_review(protocol, reads, decisions)
-    if adjudicator is None or adjudicator_codes is None:
-        raise MyoscoreError("the adjudicator policy needs a third reader (the adjudicator) and their read")
-    return reconcile_adjudicator(protocol, reads, adjudicator, adjudicator_codes)
+    return reconcile(protocol, reads, ConsensusMethod.ADJUDICATOR, adjudicator=adjudicator,
+                     adjudicator_codes=adjudicator_codes)
 
 
 def _in_protocol_order(protocol: Protocol, values: list[ConsensusValue]) -> tuple[ConsensusValue, ...]:
