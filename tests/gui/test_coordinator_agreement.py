@@ -18,7 +18,7 @@ from gui_helpers import (
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import agreement_report, intra_reader_report
 from myoscore.app.study import assign_repeats
-from myoscore.gui.coordinator.agreement_page import INDICATOR_COLUMNS, kappa_colour
+from myoscore.gui.coordinator.agreement_page import INDICATOR_COLUMNS, TOO_FEW, kappa_colour
 from myoscore.gui.coordinator.widgets import interval, number
 
 pytestmark = pytest.mark.gui
@@ -97,8 +97,14 @@ def test_table_confusion_and_heatmap_show_the_report(qtbot, db: Database, study:
         == len(units)
     first = units[0]
     cell = heat.item(0, 0)
-    assert cell.text() == number(first.kappa, 2)
-    assert cell.background().color().name() == kappa_colour(first.kappa)
+    # Every cell says its n; below the protocol's minimum of pairs (10) it is greyed and
+    # its tooltip says so (issue 10), otherwise it is coloured by the statistic.
+    assert cell.text() == f"{number(first.kappa, 2)}  n={first.n_compared}"
+    if first.n_compared < report.min_pairs:
+        assert cell.background().color().name() == TOO_FEW
+        assert "fewer than 10 pairs" in cell.toolTip()
+    else:
+        assert cell.background().color().name() == kappa_colour(first.kappa)
     heat.setCurrentCell(0, 0)
     assert first.label in page.confusion_title.text()
 

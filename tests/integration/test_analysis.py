@@ -75,7 +75,11 @@ def test_agreement_report_rows_and_kappa(read_study, nxp2: Protocol) -> None:
     for indicator in ("Subcutaneous edema", "Fascia edema", "Muscle edema", "Fatty infiltration"):
         assert {f"{indicator}, thigh", f"{indicator}, calf", f"{indicator}, overall"} <= set(rows)
     assert "Thigh, anterior compartment: Muscle edema" in rows
-    assert report.rows[-1].label == "Overall"
+    # The row over every item pools different scales: labelled as what it is (issue 10).
+    assert report.rows[-1].kind == "overall"
+    assert "pooled across scales" in report.rows[-1].label
+    assert "descriptive" in report.rows[-1].label
+    assert report.min_pairs == 10
 
     keys = [it.key for it in nxp2.items if it.measure == "edema" and it.unit.region == "thigh"]
     pairs = [(a[k], b[k]) for a, b in drawn.values() for k in keys]
@@ -336,3 +340,27 @@ def test_cli_refusals_are_one_line(cli) -> None:
                        "edema.knee.R", "--value", "1")
     assert code == 1
     assert "no item 'edema.knee.R'" in err
+
+
+def test_review_after_mean_lists_only_what_mean_left(read_study, db) -> None:
+    """Issue 10: after the protocol policy (mean for edema) decided what it could, a joint
+    review run lists only the items still undecided (never the mean-decided ones), keeps
+    the mean values with their method, and an ordinary decision cannot overwrite a
+    mean-decided value; the deliberate override can, and is audited."""
+    coordinator, _ = read_study
+    first = analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"])
+    before = {(c.exam_id, c.item_key): c for c in analysis.consensus_list(coordinator, "nxp2_lower_limb")}
+    review = analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], "review")
+    assert {(d.exam_id, d.item_key) for d in review.pending} == {(d.exam_id, d.item_key) for d in first.pending}
+    after = {(c.exam_id, c.item_key): c for c in analysis.consensus_list(coordinator, "nxp2_lower_limb")}
+    assert after == before  # nothing re-decided, no method rewritten
+    exam = next(iter(before))[0]
+    mean = before[(exam, "edema.thigh.anterior.R")]
+    assert (mean.value, mean.method) == (2.5, ConsensusMethod.MEAN)
+    with pytest.raises(MyoscoreError, match=r"already decided .*2\.5 by mean.*override"):
+        analysis.record_review_decision(coordinator, "nxp2_lower_limb", exam, "edema.thigh.anterior.R", "3")
+    decided = analysis.record_review_decision(coordinator, "nxp2_lower_limb", exam, "edema.thigh.anterior.R", "3",
+                                              override=True)
+    assert (decided.code, decided.method) == ("3", ConsensusMethod.REVIEW)
+    events = [e for e in coordinator.audit_log(300) if e.action == "override_consensus"]
+    assert [(e.old, e.new) for e in events] == [("2.5 (mean)", "3 (review, deliberate override)")]

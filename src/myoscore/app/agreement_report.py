@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from myoscore.agreement import cohen_kappa
+from myoscore.agreement import cohen_kappa, gwet_ac, krippendorff_alpha
 from myoscore.app.coordination import codes_of, protocol_in_use, repeat_pairs, reveal_ratings, submitted_reads
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import NOT_EVALUABLE, MyoscoreError
@@ -21,6 +22,9 @@ from myoscore.schemes import Item, Protocol, Scale, ScaleKind, UnitLevel
 
 #: One reader's codes of one exam by item key (absent: unscored).
 Codes = Mapping[str, str]
+nan = float("nan")
+#: The label of the row over every item: codes of different scales pooled (descriptive only).
+POOLED_LABEL = "All items pooled across scales (descriptive; not a per-indicator κ)"
 
 
 class RowKind:
@@ -63,6 +67,11 @@ class AgreementRow:
     weighted_ci_high: float | None
     reason: str | None
     confusion: tuple[tuple[int, ...], ...] = ()
+    ac1: float = float("nan")  # Gwet's AC1 (chance-corrected, robust to skewed prevalence)
+    ac1_ci_low: float = float("nan")
+    ac1_ci_high: float = float("nan")
+    alpha: float = float("nan")  # Krippendorff's alpha (ordinal metric for ordinal scales, else nominal)
+    alpha_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class AgreementReport:
     readers: tuple[str, str]
     n_exams: int
     rows: tuple[AgreementRow, ...]
+    min_pairs: int = 10  # the protocol's minimum of compared pairs for a cell to be read
 
 
 def _row(kind: str, label: str, items: Sequence[Item], pairs: Sequence[tuple[Codes, Codes]],
@@ -91,6 +101,13 @@ def _row(kind: str, label: str, items: Sequence[Item], pairs: Sequence[tuple[Cod
             second.append(b)
     plain = cohen_kappa(first, second, categories=categories)
     linear = cohen_kappa(first, second, categories=categories, weights="linear") if weighted else None
+    # AC1 and alpha over the same compared pairs (NE and unscored are missing for both).
+    table = [[a, b] for a, b in zip(first, second, strict=True)]
+    ac1 = alpha = None
+    level: Literal["ordinal", "nominal"] = "ordinal" if weighted else "nominal"
+    if plain.n:
+        ac1 = gwet_ac(table, categories=categories)
+        alpha = krippendorff_alpha(table, level=level, categories=categories)
     return AgreementRow(
         kind, label, indicator, region, unit, scale, categories, len(first), not_evaluable, unscored,
         plain.n, plain.percent_agreement, plain.kappa, plain.se, plain.ci_low, plain.ci_high,
@@ -99,6 +116,11 @@ def _row(kind: str, label: str, items: Sequence[Item], pairs: Sequence[tuple[Cod
         None if linear is None else linear.ci_high,
         plain.reason,
         plain.confusion,
+        nan if ac1 is None else ac1.ac,
+        nan if ac1 is None else ac1.ci_low,
+        nan if ac1 is None else ac1.ci_high,
+        nan if alpha is None else alpha.alpha,
+        level,
     )
 
 
@@ -146,7 +168,10 @@ def agreement_rows(protocol: Protocol, pairs: Sequence[tuple[Codes, Codes]]) -> 
                          unit=unit, scale=scale_name))
     used = [protocol.scales[name] for name in dict.fromkeys(item.scale for item in protocol.items)]
     categories, weighted = _pooled_categories(used)
-    rows.append(_row(RowKind.OVERALL, "Overall", protocol.items, pairs, categories, weighted))
+    # Seed 004 reports one κ over every muscle and both scales ("Inter-rater agreement (κ)
+    # for MRI scoring between observers was 0.87"). Pooling codes of different scales is
+    # descriptive only, so the row says so instead of posing as a per-indicator κ.
+    rows.append(_row(RowKind.OVERALL, POOLED_LABEL, protocol.items, pairs, categories, weighted))
     return rows
 
 
@@ -164,7 +189,7 @@ def agreement_report(coordinator: CoordinatorSession, protocol_name: str, reader
                              f"agreement {protocol_name} {','.join(names)}")
     pairs = [(codes_of(ratings[a.id]), codes_of(ratings[b.id])) for a, b in groups]
     return AgreementReport(protocol.name, protocol.hash, (names[0], names[1]), len(groups),
-                           tuple(agreement_rows(protocol, pairs)))
+                           tuple(agreement_rows(protocol, pairs)), protocol.min_pairs)
 
 
 def intra_reader_report(coordinator: CoordinatorSession, protocol_name: str, reader: str) -> AgreementReport:
@@ -175,4 +200,4 @@ def intra_reader_report(coordinator: CoordinatorSession, protocol_name: str, rea
                              f"intra-reader agreement {protocol_name} {reader}")
     pairs = [(codes_of(ratings[first.id]), codes_of(ratings[again.id])) for first, again in pairs_of_reads]
     return AgreementReport(protocol.name, protocol.hash, (reader, f"{reader} (repeat)"), len(pairs),
-                           tuple(agreement_rows(protocol, pairs)))
+                           tuple(agreement_rows(protocol, pairs)), protocol.min_pairs)

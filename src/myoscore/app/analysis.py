@@ -28,25 +28,39 @@ from myoscore.app.consensus import (
     reconcile_reads,
     record_review_decision,
 )
+from myoscore.app.consensus_status import (
+    ConsensusCounts,
+    ConsensusStatus,
+    TrackedConsensus,
+    decided_consensus,
+    stale_consensus,
+    tracked_consensus,
+)
 from myoscore.app.derived_scores import ExamScores, ScoresReport, derived_scores
 from myoscore.scores import ProgressionCounts
 
 __all__ = [
     "AgreementReport",
     "AgreementRow",
+    "ConsensusCounts",
+    "ConsensusStatus",
     "DiscordantItem",
     "ExamScores",
     "ReconcileOutcome",
     "ScoresReport",
+    "TrackedConsensus",
     "agreement_report",
     "agreement_rows",
     "consensus_list",
+    "decided_consensus",
     "derived_scores",
     "discordant_items",
     "intra_reader_report",
     "jsonable",
     "reconcile_reads",
     "record_review_decision",
+    "stale_consensus",
+    "tracked_consensus",
 ]
 
 

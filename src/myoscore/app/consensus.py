@@ -11,17 +11,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from myoscore.app.changes import CONSENSUS, NO_CHANGE, StudyChanges
+from myoscore.app.consensus_status import ConsensusStatus, rating_token, rating_versions, tracked_consensus
 from myoscore.app.coordination import (
     codes_of,
     consensus_for,
     protocol_in_use,
     record_decision,
+    record_override,
     reveal_ratings,
     save_consensus,
     submitted_reads,
 )
 from myoscore.app.sessions import CoordinatorSession
-from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Read
+from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Rating, Read
 from myoscore.schemes import Protocol
 from myoscore.scores import compare, reconcile
 
@@ -75,12 +77,12 @@ def _two(readers: Sequence[str]) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def _paired(coordinator: CoordinatorSession, protocol_name: str, names: tuple[str, str],
-            purpose: str) -> tuple[Protocol, list[tuple[Read, ...]], dict[int, dict[str, str]]]:
+def _paired(coordinator: CoordinatorSession, protocol_name: str, names: tuple[str, str], purpose: str
+            ) -> tuple[Protocol, list[tuple[Read, ...]], dict[int, dict[str, str]], dict[int, dict[str, Rating]]]:
     protocol = protocol_in_use(coordinator, protocol_name)
     groups = submitted_reads(coordinator, protocol_name, names)
     ratings = reveal_ratings(coordinator, [read.id for group in groups for read in group], purpose)
-    return protocol, groups, {read_id: codes_of(r) for read_id, r in ratings.items()}
+    return protocol, groups, {read_id: codes_of(r) for read_id, r in ratings.items()}, ratings
 
 
 def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str],
@@ -107,41 +109,56 @@ def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers
     elif adjudicator:
         raise MyoscoreError(f"--adjudicator is only used with the adjudicator policy, not {policy}")
     purpose = f"consensus {protocol_name} {policy.value if policy else PROTOCOL_POLICY}"
-    protocol, groups, codes = _paired(coordinator, protocol_name, names, purpose)
+    protocol, groups, codes, revealed_pairs = _paired(coordinator, protocol_name, names, purpose)
     third: dict[int, dict[str, str]] = {}
+    third_ratings: dict[int, dict[str, Rating]] = {}
     if adjudicator:
         adjudicated = [group[0] for group in submitted_reads(coordinator, protocol_name, [adjudicator])]
         wanted = {group[0].exam_id for group in groups}
         adjudicator_reads = [read for read in adjudicated if read.exam_id in wanted]
         revealed = reveal_ratings(coordinator, [read.id for read in adjudicator_reads], purpose)
         third = {read.exam_id: codes_of(revealed[read.id]) for read in adjudicator_reads}
-    reviewed = _reviewed(coordinator, protocol_name, [group[0].exam_id for group in groups])
+        third_ratings = {read.exam_id: revealed[read.id] for read in adjudicator_reads}
+    # What stands: a joint-review decision stands against every later run; under ``review``
+    # every decided value stands (mean-decided values are shown as decided, never re-opened).
+    reviewed = _reviewed(coordinator, protocol_name, [group[0].exam_id for group in groups],
+                         every_method=policy is ConsensusMethod.REVIEW)
     n_values = 0
     pending: list[DiscordantItem] = []
     for read_a, read_b in groups:
         reads = {names[0]: codes[read_a.id], names[1]: codes[read_b.id]}
         result = reconcile(protocol, reads, policy, adjudicator=adjudicator,
                            adjudicator_codes=third.get(read_a.exam_id, {}) if adjudicator else None)
+        by_reader = {names[0]: revealed_pairs[read_a.id], names[1]: revealed_pairs[read_b.id]}
         decided_at_review = {key for key, value in reviewed.get(read_a.exam_id, {}).items()
-                             if _current(value, reads)}
+                             if _current(value, by_reader)}
         values = [v for v in result.decided if v.item_key not in decided_at_review]
-        n_values += len(save_consensus(coordinator, read_a.exam_id, read_a.protocol_hash, values))
+        if adjudicator:
+            by_reader[adjudicator] = third_ratings.get(read_a.exam_id, {})
+        versions = {v.item_key: rating_versions(by_reader, v.item_key, v.sources) for v in values}
+        n_values += len(save_consensus(coordinator, read_a.exam_id, read_a.protocol_hash, values, versions))
         pending += [_item(protocol, read_a, d.item_key, d.kind, dict(d.codes), None)
                     for d in result.discordant if d.item_key not in decided_at_review]
     return ReconcileOutcome(protocol.name, policy, names, adjudicator, len(groups), n_values, tuple(pending))
 
 
-def _current(value: Consensus, reads: dict[str, dict[str, str]]) -> bool:
-    """Whether a consensus value was decided on the readers' present codes: a decision made
-    before a reader's read was reopened and changed no longer stands."""
-    return all(value.sources.get(reader) == codes.get(value.item_key) for reader, codes in reads.items())
+def _current(value: Consensus, reads: dict[str, dict[str, Rating]]) -> bool:
+    """Whether a consensus value was decided on the readers' present ratings: a decision
+    made before a reader's rating was written again (a reopened read re-scored) no longer
+    stands. Values stored before rating versions existed compare the codes."""
+    if value.rating_versions:
+        return all(value.rating_versions.get(reader) == (rating_token(ratings[value.item_key])
+                                                         if value.item_key in ratings else None)
+                   for reader, ratings in reads.items())
+    return all(value.sources.get(reader) == (ratings[value.item_key].code if value.item_key in ratings else None)
+               for reader, ratings in reads.items())
 
 
-def _reviewed(coordinator: CoordinatorSession, protocol_name: str,
-              exam_ids: list[int]) -> dict[int, dict[str, Consensus]]:
+def _reviewed(coordinator: CoordinatorSession, protocol_name: str, exam_ids: list[int], *,
+              every_method: bool = False) -> dict[int, dict[str, Consensus]]:
     found: dict[int, dict[str, Consensus]] = {}
     for value in consensus_for(coordinator, protocol_name, exam_ids):
-        if value.method is ConsensusMethod.REVIEW:
+        if every_method or value.method is ConsensusMethod.REVIEW:
             found.setdefault(value.exam_id, {})[value.item_key] = value
     return found
 
@@ -161,7 +178,7 @@ def discordant_items(coordinator: CoordinatorSession, protocol_name: str, reader
     readers have since changed.
     """
     names = _two(readers)
-    protocol, groups, codes = _paired(coordinator, protocol_name, names, f"discordant {protocol_name}")
+    protocol, groups, codes, revealed = _paired(coordinator, protocol_name, names, f"discordant {protocol_name}")
     stored: dict[tuple[int, str], Consensus] = {
         (c.exam_id, c.item_key): c for c in consensus_for(coordinator, protocol_name, [g[0].exam_id for g in groups])
     }
@@ -171,18 +188,37 @@ def discordant_items(coordinator: CoordinatorSession, protocol_name: str, reader
         _, discordant, _ = compare(protocol, reads)
         for d in discordant:
             current = stored.get((read_a.exam_id, d.item_key))
-            if pending_only and current is not None and _current(current, reads):
+            if pending_only and current is not None and _current(
+                    current, {names[0]: revealed[read_a.id], names[1]: revealed[read_b.id]}):
                 continue
             items.append(_item(protocol, read_a, d.item_key, d.kind, dict(d.codes), current))
     return items
 
 
 def record_review_decision(coordinator: CoordinatorSession, protocol_name: str, exam_id: int, item_key: str,
-                           code: str) -> Consensus:
-    """Record the code agreed at joint review for one item of one exam (audited old → new)."""
-    return record_decision(coordinator, protocol_name, exam_id, item_key.strip(), code, ConsensusMethod.REVIEW)
+                           code: str, *, override: bool = False) -> Consensus:
+    """Record the code agreed at joint review for one item of one exam (audited old → new).
+
+    A value already decided by another method (the mean, an adjudicator) that still stands
+    is not overwritten by an ordinary decision: that needs ``override=True`` (the joint
+    review's deliberate override key), and is audited as ``override_consensus``. A stale
+    value (a contributing rating changed since) may be decided again freely.
+    """
+    key = item_key.strip()
+    current = next((t for t in tracked_consensus(coordinator, protocol_name, [exam_id]) if t.value.item_key == key),
+                   None)
+    standing = current is not None and current.status is ConsensusStatus.DECIDED
+    if standing and current is not None and current.value.method is not ConsensusMethod.REVIEW:
+        shown = current.value.code if current.value.code is not None else f"{current.value.value:g}"
+        if code.strip() != current.value.code and not override:
+            raise MyoscoreError(f"exam {exam_id} {key} is already decided ({shown} by {current.value.method.value}); "
+                                "overriding it needs the deliberate override (override=True)")
+        if override and code.strip() != current.value.code:
+            record_override(coordinator, current.value, code.strip())
+    return record_decision(coordinator, protocol_name, exam_id, key, code, ConsensusMethod.REVIEW)
 
 
 def consensus_list(coordinator: CoordinatorSession, protocol_name: str) -> list[Consensus]:
-    """Every consensus value stored for the protocol."""
+    """Every consensus value stored for the protocol (decided and stale; see
+    :func:`myoscore.app.consensus_status.tracked_consensus` for which is which)."""
     return consensus_for(coordinator, protocol_name)

@@ -8,7 +8,7 @@ Consensus lives in its own table and never touches a reader's ratings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import (
@@ -116,13 +116,17 @@ def reveal_ratings(coordinator: CoordinatorSession, read_ids: Iterable[int],
 
 
 def save_consensus(coordinator: CoordinatorSession, exam_id: int, protocol_hash: str,
-                   values: Iterable[ConsensusValue]) -> list[Consensus]:
+                   values: Iterable[ConsensusValue],
+                   versions: Mapping[str, Mapping[str, str]] | None = None) -> list[Consensus]:
     """Write consensus values for one exam; each change is audited old → new.
 
-    A value identical to the stored one (code, number, method and sources) is left as it
-    is, with its original decider and time. Readers' ratings are not touched.
+    ``versions`` maps an item key to the rating versions the value was decided from
+    (reader → ``"<rating id>.<version>"``). A value identical to the stored one (code,
+    number, method, sources and versions) is left as it is, with its original decider and
+    time. Readers' ratings are not touched.
     """
-    writes = [ConsensusWrite(v.item_key, v.code, v.value, v.method, dict(v.sources)) for v in values]
+    writes = [ConsensusWrite(v.item_key, v.code, v.value, v.method, dict(v.sources),
+                             dict((versions or {}).get(v.item_key, {}))) for v in values]
     with _only_coordinator(coordinator).unit() as repo:
         return repo.write_consensus(exam_id, protocol_hash, writes)[0]
 
@@ -150,8 +154,25 @@ def record_decision(coordinator: CoordinatorSession, protocol_name: str, exam_id
         ratings = repo.reveal_ratings([read.id for read in reads], f"consensus {item_key}")
         sources = {read.reader_name: ratings[read.id][item_key].code for read in reads
                    if item_key in ratings[read.id]}
-        value = ConsensusWrite(item_key, code, protocol.scale_of(item_key).value_of(code), method, sources)
+        versions = {read.reader_name: f"{ratings[read.id][item_key].rating_id}.{ratings[read.id][item_key].version}"
+                    for read in reads if item_key in ratings[read.id]}
+        value = ConsensusWrite(item_key, code, protocol.scale_of(item_key).value_of(code), method, sources,
+                               versions)
         return repo.write_consensus(exam_id, protocol_hash, [value])[0][0]
+
+
+def record_stale(coordinator: CoordinatorSession, stale: Iterable[tuple[Consensus, str]]) -> int:
+    """Audit consensus values found stale: one ``consensus_stale`` event per value and
+    reason (old: the value; new: why), not repeated while the reason is the same.
+    Returns the number of events written."""
+    with _only_coordinator(coordinator).unit() as repo:
+        return sum(repo.audit_consensus_stale(value, reason) for value, reason in stale)
+
+
+def record_override(coordinator: CoordinatorSession, value: Consensus, code: str) -> None:
+    """Audit a deliberate override of a decided consensus value at joint review."""
+    with _only_coordinator(coordinator).unit() as repo:
+        repo.audit_consensus_override(value, code)
 
 
 def consensus_for(coordinator: CoordinatorSession, protocol_name: str,
@@ -182,6 +203,8 @@ __all__ = [
     "exams_for",
     "protocol_in_use",
     "record_decision",
+    "record_override",
+    "record_stale",
     "repeat_pairs",
     "reveal_ratings",
     "save_consensus",

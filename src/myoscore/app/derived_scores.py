@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from myoscore.app.coordination import consensus_for, exams_for, protocol_in_use, reveal_ratings, submitted_reads
+from myoscore.app.consensus_status import ConsensusCounts, consensus_counts, decided_consensus, tracked_consensus
+from myoscore.app.coordination import exams_for, protocol_in_use, reveal_ratings, submitted_reads
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Exam, NotFound
 from myoscore.scores import (
@@ -46,6 +47,7 @@ class ScoresReport:
     patterns: tuple[PatternCount, ...]
     changes: tuple[ScoreChange, ...]
     progression: Progression | None
+    consensus: ConsensusCounts | None = None  # decided / stale / pending (consensus source only)
 
 
 def _from_reader(coordinator: CoordinatorSession, protocol_name: str,
@@ -61,8 +63,10 @@ def _from_reader(coordinator: CoordinatorSession, protocol_name: str,
 
 def _from_consensus(coordinator: CoordinatorSession,
                     protocol_name: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
+    """Decided consensus only: a stale value (a contributing rating changed since) is left
+    out, so the score counts it as not evaluated and shows ``complete = False``."""
     found: dict[int, tuple[dict[str, float | None], dict[str, str | None]]] = {}
-    for value in consensus_for(coordinator, protocol_name):
+    for value in decided_consensus(coordinator, protocol_name):
         values, codes = found.setdefault(value.exam_id, ({}, {}))
         values[value.item_key] = value.value
         codes[value.item_key] = value.code
@@ -82,6 +86,8 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
     :func:`myoscore.scores.protocol_progression`).
     """
     protocol = protocol_in_use(coordinator, protocol_name)
+    counts = consensus_counts(tracked_consensus(coordinator, protocol_name), len(protocol.items)) \
+        if reader is None else None
     data = _from_consensus(coordinator, protocol_name) if reader is None else \
         _from_reader(coordinator, protocol_name, reader.strip())
     exams = {exam.id: exam for exam in exams_for(coordinator, protocol_name)}
@@ -103,4 +109,5 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
         tuple(pattern_counts(protocol, first_codes)),
         tuple(longitudinal(protocol, records)),
         protocol_progression(protocol, records, stir_measure, t1_measure) if follow_up else None,
+        counts,
     )

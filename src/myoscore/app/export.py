@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from myoscore.app.agreement_report import agreement_report
-from myoscore.app.coordination import codes_of, consensus_for, exams_for, protocol_in_use, reveal_ratings
+from myoscore.app.consensus_status import ConsensusStatus, consensus_counts, tracked_consensus
+from myoscore.app.coordination import codes_of, exams_for, protocol_in_use, reveal_ratings
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import MyoscoreError, ReadStatus
 from myoscore.export import (
@@ -68,7 +69,10 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
     ratings: list[RatingRow] = []
     for read in first_reads:
         ratings += rating_rows(protocol, read.exam_id, reader_source(read.reader_name), codes_of(revealed[read.id]))
-    for value in consensus_for(coordinator, protocol_name):
+    # Only decided consensus is exported: a stale value (a contributing rating changed since
+    # it was decided) is absent, so the item reads as unscored in consensus, never as decided.
+    tracked = tracked_consensus(coordinator, protocol_name)
+    for value in (t.value for t in tracked if t.status is ConsensusStatus.DECIDED):
         given = value.code if value.code is not None else value.value
         ratings += rating_rows(protocol, value.exam_id, CONSENSUS, {value.item_key: given})
     if not ratings:
@@ -81,11 +85,16 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
             AgreementRow(row.indicator or row.label, row.region, row.n_compared, row.n_not_evaluable,
                          row.percent_agreement, row.kappa, row.weighted_kappa, row.kappa_ci_low,
                          row.kappa_ci_high, label=row.label, unit=row.unit, weighted_ci_low=row.weighted_ci_low,
-                         weighted_ci_high=row.weighted_ci_high, reason=row.reason)
+                         weighted_ci_high=row.weighted_ci_high, reason=row.reason, ac1=row.ac1,
+                         ac1_ci_low=row.ac1_ci_low, ac1_ci_high=row.ac1_ci_high, alpha=row.alpha,
+                         alpha_level=row.alpha_level)
             for row in report.rows
         )
+    counts = consensus_counts(tracked, len(protocol.items))
     return ExportDataset(protocol, infos, tuple(ratings), derived_for(protocol, ratings), agreement,
-                         dict(groups) if groups else None)
+                         dict(groups) if groups else None,
+                         consensus_status={"decided": counts.decided, "stale": counts.stale,
+                                           "pending": counts.pending})
 
 
 def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,

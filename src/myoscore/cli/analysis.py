@@ -7,6 +7,7 @@ the local coordinator). ``--json`` prints the use case's result as JSON (NaN as 
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any
 
 from myoscore.app import analysis
@@ -39,14 +40,19 @@ def cmd_agreement(ctx: Context) -> int:
         return 0
     print(f"{report.protocol}: {report.readers[0]} vs {report.readers[1]}, {report.n_exams} exams "
           "(submitted reads only)")
-    print(f"{'':<52} {'n':>6} {'NE':>5} {'%agr':>6}  {'κ (95% CI)':<22} {'κw linear (95% CI)':<22}")
+    print(f"{'':<52} {'n':>6} {'NE':>5} {'%agr':>6}  {'κ (95% CI)':<22} {'κw linear (95% CI)':<22} "
+          f"{'AC1':>6} {'α':>6}")
     for row in report.rows:
         kappa = f"{_num(row.kappa)} {_ci(row.kappa_ci_low, row.kappa_ci_high)}"
         weighted = "" if row.weighted_kappa is None else \
             f"{_num(row.weighted_kappa)} {_ci(row.weighted_ci_low, row.weighted_ci_high)}"
         note = f"  [{row.reason}]" if row.reason else ""
-        print(f"{row.label[:52]:<52} {row.n_items:>6} {row.n_not_evaluable + row.n_unscored:>5} "
-              f"{_num(row.percent_agreement, 1):>6}  {kappa:<22} {weighted:<22}{note}")
+        label = row.label if row.kind == "overall" else row.label[:52]
+        print(f"{label:<52} {row.n_items:>6} {row.n_not_evaluable + row.n_unscored:>5} "
+              f"{_num(row.percent_agreement, 1):>6}  {kappa:<22} {weighted:<22} {_num(row.ac1):>6} "
+              f"{_num(row.alpha):>6}{note}")
+    print("AC1: Gwet's first-order agreement coefficient; α: Krippendorff's alpha (ordinal metric on ordinal "
+          "scales, nominal otherwise).")
     return 0
 
 
@@ -102,13 +108,22 @@ def cmd_consensus_set(ctx: Context) -> int:
 
 def cmd_consensus_list(ctx: Context) -> int:
     a = ctx.args
-    values = analysis.consensus_list(ctx.coordinator(), a.protocol)
+    tracked = analysis.tracked_consensus(ctx.coordinator(), a.protocol)
+    if a.stale:
+        tracked = [t for t in tracked if t.status is analysis.ConsensusStatus.STALE]
     if a.json:
-        print_json(analysis.jsonable(values))
+        print_json(analysis.jsonable(tracked))
         return 0
-    for v in values:
+    for t in tracked:
+        v = t.value
         shown = v.code if v.code is not None else _num(v.value)
-        print(f"exam {v.exam_id:<4} {v.item_key:<44} {shown:<6} {v.method.value:<12} {v.decided_by}")
+        why = f"  ({t.reason})" if t.reason else ""
+        print(f"exam {v.exam_id:<4} {v.item_key:<44} {shown:<6} {v.method.value:<12} {t.status.value:<8} "
+              f"{v.decided_by}{why}")
+    stale = sum(t.status is analysis.ConsensusStatus.STALE for t in tracked)
+    if stale and not a.json:
+        print(f"{stale} stale consensus values: a contributing rating changed after the decision; "
+              "run `myoscore reconcile` and review them again", file=sys.stderr)
     return 0
 
 
@@ -120,6 +135,10 @@ def cmd_scores(ctx: Context) -> int:
         print_json(analysis.jsonable(report))
         return 0
     print(f"{report.protocol}: derived scores from {report.source}")
+    if report.consensus is not None:
+        status = report.consensus
+        print(f"consensus items: {status.decided} decided, {status.stale} stale (not used), {status.pending} pending "
+              "(stale and pending items count as not evaluated)")
     for entry in report.exams:
         print(f"  exam {entry.exam.id} {entry.exam.subject_code} {entry.exam.label}")
         for s in entry.scores:
@@ -185,6 +204,8 @@ def register(commands: Any) -> None:
     listing = add_command(consensus_commands, "list", cmd_consensus_list, "consensus values of a protocol",
                           json_flag=True, as_user=True)
     listing.add_argument("--protocol", required=True)
+    listing.add_argument("--stale", action="store_true",
+                         help="only values whose contributing rating changed after the decision (to decide again)")
 
     scores = add_command(commands, "scores", cmd_scores,
                          "derived scores per exam, frequencies and first → last changes",

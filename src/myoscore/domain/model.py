@@ -147,6 +147,8 @@ class Rating:
     code: str
     value: float | None
     rated_at: datetime
+    version: int = 1  # raised each time the rating is written
+    rating_id: int = 0  # the stored row (a rating cleared and given again is a new row)
 
     @property
     def not_evaluable(self) -> bool:
@@ -164,6 +166,9 @@ class Consensus:
     decided_by: str
     decided_at: datetime
     sources: dict[str, str] = field(default_factory=dict)
+    # reader name → "<rating id>.<version>" of each rating the value was decided from
+    # (empty for values stored before rating versions existed)
+    rating_versions: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,11 @@ class AgreementRow:
     weighted_ci_low: float | None = None
     weighted_ci_high: float | None = None
     reason: str | None = None
+    ac1: float | None = None  # Gwet's AC1 and its 95% CI
+    ac1_ci_low: float | None = None
+    ac1_ci_high: float | None = None
+    alpha: float | None = None  # Krippendorff's alpha, metric alpha_level
+    alpha_level: str = ""
 
 
 @dataclass(frozen=True)
@@ -161,6 +166,9 @@ class ExportDataset:
     derived: tuple[DerivedRow, ...] = ()
     agreement: tuple[AgreementRow, ...] = ()
     groups: Mapping[str, str] | None = None
+    #: Consensus items decided / stale / pending when the dataset was built (only decided
+    #: values are in ``ratings``); ``None`` when not known (hand-built datasets).
+    consensus_status: Mapping[str, int] | None = None
     _by_exam_source: Mapping[tuple[int, str], Mapping[str, RatingRow]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _exam_by_id: Mapping[int, ExamInfo] = field(default_factory=dict, init=False, repr=False, compare=False)

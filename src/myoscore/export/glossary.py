@@ -83,6 +83,11 @@ COLUMNS: dict[str, str] = {
     "weighted_ci_low": "Lower bound of the 95% confidence interval of the weighted kappa.",
     "weighted_ci_high": "Upper bound of the 95% confidence interval of the weighted kappa.",
     "reason": "Why a statistic is undefined, if it is.",
+    "ac1": "Gwet's AC1 over the compared pairs (less sensitive than kappa to a skewed prevalence).",
+    "ac1_ci_low": "Lower bound of the 95% confidence interval of AC1.",
+    "ac1_ci_high": "Upper bound of the 95% confidence interval of AC1.",
+    "alpha": "Krippendorff's alpha over the compared pairs (metric: alpha_level).",
+    "alpha_level": "Metric of alpha: ordinal for ordinal scales, nominal otherwise.",
     # codes and items sheets
     "scale_title": "Title of the scale.",
     "kind": "ordinal, binary or nominal.",

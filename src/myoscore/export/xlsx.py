@@ -25,7 +25,8 @@ SHEETS = ("ratings", "consensus", "derived", *SUMMARY_TABLES, "agreement", "dict
           "about")
 
 AGREEMENT_COLUMNS = ("indicator", "region", "unit", "label", "n", "n_not_evaluable", "percent_agreement", "kappa",
-                     "ci_low", "ci_high", "weighted_kappa", "weighted_ci_low", "weighted_ci_high", "reason")
+                     "ci_low", "ci_high", "weighted_kappa", "weighted_ci_low", "weighted_ci_high", "ac1",
+                     "ac1_ci_low", "ac1_ci_high", "alpha", "alpha_level", "reason")
 CODE_COLUMNS = ("scale", "scale_title", "kind", "code", "value", "label", "definition", "redcap_raw")
 ITEM_SHEET_COLUMNS = ("item_key", "wide_column", "redcap_field", "measure", "indicator", "label", "sequence",
                       "region", "compartment", "unit", "unit_name", "unit_level", "side", "scale")
@@ -39,7 +40,8 @@ _SHEET_PURPOSE = {
     "derived": ("Derived scores (sums, STIR%, T1-LB, …), one row per subject × exam × source × score, with the "
                 "items evaluated and whether every item was (complete)."),
     **SUMMARY_TABLES,
-    "agreement": "Inter-reader agreement per indicator and region (Cohen's kappa, weighted kappa, 95% CI).",
+    "agreement": ("Inter-rater agreement per indicator and region (Cohen's kappa, weighted kappa, 95% CI, Gwet's "
+                  "AC1, Krippendorff's alpha); the 'All items pooled' row mixes scales and is descriptive only."),
     "dictionary": "This sheet: what every column of every sheet means.",
     "codes": "Every code of every scale used, with its number and full definition; NE = not evaluable.",
     "items": "Every item of the protocol, with its column in the wide CSV and its REDCap field.",
@@ -51,7 +53,8 @@ _SHEET_PURPOSE = {
 def _agreement_rows(dataset: ExportDataset) -> list[list[object]]:
     return [[a.indicator, a.region, a.unit, a.label, a.n, a.n_not_evaluable, cell_number(a.percent_agreement),
              cell_number(a.kappa), cell_number(a.ci_low), cell_number(a.ci_high), cell_number(a.weighted_kappa),
-             cell_number(a.weighted_ci_low), cell_number(a.weighted_ci_high), a.reason]
+             cell_number(a.weighted_ci_low), cell_number(a.weighted_ci_high), cell_number(a.ac1),
+             cell_number(a.ac1_ci_low), cell_number(a.ac1_ci_high), cell_number(a.alpha), a.alpha_level, a.reason]
             for a in dataset.agreement]
 
 
@@ -94,7 +97,10 @@ def _about_rows(dataset: ExportDataset) -> list[list[object]]:
     return [["protocol", p.name], ["protocol_version", p.version], ["protocol_hash", p.hash],
             ["protocol_title", p.title], ["protocol_source", p.source], ["atlas", p.atlas],
             ["subjects", len(dataset.subjects)], ["exams", len(dataset.exams)],
-            ["sources", ", ".join(dataset.sources)], ["myoscore_version", __version__]]
+            ["sources", ", ".join(dataset.sources)],
+            *([[f"consensus_{name}", n] for name, n in dataset.consensus_status.items()]
+              if dataset.consensus_status is not None else []),
+            ["myoscore_version", __version__]]
 
 
 def workbook_tables(dataset: ExportDataset) -> dict[str, tuple[list[str], list[list[object]]]]:

@@ -56,7 +56,7 @@ def blinded_exam_of(row: ExamRow, subject_code: str) -> BlindedExam:
 
 
 def rating_of(row: RatingRow) -> Rating:
-    return Rating(row.read_id, row.item_key, row.code, row.value, row.rated_at)
+    return Rating(row.read_id, row.item_key, row.code, row.value, row.rated_at, row.version or 1, row.id)
 
 
 def series_of(row: SeriesRow) -> Series:
@@ -70,7 +70,8 @@ def series_of(row: SeriesRow) -> Series:
 
 def consensus_of(row: ConsensusRow) -> Consensus:
     return Consensus(row.exam_id, row.protocol_hash, row.item_key, row.code, row.value,
-                     ConsensusMethod(row.method), row.decided_by, row.decided_at, json.loads(row.sources or "{}"))
+                     ConsensusMethod(row.method), row.decided_by, row.decided_at, json.loads(row.sources or "{}"),
+                     json.loads(row.rating_versions or "{}"))
 
 
 def audit_event_of(row: AuditRow) -> AuditEvent:

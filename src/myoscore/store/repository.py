@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
@@ -120,6 +120,8 @@ class ConsensusWrite:
     value: float | None
     method: ConsensusMethod
     sources: dict[str, str]
+    # reader → "<rating id>.<version>" of the ratings the value was decided from
+    rating_versions: dict[str, str] = field(default_factory=dict)
 
 
 def _shown(code: str | None, value: float | None, method: str) -> str:
@@ -393,9 +395,10 @@ class StudyRepository:
         n_changed = 0
         for value in values:
             sources = json.dumps(dict(value.sources), sort_keys=True)
+            recorded = json.dumps(dict(value.rating_versions), sort_keys=True)
             row = existing.get(value.item_key)
-            if row is not None and (row.code, row.value, row.method, row.sources) == (
-                    value.code, value.value, value.method.value, sources):
+            if row is not None and (row.code, row.value, row.method, row.sources, row.rating_versions) == (
+                    value.code, value.value, value.method.value, sources, recorded):
                 saved.append(consensus_of(row))
                 continue
             old = None if row is None else _shown(row.code, row.value, row.method)
@@ -405,11 +408,30 @@ class StudyRepository:
                 existing[value.item_key] = row
             row.code, row.value, row.method = value.code, value.value, value.method.value
             row.decided_by, row.decided_at, row.sources = self.actor, now, sources
+            row.rating_versions = recorded
             audit(self._s, self.actor, "set_consensus", f"exam {exam_id} {value.item_key}", old,
                   _shown(value.code, value.value, value.method.value))
             saved.append(consensus_of(row))
             n_changed += 1
         return saved, n_changed
+
+    def audit_consensus_stale(self, value: Consensus, reason: str) -> bool:
+        """One ``consensus_stale`` event (old: the value, new: why), unless the latest
+        consensus event of the item already says the same. Returns whether one was written."""
+        target = f"exam {value.exam_id} {value.item_key}"
+        last = self._s.scalars(select(AuditRow).where(AuditRow.target == target,
+                                                      AuditRow.action.in_(["set_consensus", "consensus_stale"]))
+                               .order_by(AuditRow.id.desc()).limit(1)).one_or_none()
+        if last is not None and last.action == "consensus_stale" and last.new == reason:
+            return False
+        audit(self._s, self.actor, "consensus_stale", target, _shown(value.code, value.value, value.method.value),
+              reason)
+        return True
+
+    def audit_consensus_override(self, value: Consensus, code: str) -> None:
+        """Audit a deliberate override of a decided consensus value at joint review."""
+        audit(self._s, self.actor, "override_consensus", f"exam {value.exam_id} {value.item_key}",
+              _shown(value.code, value.value, value.method.value), f"{code} (review, deliberate override)")
 
     def audit_log(self, limit: int = 100) -> list[AuditEvent]:
         rows = self._s.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit))
@@ -517,6 +539,8 @@ class ReaderRepository:
             self._s.add(row)
         else:
             row.code, row.value, row.rated_at = code, value, now
+            # Consensus records the versions it was decided from: a re-scored rating makes it stale.
+            row.version = (row.version or 1) + 1
         if read.status == ReadStatus.ASSIGNED:
             read.status = ReadStatus.IN_PROGRESS
         audit(self._s, self.reader.name, "rate", f"read {read_id} {item_key}", old, code)

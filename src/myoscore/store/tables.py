@@ -125,6 +125,9 @@ class RatingRow(Base):
     code: Mapped[str] = mapped_column(String(16))
     value: Mapped[float | None] = mapped_column(Float, nullable=True)
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Raised each time the rating is written: consensus records the versions it was decided
+    # from, so a re-scored rating makes that consensus stale.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ConsensusRow(Base):
@@ -140,6 +143,8 @@ class ConsensusRow(Base):
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sources: Mapped[str] = mapped_column(Text, default="{}")  # JSON: reader name → code
+    # JSON: reader name → "<rating id>.<version>" of the ratings the value was decided from
+    rating_versions: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class AuditRow(Base):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from PySide6.QtCore import QDateTime, Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QBrush, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -49,7 +49,10 @@ __all__ = ["INDICATOR_COLUMNS", "AgreementPage", "default_pair", "kappa_colour"]
 
 INDICATOR_COLUMNS = ("Indicator", "Region", "n", "NE", "Unscored", "% agreement", "κ", "κ 95% CI", "Weighted κ",
                      "Weighted κ 95% CI")
-STATISTICS = {"κ": "kappa", "weighted κ": "weighted_kappa", "% agreement": "percent_agreement"}
+STATISTICS = {"κ": "kappa", "weighted κ": "weighted_kappa", "% agreement": "percent_agreement", "AC1": "ac1",
+              "α": "alpha"}
+#: Background of a cell with fewer compared pairs than the protocol's minimum.
+TOO_FEW = "#f0f0f0"
 # Landis & Koch's bands, as the legend says; the colour ramp runs through them.
 _LEGEND = ("κ: < 0 poor · 0–0.20 slight · 0.21–0.40 fair · 0.41–0.60 moderate · 0.61–0.80 substantial · "
            "0.81–1 almost perfect (Landis & Koch 1977). Grey: undefined (hover for why).")
@@ -349,10 +352,17 @@ class AgreementPage(Page):
                 row = self.report.rows[found]
                 value = getattr(row, statistic)
                 percent = statistic == "percent_agreement"
+                few = row.n_compared < self.report.min_pairs
                 tip = f"{row.label}: n = {row.n_compared}, % agreement {number(row.percent_agreement, 1)}, " \
-                      f"κ {number(row.kappa)}" + (f" ({row.reason})" if row.reason else "")
-                table.setItem(r, c, cell(number(value, 1 if percent else 2), right=True, data=found, tooltip=tip,
-                                         background=kappa_colour(value, percent=percent)))
+                      f"κ {number(row.kappa)}, AC1 {number(row.ac1)}, α {number(row.alpha)}" + \
+                      (f" ({row.reason})" if row.reason else "") + \
+                      (f"; fewer than {self.report.min_pairs} pairs (the protocol's minimum): not to be read"
+                       if few else "")
+                item = cell(f"{number(value, 1 if percent else 2)}  n={row.n_compared}", right=True, data=found,
+                            tooltip=tip, background=TOO_FEW if few else kappa_colour(value, percent=percent))
+                if few:
+                    item.setForeground(QBrush(QColor("#9e9e9e")))
+                table.setItem(r, c, item)
             self._heat_rows.append(line)
         for column in range(table.columnCount()):
             table.setColumnWidth(column, 96)
