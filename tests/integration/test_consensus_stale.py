@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from myoscore.app import analysis
+from myoscore.app import CoordinatorSession, ReaderSession, analysis, sign_in
 from myoscore.app.export import export
 from myoscore.domain import Role
 from myoscore.schemes import Protocol
-from myoscore.app import CoordinatorSession, ReaderSession, sign_in
 
 EDEMA = "edema.thigh.anterior.R"
 
