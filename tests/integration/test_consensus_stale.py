@@ -133,3 +133,22 @@ def test_cli_lists_stale_values(reconciled, db, db_path: Path, capsys: pytest.Ca
     assert "3 → 1" in out
     assert main(["--db", str(db_path), "scores", "--protocol", "nxp2_lower_limb"]) == 0
     assert "1 stale (not used)" in capsys.readouterr().out
+
+
+def test_discordant_list_says_decided_or_stale(reconciled, db) -> None:
+    """The joint-review list shows the mean-decided item as decided (its current value), and
+    as stale once B re-scores it; pending_only keeps only the stale one."""
+    listed = analysis.discordant_items(reconciled, "nxp2_lower_limb", ["A", "B"])
+    item = next(d for d in listed if d.item_key == EDEMA)
+    assert item.status == "decided"
+    assert item.consensus is not None
+    assert item.consensus.value == 2.5
+    assert EDEMA not in {d.item_key for d in analysis.discordant_items(reconciled, "nxp2_lower_limb", ["A", "B"],
+                                                                         pending_only=True)}
+    b = sign(db, "B")
+    read = b.worklist()[0]
+    reconciled.reopen(read.id)
+    b.rate(read.id, EDEMA, "4")
+    b.submit(read.id)
+    pending = analysis.discordant_items(reconciled, "nxp2_lower_limb", ["A", "B"], pending_only=True)
+    assert [(d.item_key, d.status) for d in pending if d.item_key == EDEMA] == [(EDEMA, "stale")]

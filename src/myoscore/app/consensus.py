@@ -8,7 +8,7 @@ with its method, who applied it and when, and the codes the readers gave (``sour
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from myoscore.app.changes import CONSENSUS, NO_CHANGE, StudyChanges
 from myoscore.app.consensus_status import ConsensusStatus, rating_token, rating_versions, tracked_consensus
@@ -36,7 +36,10 @@ class DiscordantItem:
     """One item of one exam on which the two readers differ.
 
     ``codes`` maps each reader to their code (``None``: unscored). ``consensus`` is the
-    value stored for the item so far (``None``: still to be decided).
+    value stored for the item so far (``None``: still to be decided); ``status`` says
+    whether it stands: ``undecided`` (no value), ``decided`` (by the mean, an adjudicator
+    or an earlier review: the joint review shows it as the current decision) or ``stale``
+    (decided on ratings that changed since: to decide again).
     """
 
     exam_id: int
@@ -47,6 +50,7 @@ class DiscordantItem:
     kind: str
     codes: dict[str, str | None]
     consensus: Consensus | None
+    status: str = "undecided"
 
 
 @dataclass(frozen=True)
@@ -174,8 +178,8 @@ def discordant_items(coordinator: CoordinatorSession, protocol_name: str, reader
     """The joint-review list: every item on which the two readers' submitted reads differ,
     with both codes and the consensus stored so far.
 
-    ``pending_only`` keeps the items with no consensus, or with one decided on codes the
-    readers have since changed.
+    ``pending_only`` keeps the items with no consensus, or with one decided on ratings the
+    readers have since changed (``status`` ``undecided`` or ``stale``).
     """
     names = _two(readers)
     protocol, groups, codes, revealed = _paired(coordinator, protocol_name, names, f"discordant {protocol_name}")
@@ -188,10 +192,12 @@ def discordant_items(coordinator: CoordinatorSession, protocol_name: str, reader
         _, discordant, _ = compare(protocol, reads)
         for d in discordant:
             current = stored.get((read_a.exam_id, d.item_key))
-            if pending_only and current is not None and _current(
-                    current, {names[0]: revealed[read_a.id], names[1]: revealed[read_b.id]}):
+            standing = current is not None and _current(
+                current, {names[0]: revealed[read_a.id], names[1]: revealed[read_b.id]})
+            if pending_only and standing:
                 continue
-            items.append(_item(protocol, read_a, d.item_key, d.kind, dict(d.codes), current))
+            status = "undecided" if current is None else "decided" if standing else "stale"
+            items.append(replace(_item(protocol, read_a, d.item_key, d.kind, dict(d.codes), current), status=status))
     return items
 
 
