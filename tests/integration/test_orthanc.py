@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from test_postgres import pg_url  # noqa: F401 - the PostgreSQL fixture, shared
 from myoscore.app import CoordinatorSession, open_database
 from myoscore.app.imports import import_paths
 from myoscore.app.schemes import scheme_library
+from myoscore.cli.main import main
 from myoscore.domain import ReadStatus, Role
 from myoscore.export.sr import SrSubject, build_sr, sr_ratings
 from myoscore.imaging.dicom_references import pseudonymised
@@ -182,3 +184,41 @@ def test_sr_stored_on_the_server_reads_back_the_same(orthanc: Orthanc) -> None:
     decoded = sr_ratings(pydicom.dcmread(io.BytesIO(back)), nxp2, scheme_library().scales)
     assert decoded.values == values
     assert decoded.patient_id == "SUBJ-SR"
+
+
+def test_the_workstation_path_through_the_cli_and_app(orthanc: Orthanc, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """``server set`` / ``server send`` at site 1; the import folder then disappears; a second
+    workstation opens the exam through app.exam_images with the server taken from the
+    database (password from the environment); SRs go back with ``server store``."""
+    own = write_phantom(tmp_path / "site1", shape=(3, 32, 32), seed=31, regions=("thigh",))
+    db_path = tmp_path / "study.sqlite"
+    db = ["--db", str(db_path)]
+    assert main([*db, "init"]) == 0
+    db_open = open_database(str(db_path))
+    coordinator = CoordinatorSession(db_open, "coordinator")
+    import_paths(coordinator, [own.out_dir / "dicom"])
+    coordinator.add_reader("C", Role.READER, "pw-C")
+    coordinator.assign(scheme_library().protocol("nxp2_lower_limb"), ["C"], seed=1)
+    assert main([*db, "server", "set", "--dicomweb", orthanc.dicomweb, "--user", USER,
+                 "--password-env", "TEST_ORTHANC_PASSWORD"]) == 0
+    os.environ["TEST_ORTHANC_PASSWORD"] = PASSWORD
+    try:
+        assert main([*db, "server", "send"]) == 0
+        assert PASSWORD not in capsys.readouterr().out
+        (own.out_dir / "dicom").rename(tmp_path / "moved-away")  # site 2 has no such folder
+        done = subprocess.run([sys.executable, str(WORKER), str(db_path), "C", "pw-C", str(tmp_path / "cache"), "-",
+                               "--app", "--score"], capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, "TEST_ORTHANC_PASSWORD": PASSWORD})
+        assert done.returncode == 0, done.stderr[-3000:]
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+        assert report["problems"] == []
+        assert report["loaded"] == report["cached_series"] >= 2
+        assert report["submitted"]
+        assert main([*db, "export", "--format", "sr", "--out", str(tmp_path / "sr")]) == 0
+        assert main([*db, "server", "store", *map(str, (tmp_path / "sr").glob("*.dcm"))]) == 0
+    finally:
+        del os.environ["TEST_ORTHANC_PASSWORD"]
+    with open(db_path, "rb") as handle:
+        assert PASSWORD.encode() not in handle.read()  # credentials never in the database
+    db_open.dispose()

@@ -21,20 +21,31 @@ from myoscore.imaging.image_cache import ImageCache, fetch_series
 def main(argv: list[str]) -> int:
     db_url, reader_name, password, cache_dir, server_json = argv[:5]
     score = "--score" in argv
-    server = DicomServer(**json.loads(server_json))
+    server = DicomServer(**json.loads(server_json)) if server_json != "-" else None
     db = open_database(db_url)
     reader = sign_in(db, reader_name, password)
     assert isinstance(reader, ReaderSession)
     read = reader.worklist()[0]
     cache = ImageCache(Path(cache_dir), limit_bytes=512 * 1024**2)
-    report = {"read": read.id, "series": []}
+    report: dict = {"read": read.id, "series": []}
     started = time.perf_counter()
-    for series in reader.series(read.id):
+    if "--app" in argv:  # the workstation's own path: settings from the database, app.exam_images
+        from myoscore.app.exam_images import load_exam_images
+        from myoscore.app.remote_images import remote_images
+
+        remote = remote_images(reader, cache=cache)
+        images = load_exam_images(reader.series(read.id), remote=remote)
+        report["stations"] = len(images.stations)
+        report["problems"] = list(images.problems)
+        report["loaded"] = sum(len(st.series) for st in images.stations)
+        report["cached_series"] = len(cache.series())
+    for series in reader.series(read.id) if "--app" not in argv else ():
         progress: list[tuple[int, int]] = []
 
         def _progress(done: int, total: int, calls: list[tuple[int, int]] = progress) -> None:
             calls.append((done, total))
 
+        assert server is not None
         result = fetch_series(server, cache, "", series.dicom_uid, progress=_progress)
         volume = load_series([str(f) for f in result.files])
         report["series"].append({"uid": series.dicom_uid, "source": result.source, "files": len(result.files),

@@ -21,6 +21,7 @@ import numpy as np
 from myoscore.domain import ImagingError, MyoscoreError, Sequence, Series
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from myoscore.app.remote_images import RemoteImages
     from myoscore.imaging import Volume as Volume  # re-exported: the GUI's type of an image
 
 # The image stack (pydicom, nibabel, SimpleITK) is imported inside the loading functions:
@@ -65,17 +66,22 @@ def export_series_nifti(series: Series, out: str | Path, *, values: str = "displ
     return write_nifti(volume, out), volume
 
 
-def load_volume(series: Series, *, values: str = "display") -> Volume:
-    """Read a registered series from where it was imported (files are never copied).
+def load_volume(series: Series, *, values: str = "display", remote: RemoteImages | None = None) -> Volume:
+    """Read a registered series from where it was imported (files are never copied), or,
+    when this workstation does not have those files and the study has a DICOM server
+    (``remote``), from the server by UID through the workstation's cache.
 
     ``values``: ``"display"`` (what readers score) or ``"real_world"`` (vendor floating-point
     or Real World Value Mapping values where the header has them; docs/imaging.md).
     """
     from myoscore.imaging import load_nifti, load_series
 
+    missing = [f for f in series.files if not Path(f).exists()]
+    if remote is not None and (missing or not series.files) and series.dicom_uid:
+        fetched = remote.files(series)
+        return load_series([str(f) for f in fetched.files], part=series.part, values=values)
     if not series.files:
         raise ImagingError(f"series {series.id} ({series.description or series.kind}) has no files")
-    missing = [f for f in series.files if not Path(f).exists()]
     if missing:
         raise ImagingError(
             f"series {series.id} ({series.description or series.kind}): {len(missing)} of {len(series.files)} "
@@ -336,7 +342,8 @@ def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
     return sorted(groups, key=lambda g: -max(extents[i][1] for i in g))
 
 
-def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None = None) -> ExamImages:
+def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None = None, *,
+                     remote: RemoteImages | None = None) -> ExamImages:
     """Load an exam's series for viewing (slow: call it off the GUI thread).
 
     Image series are grouped into stations by overlapping extent (thigh, calf), each
@@ -353,7 +360,7 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
         if progress is not None:
             progress(f"loading {record.kind.value} ({number} of {len(images)})")
         try:
-            loaded.append((record, load_volume(record)))
+            loaded.append((record, load_volume(record, remote=remote)))
         except (MyoscoreError, OSError, ValueError):
             # The message names files and folders; a reader gets the kind and number only.
             problems.append(f"{record.kind.value} series {record.id} could not be read; the coordinator can see why")
@@ -393,8 +400,9 @@ class ExamImageCache:
     reading the files again. Holds at most ``capacity`` exams, least recently used out.
     """
 
-    def __init__(self, capacity: int = 2) -> None:
+    def __init__(self, capacity: int = 2, remote: RemoteImages | None = None) -> None:
         self.capacity = capacity
+        self.remote = remote  # the study's DICOM server through this workstation's cache
         self._lock = threading.Lock()
         self._done: OrderedDict[tuple[object, ...], ExamImages] = OrderedDict()
         self._running: dict[tuple[object, ...], threading.Event] = {}
@@ -432,7 +440,7 @@ class ExamImageCache:
                     break
             running.wait()  # another thread loads it; then take its result (or load, if it failed)
         try:
-            images = load_exam_images(series, progress)
+            images = load_exam_images(series, progress, remote=self.remote)
         finally:
             with self._lock:
                 del self._running[key]

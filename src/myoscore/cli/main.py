@@ -307,7 +307,8 @@ def cmd_audit(ctx: Context) -> int:
 
 # -- parser ----------------------------------------------------------------------------------
 #: Modules that add their own commands with ``register(commands)``, each one job.
-COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis", "myoscore.cli.export")
+COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis", "myoscore.cli.export",
+                                     "myoscore.cli.servers")
 
 
 def add_command(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Any,

@@ -180,3 +180,20 @@ class AuditEvent:
     target: str
     old: str | None
     new: str | None
+
+
+@dataclass(frozen=True)
+class ImageServerSettings:
+    """Where the study's series can be fetched by UID (a DICOM server such as Orthanc).
+
+    No secret is ever part of it: ``password_env`` names the environment variable that
+    holds the password on each workstation (``MYOSCORE_DICOM_PASSWORD`` by default).
+    """
+
+    name: str = "study"
+    dicomweb_url: str = ""  # e.g. https://orthanc.example.org/dicom-web
+    host: str = ""  # DIMSE host and port (C-GET, C-STORE)
+    port: int = 0
+    ae_title: str = "ORTHANC"
+    username: str = ""
+    password_env: str = "MYOSCORE_DICOM_PASSWORD"

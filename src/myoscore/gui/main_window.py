@@ -38,6 +38,7 @@ from myoscore.app.exam_images import MEASURE_TISSUE, ExamImageCache, ExamImages,
 from myoscore.app.keymap import Binding, binding_for
 from myoscore.app.logs import log_file
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
+from myoscore.app.remote_images import workstation_remote_images
 from myoscore.domain import MyoscoreError, ReadStatus, Series
 from myoscore.gui.help_overlay import HelpOverlay
 from myoscore.gui.scoring_panel import ScoringPanel
@@ -139,7 +140,9 @@ class MainWindow(QMainWindow):
         # One thread for the exam being opened, one for the next exam's prefetch.
         self._pool.setMaxThreadCount(2)
         #: The current exam and the next one of the worklist, loaded (see _prefetch_next).
-        self.image_cache = ExamImageCache(capacity=2)
+        # Series this workstation does not hold come from the study's DICOM server, by UID,
+        # through the workstation's bounded cache (app.remote_images; docs/multisite.md).
+        self.image_cache = ExamImageCache(capacity=2, remote=workstation_remote_images(reader))
         self.prefetch_enabled = True
         self._signals = _LoadSignals(self)
         self._signals.finished.connect(self._on_images_loaded)

@@ -158,3 +158,18 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(256))
     old: Mapped[str | None] = mapped_column(Text, nullable=True)
     new: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ImageServerRow(Base):
+    """The study's DICOM server. Never a password: only the name of the environment
+    variable that holds it on each workstation (docs/multisite.md)."""
+
+    __tablename__ = "image_servers"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dicomweb_url: Mapped[str] = mapped_column(String(512), default="", server_default="")
+    host: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    port: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    ae_title: Mapped[str] = mapped_column(String(16), default="ORTHANC", server_default="ORTHANC")
+    username: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    password_env: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
