@@ -217,7 +217,7 @@ def build_sr(
     )
     report = hd.sr.MeasurementReport(
         observation_context=observer_context,
-        procedure_reported=_concept("SCT", "113091000", "Magnetic resonance imaging"),
+        procedure_reported=_concept("SCT", "363679005", "Imaging procedure"),  # CID 100
         imaging_measurements=groups,
         title=codes.DCM.ImagingMeasurementReport,
     )
