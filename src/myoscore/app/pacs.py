@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from myoscore.app.imports import ImportSummary, import_paths
+from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import AccessDenied, ImageServerSettings
 from myoscore.imaging.dicom_server import DicomServer, DimseClient, StudyMatch
-from myoscore.store import CoordinatorSession
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from myoscore.domain import ImageServerSettings, ImagingError, MyoscoreError, Series
+from myoscore.app.sessions import CoordinatorSession, ReaderSession
+from myoscore.domain import AccessDenied, ImageServerSettings, ImagingError, MyoscoreError, Series
 from myoscore.imaging.dicom_references import pseudonymised
 from myoscore.imaging.dicom_server import DicomServer, DicomWebClient, DimseClient
 from myoscore.imaging.image_cache import FetchResult, ImageCache, fetch_series
-from myoscore.store import CoordinatorSession, ReaderSession
 from myoscore.store.image_servers import image_server, set_image_server
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,9 @@ def remote_images(session: ReaderSession | CoordinatorSession, *, cache: ImageCa
                   calling_ae: str = "MYOSCORE") -> RemoteImages | None:
     """The study's server as configured in the database, with this workstation's cache;
     ``None`` when the study has no server (folders only)."""
-    settings = image_server(session)
+    if not isinstance(session, ReaderSession | CoordinatorSession):
+        raise MyoscoreError("sign in to reach the study's image server")
+    settings = image_server(session.database)
     if settings is None:
         return None
     return RemoteImages(_server(settings, calling_ae), cache or workstation_cache())
@@ -77,7 +79,9 @@ def remote_images(session: ReaderSession | CoordinatorSession, *, cache: ImageCa
 def configure_image_server(coordinator: CoordinatorSession, settings: ImageServerSettings) -> ImageServerSettings:
     if not (settings.dicomweb_url or (settings.host and settings.port)):
         raise MyoscoreError("an image server needs a DICOMweb URL or a DIMSE host and port")
-    return set_image_server(coordinator, settings)
+    if not isinstance(coordinator, CoordinatorSession):
+        raise AccessDenied("only the research coordinator sets the study's image server")
+    return set_image_server(coordinator.database, coordinator.actor, settings)
 
 
 def send_exams(coordinator: CoordinatorSession, exam_ids: Sequence[int] | None = None, *,
