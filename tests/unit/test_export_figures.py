@@ -79,10 +79,10 @@ def test_heatmap_refuses_a_nominal_measure_and_a_missing_source(tmp_path: Path) 
 
 
 def test_stir_t1_heatmaps_baseline_and_follow_up(tmp_path: Path) -> None:
-    """Seed 004 Fig. 5: 2 × 2 panels of subjects with a follow-up × 76 lower-body muscle-sides."""
+    """Seed 004 Fig. 5: four stacked panels of subjects with a follow-up × 76 lower-body muscle-sides."""
     data = imnm_dataset()
     result = write_stir_t1_heatmaps(data, tmp_path)
-    check_files(result.paths, "imnm_whole_body_stir_t1_heatmaps")
+    check_files(result.paths, "imnm_whole_body_stir_t1_heatmaps_lower")
     assert list(result.panels) == ["STIR baseline", "T1 baseline", "STIR follow-up", "T1 follow-up"]
     images = [ax.images[0] for ax in result.figure.axes if ax.images]
     assert [im.get_array().shape for im in images] == [(2, 76)] * 4

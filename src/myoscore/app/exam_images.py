@@ -200,6 +200,15 @@ class ExamImages:
     stations: tuple[Station, ...]
     problems: tuple[str, ...] = ()
 
+    def station_for_region(self, region: str, canonical: Callable[[str], str] = str) -> int | None:
+        """The first station one of whose series covers an atlas region (stored regions),
+        or ``None``; ``canonical`` folds aliases (``calf`` / ``leg``)."""
+        wanted = canonical(region)
+        for index, station in enumerate(self.stations):
+            if any(wanted in {canonical(r) for r in s.series.regions} for s in station.series):
+                return index
+        return None
+
     def locate(self, unit_key: str, side: str | None) -> tuple[int, np.ndarray] | None:
         """The station where a unit is largest and the LPS point to show, or ``None``."""
         best: tuple[int, np.ndarray, int] | None = None
@@ -325,7 +334,11 @@ def _extent(volume: Volume, axis: np.ndarray) -> tuple[float, float]:
 
 
 def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
-    """Indices of volumes grouped by overlapping extent along the first one's normal."""
+    """Indices of volumes grouped by overlapping extent along the first one's normal.
+
+    Two volumes share a station when they overlap by more than half of the shorter one:
+    the STIR and T1 of one table position do, neighbouring stations of a whole-body exam
+    (which overlap by a few centimetres so nothing falls between them) do not."""
     if not volumes:
         return []
     axis = volumes[0].slice_normal
@@ -333,7 +346,8 @@ def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
     groups: list[list[int]] = []
     for index, (low, high) in enumerate(extents):
         for group in groups:
-            if any(min(high, extents[g][1]) - max(low, extents[g][0]) > 0 for g in group):
+            if any(min(high, extents[g][1]) - max(low, extents[g][0])
+                   > 0.5 * min(high - low, extents[g][1] - extents[g][0]) for g in group):
                 group.append(index)
                 break
         else:
@@ -383,7 +397,9 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
             labels = _labels_on_grid(label_map.volume, volume) if label_map is not None else None
             preset = window_preset(volume, record.kind)
             shown.append(LoadedSeries(record, volume, preset, labels, body_boxes(volume, preset)))
-        regions = label_map.regions() if label_map is not None else []
+        # The stored regions of the station's first series (its own coverage, app.coverage),
+        # else what its label map holds.
+        regions = list(shown[0].series.regions) or (label_map.regions() if label_map is not None else [])
         name = " + ".join(r.capitalize() for r in regions) or f"Station {number}"
         stations.append(Station(name, tuple(shown), label_map))
     return ExamImages(tuple(stations), tuple(problems))

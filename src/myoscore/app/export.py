@@ -90,11 +90,27 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
                          alpha_level=row.alpha_level)
             for row in report.rows
         )
+    if groups is None:  # the study's groups as data: rules over clinical fields at the first exam
+        groups = study_groups(coordinator, protocol_name, [e.id for e in exams])
     counts = consensus_counts(tracked, len(protocol.items))
     return ExportDataset(protocol, infos, tuple(ratings), derived_for(protocol, ratings), agreement,
                          dict(groups) if groups else None,
                          consensus_status={"decided": counts.decided, "stale": counts.stale,
                                            "pending": counts.pending})
+
+
+def study_groups(coordinator: CoordinatorSession, protocol_name: str, exam_ids: Sequence[int] | None = None,
+                 rules_path: Path | None = None) -> dict[str, str] | None:
+    """``subject → group`` from the protocol's group rules (``scoring_schemes/groups/<protocol>.toml``,
+    or ``rules_path``), each subject judged at its first exam; ``None`` without rules."""
+    from myoscore.app.groups import evaluate_groups, group_rules_for, load_group_rules, ordered
+
+    rules = load_group_rules(rules_path) if rules_path else group_rules_for(protocol_name)
+    if rules is None:
+        return None
+    wanted = set(exam_ids) if exam_ids is not None else None
+    exams = [e for e in coordinator.exams() if wanted is None or e.id in wanted]
+    return ordered(evaluate_groups(rules, exams), rules)
 
 
 def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,

@@ -61,6 +61,19 @@ def _kind(record: SeriesRecord) -> tuple[Sequence, str]:
     return record.kind, record.kind_reason
 
 
+def _z_range(record: SeriesRecord) -> tuple[float, float] | None:
+    """The series' extent along the body (patient z, mm) from its slice positions and
+    in-plane size; ``None`` when the headers give no positions (NIfTI: from the volume)."""
+    if not record.slices:
+        return None
+    rows, columns = record.shape[1], record.shape[2]
+    cosines = record.orientation if len(record.orientation) == 6 else (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    dz_row = cosines[2] * (columns - 1) * record.spacing[0]  # along a row (columns direction)
+    dz_col = cosines[5] * (rows - 1) * record.spacing[1]
+    zs = [ref.position[2] + a + b for ref in record.slices for a in (0.0, dz_row) for b in (0.0, dz_col)]
+    return (min(zs), max(zs))
+
+
 def import_paths(
     coordinator: CoordinatorSession,
     paths: Iterable[str | Path],
@@ -88,6 +101,7 @@ def import_paths(
     summary = ImportSummary(n_files=result.n_files)
     summary.skipped = [(str(s.path), s.reason) for s in result.skipped]
     exams: dict[str, int] = {}
+    touched: set[int] = set()
     for record in result.series:
         target = exam_id if exam_id is not None else exams.get(record.study_uid)
         if target is None:
@@ -107,11 +121,16 @@ def import_paths(
         added = coordinator.add_series(
             target, uid, kind, kind_reason=reason, description=record.description,
             path=str(record.folder), files=files, shape=record.shape, spacing=record.spacing,
-            issues=record.issues, part=record.split,
+            issues=record.issues, part=record.split, z_range=_z_range(record),
         )
         if added is None:
             summary.series_known += 1
         else:
+            touched.add(target)
             summary.series_added += 1
             summary.issues += [f"series {added.id} ({record.description}): {issue}" for issue in record.issues]
+    if touched:
+        from myoscore.app.coverage import refresh_exam_regions
+
+        refresh_exam_regions(coordinator, sorted(touched))
     return summary

@@ -119,6 +119,10 @@ def not_evaluable(session: ReadingSession) -> Changes:
     return session.mark_not_evaluable()
 
 
+def region_not_evaluable(session: ReadingSession) -> Changes:
+    return session.mark_region_not_evaluable()
+
+
 def clear(session: ReadingSession) -> Changes:
     return session.clear()
 
@@ -230,6 +234,8 @@ _ZOOM_IN = "Zoom in (the views' centre stays put)"
 KEYMAP: tuple[Binding, ...] = (
     *(Binding(str(d), _SCORE, partial(score_position, d)) for d in range(10)),
     Binding("N", "Not evaluable (a value of its own, never 0), then go to the next item", not_evaluable),
+    Binding("Shift+N", "Not evaluable: the rest of this region (every unscored item of it; one undo), e.g. a "
+            "region not in any series of this exam", region_not_evaluable),
     Binding("Backspace", "Clear the value (the item is unscored again)", clear),
     Binding("Del", "Clear the value (the item is unscored again)", clear),
     Binding("Ctrl+Z", "Undo the last change (restores the stored value before it)", undo),

@@ -16,11 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from myoscore.app.coverage import NOT_IMAGED, not_imaged_regions
 from myoscore.app.sessions import ReaderSession, user_names
 from myoscore.domain import (
     NOT_EVALUABLE,
     InvalidValue,
     MyoscoreError,
+    NeedsConfirmation,
     NotFound,
     Rating,
     Read,
@@ -81,6 +83,10 @@ class _UndoStep:
     previous: str | None  # the code stored before the change; None = unscored
 
 
+#: One undo entry: a single change, or several made by one key (region NE) undone together.
+_UndoEntry = _UndoStep | tuple[_UndoStep, ...]
+
+
 # --------------------------------------------------------------------- ReadingSession
 class ReadingSession:
     """One reader working through one read, item by item.
@@ -105,7 +111,11 @@ class ReadingSession:
         if not self._items:
             raise MyoscoreError(f"protocol {self._protocol.name} has no items to score")
         self._index_of = {item.key: i for i, item in enumerate(self._items)}
-        self._undo: list[_UndoStep] = []
+        self._undo: list[_UndoEntry] = []
+        # Regions of the protocol that no image series of the exam covers (app.coverage):
+        # their items say so, and a value other than NE there needs a second press.
+        self._not_imaged = not_imaged_regions(reader.series(read_id), {it.unit.region for it in self._items})
+        self._pending: tuple[str, str] | None = None  # (item key, code) awaiting confirmation
         self._index = 0
         if start == "first_unscored":
             self._index = next((i for i, it in enumerate(self._items) if it.key not in self._ratings), 0)
@@ -201,6 +211,14 @@ class ReadingSession:
             )
         return levels[position]
 
+    def not_imaged(self, item: Item | None = None) -> bool:
+        """True when no series of this exam covers the item's region (the current item by default)."""
+        return (item or self.item).unit.region in self._not_imaged
+
+    @property
+    def not_imaged_regions(self) -> frozenset[str]:
+        return self._not_imaged
+
     def can_undo(self) -> bool:
         return bool(self._undo)
 
@@ -216,8 +234,39 @@ class ReadingSession:
             ``code`` is not a level of the item's scale nor "NE".
         """
         item = self.item
+        self._check_writable()
+        if code != NOT_EVALUABLE and self.not_imaged(item) and self._pending != (item.key, code):
+            self._pending = (item.key, code)
+            raise NeedsConfirmation(
+                f"{item.unit.name} is {NOT_IMAGED}: press {self._key_of(code)} again to store it anyway, "
+                "or N for not evaluable"
+            )
+        self._pending = None
         changes = self._store(item.key, code)
         return changes | self._move_to(self._index + 1)
+
+    def _key_of(self, code: str) -> str:
+        codes = self.scale.codes
+        return str(codes.index(code)) if code in codes else repr(code)
+
+    def mark_region_not_evaluable(self) -> Changes:
+        """Mark every unscored item of the current item's region not evaluable, from the
+        current item on and before it alike (one key; one undo step), then go to the first
+        item after the region. Items that have a value keep it."""
+        self._check_writable()
+        region = self.item.unit.region
+        keys = [it.key for it in self._items if it.unit.region == region and it.key not in self._ratings]
+        if not keys:
+            return NOTHING
+        steps: list[_UndoStep] = []
+        changes = NOTHING
+        for key in keys:
+            changes = changes | self._store(key, NOT_EVALUABLE, record=False)
+            steps.append(_UndoStep(key, None))
+        self._undo.append(tuple(steps))
+        self._pending = None
+        after = max(i for i, it in enumerate(self._items) if it.unit.region == region) + 1
+        return changes | self._move_to(after if after < len(self._items) else self._index)
 
     def set_level(self, position: int) -> Changes:
         """Store the level at ``position`` of the current scale (how digit keys work,
@@ -238,9 +287,12 @@ class ReadingSession:
         self._check_writable()
         if not self._undo:
             return NOTHING
-        step = self._undo.pop()
-        changes = self._store(step.item_key, step.previous, record=False)
-        return changes | self._move_to(self._index_of[step.item_key])
+        entry = self._undo.pop()
+        steps = entry if isinstance(entry, tuple) else (entry,)
+        changes = NOTHING
+        for step in reversed(steps):
+            changes = changes | self._store(step.item_key, step.previous, record=False)
+        return changes | self._move_to(self._index_of[steps[0].item_key])
 
     def submit(self) -> Changes:
         """Lock the read. The caller has warned about :meth:`unscored` items and asked."""

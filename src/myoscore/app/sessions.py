@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+from collections.abc import Mapping
 from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
@@ -171,14 +172,21 @@ class CoordinatorSession:
     # -- series and identity -----------------------------------------------------------
     def add_series(self, exam_id: int, series_uid: str, kind: Sequence, *, kind_reason: str = "",
                    description: str = "", path: str = "", files: Seq[str] = (), shape: Seq[int] = (),
-                   spacing: Seq[float] = (), issues: Seq[str] = (), part: str = "") -> Series | None:
+                   spacing: Seq[float] = (), issues: Seq[str] = (), part: str = "",
+                   z_range: tuple[float, float] | None = None) -> Series | None:
         """Register a series of an exam; ``None`` if its UID is already registered."""
         with self.unit() as repo:
             if repo.series_uid_known(series_uid):
                 return None
             return repo.add_series(exam_id, series_uid, kind, kind_reason=kind_reason, description=description,
                                    path=path, files=files, shape=shape, spacing=spacing, issues=issues,
-                                   part=part)
+                                   part=part, z_range=z_range)
+
+    def set_series_regions(self, updates: Mapping[int, tuple[Seq[str], tuple[float, float] | None]]) -> None:
+        """Store the atlas regions and z-range of series (app.coverage computes them)."""
+        with self.unit() as repo:
+            for series_id, (regions, z_range) in updates.items():
+                repo.set_series_regions(series_id, regions, z_range)
 
     def series(self, exam_id: int | None = None) -> list[Series]:
         with self.unit() as repo:

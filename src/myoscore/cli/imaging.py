@@ -64,7 +64,8 @@ def cmd_import(ctx: Context) -> int:
 def _series_row(s: Any) -> dict[str, Any]:
     return {"id": s.id, "exam": s.exam_id, "kind": s.kind.value, "kind_reason": s.kind_reason,
             "description": s.description, "shape": list(s.shape), "spacing": list(s.spacing),
-            "files": s.n_files, "issues": list(s.issues)}
+            "files": s.n_files, "issues": list(s.issues), "regions": list(s.regions),
+            "z_range": list(s.z_range) if s.z_range else None}
 
 
 def cmd_series_list(ctx: Context) -> int:
@@ -74,7 +75,7 @@ def cmd_series_list(ctx: Context) -> int:
     else:
         for r in rows:
             print(f"{r['id']:>5}  exam {r['exam']:<4} {r['kind']:<11} {'×'.join(map(str, r['shape'])):<12} "
-                  f"{r['files']:>4} files  {r['description']}")
+                  f"{r['files']:>4} files  {','.join(r['regions']) or '-':<24} {r['description']}")
     return 0
 
 

@@ -42,3 +42,8 @@ class DatabaseVersionError(MyoscoreError):
 
 class ImagingError(MyoscoreError):
     """An image file or series cannot be read; the message names the file or series."""
+
+
+class NeedsConfirmation(MyoscoreError):
+    """An action was held back until the user confirms it (the message says how): e.g. a
+    value other than NE for a unit that no series of the exam shows."""

@@ -100,6 +100,10 @@ class Series:
     part: str = ""
     uid: str = ""  # the store's series key: DICOM Series Instance UID + split part (+ "@examN")
     overridden: bool = False  # the coordinator set ``kind`` by hand (``kind_reason`` says why)
+    # Atlas regions the series shows (its station: from a label map in its z-range, else
+    # description rules; app.coverage) and its extent along the body, patient z in mm.
+    regions: tuple[str, ...] = ()
+    z_range: tuple[float, float] | None = None
 
     @property
     def dicom_uid(self) -> str:

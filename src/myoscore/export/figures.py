@@ -5,7 +5,10 @@
 * :func:`write_stir_t1_heatmaps`: STIR and T1 side by side at baseline and follow-up, a
   2 × 2 panel (seed 004, Fig. 5);
 * :func:`write_summed_bars`: per unit, the sum of the scores over subjects, stacked by
-  group (seed 004, Fig. 2).
+  group;
+* seed 004's Fig. 1–4 (scores by group, per-muscle STIR % and T1 sum by group, changes,
+  progression) are in :mod:`myoscore.export.paper_figures`; :func:`write_figures` writes
+  them when the protocol has their scores.
 
 Each returns a :class:`FigureResult` with the files, the matplotlib ``Figure`` and the
 numbers drawn (:class:`Panel`), so tests and callers can check what is on the page.
@@ -149,11 +152,11 @@ def _draw_heatmap(ax: Axes, panel: Panel, scale: Scale, sequence: str, *, xlabel
     return image
 
 
-def _colorbar(figure: Figure, image: Any, axes: Any, scale: Scale) -> None:
+def _colorbar(figure: Figure, image: Any, axes: Any, scale: Scale, label: str | None = None) -> None:
     bar = figure.colorbar(image, ax=axes, shrink=0.8, pad=0.01)
     levels = [(lv.value, lv.code) for lv in scale.levels if lv.value is not None]
     bar.set_ticks([v for v, _ in levels], labels=[c for _, c in levels])
-    bar.set_label(scale.title, fontsize=8)
+    bar.set_label(scale.title if label is None else label, fontsize=8 if label is None else 7)
     bar.ax.tick_params(labelsize=7)
 
 
@@ -234,13 +237,15 @@ def _measure_on(protocol: Protocol, sequence: str) -> str | None:
 def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: str = CONSENSUS,
                            body: str | None = "lower", stir_measure: str | None = None,
                            t1_measure: str | None = None) -> FigureResult:
-    """STIR and T1 heatmaps side by side at baseline (top) and follow-up (bottom).
+    """Seed 004, Fig. 5: STIR and T1 heatmaps at baseline, then at follow-up (four stacked
+    panels on an A4-wide page, one labelled right | left column pair per muscle).
 
     Rows are the subjects with at least two exams rated by ``source``, sorted by months
     from onset at baseline when known (as seed 004, Fig. 5), labelled with it and with the
     months between the exams; baseline is each subject's first rated exam, follow-up the
     last. Columns are the muscles (unit and side) of ``body`` (``None``: all), the same in
-    all four panels. Written as ``<protocol>_stir_t1_heatmaps.{png,svg,pdf}``.
+    all four panels. Written as ``<protocol>_stir_t1_heatmaps_<body>.{png,svg,pdf}``
+    (lower and upper body apart, so 57 muscles stay readable on paper).
     """
     protocol = dataset.protocol
     stir = stir_measure or _measure_on(protocol, "STIR")
@@ -278,8 +283,12 @@ def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: 
         "T1": (t1, [t1_by_unit.get((it.unit.key, it.side)) for it in stir_items]),
     }
     n_cols = len(stir_items)
-    figure = _new_figure(max(8.0, 3.0 + 2 * 0.11 * n_cols), max(4.5, 2.8 + 2 * 0.22 * len(pairs)))
-    axes = figure.subplots(2, 2, squeeze=False)
+    # A printed page: four panels stacked (STIR and T1 at baseline, then at follow-up), one
+    # labelled column pair (right | left) per muscle, on an A4-wide figure.
+    per_row = 0.16
+    panel_height = 0.55 + per_row * len(pairs)
+    figure = _new_figure(8.27, min(11.69, 2.6 + 4 * panel_height))
+    axes = figure.subplots(4, 1, squeeze=False)[:, 0]
     panels: dict[str, Panel] = {}
     for row, when in enumerate(("baseline", "follow-up")):
         exams = [p[0] if row == 0 else p[1] for p in pairs]
@@ -294,14 +303,34 @@ def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: 
             name = f"{sequence} {when}"
             panels[name] = Panel(f"{name} ({measure})", rows, columns, values, not_evaluable)
             scale = protocol.scales[present[0].scale]
-            image = _draw_heatmap(axes[row][col], panels[name], scale, sequence, xlabels=row == 1,
-                                  ylabels=col == 0)
-            if row == 1:
-                _colorbar(figure, image, [axes[0][col], axes[1][col]], scale)
+            ax = axes[2 * row + col]
+            image = _draw_heatmap(ax, panels[name], scale, sequence, xlabels=False)
+            _colorbar(figure, image, ax, scale, label=sequence)
+            _muscle_ticks(ax, stir_items, labels=2 * row + col == 3)
+    where = f"{body} body" if body else "all muscles"
+    figure.suptitle(f"Fig. 5 — {protocol.name}, {where}: first and last exam of {len(pairs)} subjects with a "
+                    f"follow-up; source: {'consensus' if source == CONSENSUS else source}\n"
+                    "rows by months from onset at the first exam; each muscle: right | left", fontsize=9)
     _missing_legend(figure)
     result = FigureResult(figure, panels)
-    result.paths = _save(figure, target_dir(path), f"{protocol.name}_stir_t1_heatmaps")
+    stem = f"{protocol.name}_stir_t1_heatmaps" + (f"_{body}" if body else "")
+    result.paths = _save(figure, target_dir(path), stem)
     return result
+
+
+def _muscle_ticks(ax: Axes, items: Sequence[Item], *, labels: bool) -> None:
+    """One tick per muscle, centred on its right | left columns; a dark line between muscles."""
+    starts: list[int] = []
+    names: list[str] = []
+    for i, item in enumerate(items):
+        if not starts or items[starts[-1]].unit.key != item.unit.key:
+            starts.append(i)
+            names.append(item.unit.name)
+    ends = [*starts[1:], len(items)]
+    ax.set_xticks([(a + b - 1) / 2 for a, b in zip(starts, ends, strict=True)], names if labels else [],
+                  rotation=90, fontsize=6.5)
+    n_rows = ax.get_ylim()[0] + 0.5
+    ax.vlines([s - 0.5 for s in starts[1:]], -0.5, n_rows - 0.5, colors="0.35", linewidth=0.5)
 
 
 # -- seed 004, Fig. 2 -----------------------------------------------------------------------------
@@ -398,5 +427,25 @@ def write_figures(dataset: ExportDataset, path: str | Path, *, source: str | Non
         sum(1 for e in dataset.exams if e.subject == s and dataset.has_ratings(e.exam_id, source)) >= 2
         for s in dataset.subjects)
     if has_pair and has_follow_up:
-        paths += write_stir_t1_heatmaps(dataset, path, source=source).paths
+        for body in ("lower", "upper"):
+            if any(it.unit.body == body for it in protocol.items):
+                paths += write_stir_t1_heatmaps(dataset, path, source=source, body=body).paths
+    paths += _paper_figures(dataset, path, source)
+    return paths
+
+
+def _paper_figures(dataset: ExportDataset, path: str | Path, source: str) -> list[Path]:
+    """Seed 004's Fig. 1–4 when the protocol has its scores (STIR%LB, T1-LB, STIR and T1)."""
+    from myoscore.export import paper_figures
+
+    try:
+        paper_figures.paper_scores(dataset.protocol)
+    except MyoscoreError:
+        return []
+    paths = paper_figures.write_group_scores(dataset, path, source=source).paths
+    paths += paper_figures.write_muscle_scores_by_group(dataset, path, source=source).paths
+    if any(sum(1 for e in dataset.exams if e.subject == s and dataset.has_ratings(e.exam_id, source)) >= 2
+           for s in dataset.subjects):
+        paths += paper_figures.write_score_changes(dataset, path, source=source).paths
+        paths += paper_figures.write_progression(dataset, path, source=source).paths
     return paths

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app import ReaderSession
+from myoscore.app.coverage import NOT_IMAGED, description_rules
 from myoscore.app.exam_images import MEASURE_TISSUE, ExamImageCache, ExamImages, measure_mask
 from myoscore.app.keymap import Binding, binding_for
 from myoscore.app.logs import log_file
@@ -318,10 +319,17 @@ class MainWindow(QMainWindow):
         self.viewer.set_station(station, windows)
         for view in self.viewer.views:
             view.window_changed.connect(self._on_window_changed)
+        self._say_station()
+
+    def _say_station(self, unit_text: str = "") -> None:
+        """The station bar: which station is shown and whether it holds the current unit."""
+        assert self.images is not None
+        index = self.station_index
+        station = self.images.stations[index]
         count = len(self.images.stations)
         overlay = " · label map: O" if station.label_map is not None else ""
         self.station_label.setText(f"{station.name} ({index + 1}/{count}{', G: next' if count > 1 else ''})"
-                                   f"{overlay}")
+                                   f"{overlay}{unit_text}")
 
     def _locate_current_item(self) -> None:
         """Outline the item's unit and move the views where it is largest."""
@@ -329,11 +337,21 @@ class MainWindow(QMainWindow):
             return
         item = self.session.item
         found = self.images.locate(item.unit.key, item.side)
+        name = item.unit.name
         if found is not None:
             station_index, point = found
             if station_index != self.station_index:
                 self._show_station(station_index)
             self.viewer.go_to(point)
+            self._say_station(f" · contains {name}")
+        elif self.session.not_imaged(item):
+            self._say_station(f" · {name}: {NOT_IMAGED}")
+        else:
+            # No label map outlines the unit: the station whose series cover its region.
+            by_region = self.images.station_for_region(item.unit.region, description_rules().canonical)
+            if by_region is not None and by_region != self.station_index:
+                self._show_station(by_region)
+            self._say_station(f" · covers {item.unit.region} ({name})" if by_region is not None else "")
         self._outline_current_item()
         self.viewer.follow_item()
 

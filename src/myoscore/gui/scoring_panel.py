@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app.coverage import NOT_IMAGED
 from myoscore.app.reading_session import Changes, ReadingSession
 from myoscore.app.schemes import Item, Scale, reference_image
 from myoscore.domain import NOT_EVALUABLE, NotFound
@@ -293,7 +294,8 @@ class ScoringPanel(QWidget):
                 measure_node.setExpanded(True)
                 last_measure, last_region = item.measure, None
             if item.unit.region != last_region:
-                region_node = QTreeWidgetItem(measure_node, [item.unit.region.capitalize()])
+                missing = f" — {NOT_IMAGED}" if session.not_imaged(item) else ""
+                region_node = QTreeWidgetItem(measure_node, [item.unit.region.capitalize() + missing])
                 region_node.setFirstColumnSpanned(True)
                 region_node.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 region_node.setForeground(0, QBrush(QColor("#546e7a")))
@@ -344,6 +346,8 @@ class ScoringPanel(QWidget):
         row = self._rows[key]
         code = self.session.code(key)
         text = value_text(self.session.scale_of(key), code)
+        if code is None and self.session.not_imaged(self.session.protocol.item(key)):
+            text = NOT_IMAGED
         row.setText(2, text)
         row.setToolTip(2, text)
         row.setForeground(2, QBrush(QColor("#9e9e9e" if code is None else "#1b5e20")))
@@ -358,7 +362,8 @@ class ScoringPanel(QWidget):
         self.tree.blockSignals(False)
         self.tree.scrollToItem(row, QAbstractItemView.ScrollHint.EnsureVisible)
         number = session.index + 1
-        self.item_title.setText(f"{number}/{session.total}  {item.title}")
+        missing = f" — {NOT_IMAGED}" if session.not_imaged(item) else ""
+        self.item_title.setText(f"{number}/{session.total}  {item.title}{missing}")
         scale = session.scale
         hint = "Read-only." if session.locked else "Press the key shown beside a level, or click it."
         self.scale_title.setText(f"Scored on {item.sequence}: {scale.title}. {hint}")

@@ -65,7 +65,13 @@ def series_of(row: SeriesRow) -> Series:
         row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),
         tuple(json.loads(row.files)), tuple(json.loads(row.issues)), row.part or "", row.series_uid,
         bool(row.kind_overridden),
+        tuple(json.loads(row.regions or "[]")), _z_range(row.z_range),
     )
+
+
+def _z_range(text: str | None) -> tuple[float, float] | None:
+    values = json.loads(text or "[]")
+    return (float(values[0]), float(values[1])) if len(values) == 2 else None
 
 
 def consensus_of(row: ConsensusRow) -> Consensus:

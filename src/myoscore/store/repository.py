@@ -242,14 +242,14 @@ class StudyRepository:
 
     def add_series(self, exam_id: int, series_uid: str, kind: Sequence, *, kind_reason: str, description: str,
                    path: str, files: Seq[str], shape: Seq[int], spacing: Seq[float], issues: Seq[str],
-                   part: str = "") -> Series:
+                   part: str = "", z_range: tuple[float, float] | None = None) -> Series:
         if self._s.get(ExamRow, exam_id) is None:
             raise NotFound(f"no exam {exam_id}")
         row = SeriesRow(exam_id=exam_id, series_uid=series_uid, kind=kind.value, kind_reason=kind_reason,
                         kind_overridden=False, description=description, path=path,
                         files=json.dumps(list(files)), n_files=len(files), shape=json.dumps(list(shape)),
                         spacing=json.dumps([float(s) for s in spacing]), issues=json.dumps(list(issues)),
-                        part=part, created_at=utcnow())
+                        part=part, z_range=json.dumps(list(z_range) if z_range else []), created_at=utcnow())
         self._s.add(row)
         self._s.flush()
         audit(self._s, self.actor, "add_series", f"series {row.id}", None, f"exam {exam_id} {kind.value}")
@@ -260,6 +260,14 @@ class StudyRepository:
         if exam_id is not None:
             query = query.where(SeriesRow.exam_id == exam_id)
         return [series_of(row) for row in self._s.scalars(query)]
+
+    def set_series_regions(self, series_id: int, regions: Seq[str], z_range: tuple[float, float] | None) -> None:
+        """Store a series' atlas regions and z-range (derived data, recomputable: not audited)."""
+        row = self._s.get(SeriesRow, series_id)
+        if row is None:
+            raise NotFound(f"no series {series_id}")
+        row.regions = json.dumps(list(regions))
+        row.z_range = json.dumps([float(v) for v in z_range] if z_range else [])
 
     def override_series_kind(self, series_id: int, kind: Sequence, reason: str) -> Series:
         row = self._s.get(SeriesRow, series_id)

@@ -75,6 +75,10 @@ class SeriesRow(Base):
     issues: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of messages
     # "" or the split part ("#2") of the indexed files this series is (imaging's SeriesRecord.split).
     part: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # Atlas regions the series covers (JSON list) and its patient-z extent (JSON [low, high]
+    # or []): the station it belongs to, computed by app.coverage.
+    regions: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    z_range: Mapped[str] = mapped_column(String(64), default="[]", server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

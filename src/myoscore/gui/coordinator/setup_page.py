@@ -186,8 +186,8 @@ class StudySetupPage(Page):
         series_layout.addWidget(hint("The sequence kind decides where a series is shown to readers (STIR and T1 "
                                      "side by side; label maps as overlays). Check the reason given and "
                                      "override a wrong classification (audited).", series_box))
-        self.series_table = make_table(("Series", "Kind", "Why", "Description", "Matrix", "Spacing (mm)",
-                                        "Files", "Issues"), series_box, stretch=7)
+        self.series_table = make_table(("Series", "Kind", "Why", "Description", "Regions", "Matrix",
+                                        "Spacing (mm)", "Files", "Issues"), series_box, stretch=8)
         series_layout.addWidget(self.series_table, 1)
         override = QHBoxLayout()
         self.kind_combo = QComboBox(series_box)
@@ -389,6 +389,9 @@ class StudySetupPage(Page):
                 cell(record.kind.value, bold=overridden, background="#fff8e1" if overridden else None),
                 cell(record.kind_reason, tooltip=record.kind_reason),
                 cell(record.description),
+                cell(", ".join(record.regions) or "unknown",
+                     tooltip="Atlas regions this series covers (its station): from a label map in its z-range, "
+                             "else from its description"),
                 cell(" × ".join(str(n) for n in record.shape)),
                 cell(" × ".join(f"{s:g}" for s in record.spacing)),
                 cell(record.n_files, right=True, tooltip=record.path),
