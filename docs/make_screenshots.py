@@ -27,6 +27,14 @@ the coordinator's desk:
 * ``coordinator-agreement.png`` — the per-indicator table, a confusion matrix, the heatmap;
 * ``coordinator-review.png`` — joint review of a discordant item with the images;
 * ``coordinator-export.png`` — the export dialog after an export.
+
+Then a whole-body read (seed 004's protocol on the whole-body phantom, six stations,
+imported from DICOM with its label maps):
+
+* ``whole-body-pelvis.png`` — gluteus medius: the viewer on the pelvis station;
+* ``whole-body-shoulder.png`` — supraspinatus: the viewer on the shoulder station.
+
+``--whole-body-only`` renders just these two.
 """
 
 from __future__ import annotations
@@ -231,10 +239,46 @@ def coordinator_screens(out: Path, root: Path) -> None:
     db.dispose()
 
 
+def whole_body_screens(out: Path, root: Path) -> None:
+    """A seed-004 read of the whole-body phantom on the pelvis and on the shoulder station."""
+    from myoscore.app.imports import import_paths
+    from myoscore.gui.main_window import MainWindow
+    from myoscore.gui.settings import ViewSettings
+    from myoscore.phantom import write_whole_body_phantom
+
+    info = write_whole_body_phantom(root / "whole_body", pixel_mm=2.0, slices=16, timepoints=("baseline",))
+    database = root / "whole_body.sqlite"
+    db = open_database(str(database), create=True)
+    coordinator = CoordinatorSession(db, "screenshots")
+    coordinator.add_reader("radiologist", Role.READER, "demo")
+    import_paths(coordinator, [info.out_dir / "dicom" / "baseline"], subject_code="WB-0001", link_identity=False)
+    exam = coordinator.exams()[0]
+    import_paths(coordinator, sorted(info.label_maps.values()), exam_id=exam.id, link_identity=False)
+    coordinator.assign(protocol("imnm_whole_body"), ["radiologist"], seed=4)
+    session = sign_in(db, "radiologist", "demo")
+    assert isinstance(session, ReaderSession)
+    window = MainWindow(session, ViewSettings(root / "wb-viewer.ini"))
+    window.resize(*SIZE)
+    window.show()
+    window.open_read(session.worklist()[0].id)
+    window.wait_for_images()
+    for key in ("1", "0", "1", "1", "0", "0"):
+        window.run_key(key)
+    window.run_session(lambda s: s.go_to("stir.pelvis.gluteal.gluteus_medius.R"))
+    save_png(window, out / "whole-body-pelvis.png")
+    window.run_session(lambda s: s.go_to("t1.shoulder.rotator_cuff.supraspinatus.R"))
+    save_png(window, out / "whole-body-shoulder.png")
+    window.close()
+    window.deleteLater()
+    settle()
+    db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "screenshots")
     parser.add_argument("--reader-only", action="store_true", help="the reader's screens only, not the desk's")
+    parser.add_argument("--whole-body-only", action="store_true", help="only the two whole-body screenshots")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -243,6 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     from myoscore.gui.settings import ViewSettings
 
     application()
+    if args.whole_body_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            whole_body_screens(args.out, Path(tmp))
+        return 0
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         database, _info = build_study(root)
@@ -306,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         db.dispose()
         if not args.reader_only:
             coordinator_screens(args.out, root)
+        whole_body_screens(args.out, root)
     return 0
 
 

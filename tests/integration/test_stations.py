@@ -154,3 +154,62 @@ def test_unknown_coverage_never_blocks(coordinator: CoordinatorSession) -> None:
     exam = coordinator.exams()[-1]
     coordinator.add_series(exam.id, "uid-1", Sequence.STIR, description="t2_stir_tra")
     assert not_imaged_regions(coordinator.series(exam.id), {"pelvis"}) == frozenset()
+
+
+def test_protocol_option_prefills_not_imaged_regions_ne_audited(coordinator: CoordinatorSession, tmp_path: Path,
+                                                                 imnm: Protocol) -> None:
+    """With `prefill_not_imaged = true`, opening the read stores NE for every item of the
+    regions no series covers, each audited as prefill_ne; imaged regions stay unscored."""
+    from dataclasses import replace
+
+    from myoscore.schemes import protocol_hash
+
+    option = replace(imnm, prefill_not_imaged=True)
+    option = replace(option, hash=protocol_hash(option))
+    assert option.hash != imnm.hash
+    info = write_phantom(tmp_path / "limbs", shape=(4, 32, 32), timepoints=("baseline",))
+    import_paths(coordinator, [info.out_dir / "dicom" / "baseline"], subject_code="TC-02", link_identity=False)
+    exam = coordinator.exams()[-1]
+    import_paths(coordinator, sorted((info.out_dir / "labels").glob("*.nii.gz")), exam_id=exam.id,
+                 link_identity=False)
+    reader, read_id = _reader(coordinator, option, exam.id)
+    session = ReadingSession(reader, read_id)
+    upper = [it.key for it in session.items if it.unit.region in {"pelvis", "shoulder", "arm", "thoracic"}]
+    assert all(session.code(k) == NOT_EVALUABLE for k in upper)
+    assert all(session.code(it.key) is None for it in session.items if it.unit.region == "thigh")
+    assert session.item.unit.region == "thigh"  # opens at the first item left to score
+    events = [e for e in coordinator.audit_log(limit=1000) if e.action == "prefill_ne"]
+    assert len(events) == sum(1 for it in session.items if it.unit.region in session.not_imaged_regions)
+
+
+def test_prefill_option_is_validated(tmp_path: Path) -> None:
+    """A protocol file with a non-boolean option names the file and the key."""
+    from myoscore.schemes import load_library
+
+    library = load_library(Path(__file__).resolve().parents[2] / "scoring_schemes")
+    source = (Path(__file__).resolve().parents[2] / "scoring_schemes" / "protocols" / "imnm_whole_body.toml")
+    bad = tmp_path / "protocols" / "bad.toml"
+    bad.parent.mkdir()
+    bad.write_text(source.read_text(encoding="utf-8").replace('name = "imnm_whole_body"', 'name = "bad"\n'
+                   'prefill_not_imaged = "yes"', 1), encoding="utf-8")
+    from myoscore.schemes import load_protocol
+
+    with pytest.raises(MyoscoreError, match="prefill_not_imaged"):
+        load_protocol(bad, library.scales, library.atlases)
+
+
+def test_demo_then_import_gives_whole_body_regions(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`myoscore demo --out DIR` writes the whole-body exams; `myoscore import` of them (DICOM
+    and label maps) gives series whose regions cover pelvis, thigh, leg, shoulder and arm."""
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--json"]) == 0
+    written = json.loads(capsys.readouterr().out)
+    whole_body = Path(written["whole_body"]["out_dir"])
+    assert set(written["whole_body"]["stations"]) == {"leg", "thigh", "pelvis", "lumbar", "arm", "shoulder"}
+    monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "demo.sqlite"))
+    assert main(["init"]) == 0
+    assert main(["import", str(whole_body / "dicom" / "baseline"), str(whole_body / "labels")]) == 0
+    capsys.readouterr()
+    assert main(["series", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    covered = {r for row in rows for r in row["regions"]}
+    assert {"pelvis", "thigh", "leg", "shoulder", "arm"} <= covered

@@ -117,6 +117,8 @@ class ReadingSession:
         self._not_imaged = not_imaged_regions(reader.series(read_id), {it.unit.region for it in self._items})
         self._pending: tuple[str, str] | None = None  # (item key, code) awaiting confirmation
         self._index = 0
+        if self._protocol.prefill_not_imaged and self._not_imaged and not self.locked:
+            self._prefill_not_imaged()
         if start == "first_unscored":
             self._index = next((i for i, it in enumerate(self._items) if it.key not in self._ratings), 0)
 
@@ -244,6 +246,15 @@ class ReadingSession:
         self._pending = None
         changes = self._store(item.key, code)
         return changes | self._move_to(self._index + 1)
+
+    def _prefill_not_imaged(self) -> None:
+        """The protocol's option: NE for every unscored item of a region no series covers,
+        audited as ``prefill_ne`` (not undoable: it is the read's starting point)."""
+        for item in self._items:
+            if item.unit.region in self._not_imaged and item.key not in self._ratings:
+                self._ratings[item.key] = self._reader.rate(self._read.id, item.key, NOT_EVALUABLE,
+                                                            action="prefill_ne")
+        self._read = self._reader.read(self._read.id)
 
     def _key_of(self, code: str) -> str:
         codes = self.scale.codes

@@ -395,8 +395,9 @@ class ReaderSession:
         with self._unit() as repo:
             return repo.ratings(read_id)
 
-    def rate(self, read_id: int, item_key: str, code: str) -> Rating:
-        """Store one rating durably (committed before this returns) and audit it.
+    def rate(self, read_id: int, item_key: str, code: str, *, action: str = "rate") -> Rating:
+        """Store one rating durably (committed before this returns) and audit it (``action``:
+        ``rate``, or ``prefill_ne`` when a protocol pre-fills a region no series covers).
 
         The code must be a level of the item's scale in the read's *stored* protocol, or
         ``NE``; a submitted read is locked."""
@@ -411,7 +412,7 @@ class ReaderSession:
                     f"{item_key}: {code!r} is not a level of {scale.name} "
                     f"(use {', '.join(scale.codes)} or {NOT_EVALUABLE} for not evaluable)"
                 )
-            return repo.put_rating(read_id, item_key, code, scale.value_of(code))
+            return repo.put_rating(read_id, item_key, code, scale.value_of(code), action=action)
 
     def clear(self, read_id: int, item_key: str) -> None:
         """Remove a rating (the item becomes unscored again), audited."""

@@ -115,8 +115,8 @@ def cmd_demo(ctx: Context) -> int:
     print(f"  ground truth in {info.ground_truth_path.name}. Import it with: myoscore import {info.out_dir / 'dicom'}")
     if whole_body is not None:
         print(f"and the whole-body phantom (6 stations: {', '.join(whole_body.regions)}) to {whole_body.out_dir}:")
-        print(f"  {len(whole_body.series)} series, label maps per station. Import it with: "
-              f"myoscore import {whole_body.out_dir / 'dicom'} {whole_body.out_dir / 'labels'}")
+        print(f"  {len(whole_body.series)} series, label maps per station under labels/. Import it with: "
+              f"myoscore import {whole_body.out_dir / 'dicom'}")
     return 0
 
 

@@ -222,7 +222,7 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
     top = _Table(file, "", _read_toml(path))
     top.only({"protocol", "items", "derived", "progression", "agreement"})
     head = _Table(file, "protocol", top.data.get("protocol"))
-    head.only({"name", "version", "title", "source", "atlas"})
+    head.only({"name", "version", "title", "source", "atlas", "prefill_not_imaged"})
     atlas_name = head.text("atlas")
     atlas = atlases.get(atlas_name)
     if atlas is None:
@@ -273,6 +273,9 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
             if scale.kind is ScaleKind.NOMINAL:
                 raise SchemeError(file, f"derived[{i}]", f"item {key!r} has a nominal scale, which has no numbers")
 
+    prefill = head.data.get("prefill_not_imaged", False)
+    if not isinstance(prefill, bool):
+        raise head.error("prefill_not_imaged", "must be true or false")
     progression = _progression(top, items, used_scales, atlas)
     min_pairs = 10
     if "agreement" in top.data:
@@ -286,7 +289,7 @@ def load_protocol(path: Path, scales: Mapping[str, Scale], atlases: Mapping[str,
     protocol = Protocol(
         head.text("name"), head.text("version"), head.text("title"), head.optional_text("source"),
         atlas.name, used_scales, tuple(items), tuple(derived), policies=tuple(policies),
-        progression=progression, min_pairs=min_pairs,
+        progression=progression, min_pairs=min_pairs, prefill_not_imaged=prefill,
     )
     return _with_hash(protocol)
 

@@ -236,6 +236,9 @@ class Protocol:
     items: tuple[Item, ...]
     derived: tuple[DerivedScore, ...]
     hash: str = field(default="", compare=False)
+    # Reading option: items of regions that no series of the exam covers are pre-filled NE
+    # when a read is opened (audited as "prefill_ne"), instead of one key per region.
+    prefill_not_imaged: bool = False
     policies: tuple[MeasurePolicy, ...] = ()  # one per measure; a measure not listed: review
     progression: ProgressionScope | None = None
     min_pairs: int = 10  # agreement cells with fewer pairs are greyed (too few to read)

@@ -76,6 +76,8 @@ def protocol_to_dict(protocol: Protocol) -> dict[str, Any]:
             "t1_step": protocol.progression.t1_step, "quote": protocol.progression.quote,
         },
         "min_pairs": protocol.min_pairs,
+        # Only when set, so protocols without the option keep their hashes.
+        **({"prefill_not_imaged": True} if protocol.prefill_not_imaged else {}),
     }
 
 
@@ -126,6 +128,7 @@ def protocol_from_json(text: str) -> Protocol:
     protocol = Protocol(
         data["name"], data["version"], data["title"], data["source"], data["atlas"], scales, items, derived,
         policies=policies, progression=progression, min_pairs=int(data.get("min_pairs", 10)),
+        prefill_not_imaged=bool(data.get("prefill_not_imaged", False)),
     )
     from dataclasses import replace
 

@@ -534,8 +534,10 @@ class ReaderRepository:
         rows = self._s.scalars(select(RatingRow).where(RatingRow.read_id == read_id))
         return {row.item_key: rating_of(row) for row in rows}
 
-    def put_rating(self, read_id: int, item_key: str, code: str, value: float | None) -> Rating:
-        """Insert or update one rating; an assigned read becomes in progress. Audited."""
+    def put_rating(self, read_id: int, item_key: str, code: str, value: float | None, *,
+                   action: str = "rate") -> Rating:
+        """Insert or update one rating; an assigned read becomes in progress. Audited as
+        ``action`` (``rate``, or ``prefill_ne`` for a region no series covers)."""
         read = self._own(read_id)
         row = self._s.scalars(
             select(RatingRow).where(RatingRow.read_id == read_id, RatingRow.item_key == item_key)
@@ -551,7 +553,7 @@ class ReaderRepository:
             row.version = (row.version or 1) + 1
         if read.status == ReadStatus.ASSIGNED:
             read.status = ReadStatus.IN_PROGRESS
-        audit(self._s, self.reader.name, "rate", f"read {read_id} {item_key}", old, code)
+        audit(self._s, self.reader.name, action, f"read {read_id} {item_key}", old, code)
         self._s.flush()
         return rating_of(row)
 
