@@ -20,12 +20,12 @@ import sys
 import tempfile
 from pathlib import Path
 
+from myoscore.app import CoordinatorSession, ReaderSession, open_database, sign_in
 from myoscore.app.demo import load_demo
 from myoscore.app.export import export
 from myoscore.app.reading_session import ReadingSession
 from myoscore.app.study import assign
 from myoscore.domain import NeedsConfirmation
-from myoscore.store import CoordinatorSession, ReaderSession, open_database, sign_in
 
 #: Extra subjects (months from onset and treated at baseline, then at follow-up).
 EXTRA = {"DEMO-003": ((4, True), (16, True)), "DEMO-004": ((30, True), (44, True)),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from myoscore.app import CoordinatorSession, ReaderSession, sign_in
 from myoscore.app.coverage import NOT_IMAGED, load_description_rules, not_imaged_regions
 from myoscore.app.imports import import_paths
 from myoscore.app.reading_session import ReadingSession
@@ -14,7 +15,6 @@ from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, MyoscoreError, NeedsConfirmation, Role, Sequence
 from myoscore.phantom import WholeBodyInfo, write_phantom, write_whole_body_phantom
 from myoscore.schemes import Protocol
-from myoscore.app import CoordinatorSession, ReaderSession, sign_in
 
 WHOLE_BODY_REGIONS = {"pelvis", "thigh", "leg", "lumbar", "shoulder", "chest", "arm", "thoracic"}
 
@@ -34,7 +34,7 @@ def _import_whole_body(coordinator: CoordinatorSession, wb: WholeBodyInfo) -> in
 def _reader(coordinator: CoordinatorSession, protocol: Protocol, exam_id: int) -> tuple[ReaderSession, int]:
     coordinator.add_reader("R", Role.READER, "pw-R")
     coordinator.assign(protocol, ["R"], [exam_id], seed=1)
-    reader = sign_in(coordinator._db, "R", "pw-R")
+    reader = sign_in(coordinator.database, "R", "pw-R")
     assert isinstance(reader, ReaderSession)
     return reader, reader.worklist()[0].id
 

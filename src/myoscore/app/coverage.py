@@ -32,8 +32,8 @@ from myoscore.resources import schemes_dir
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from myoscore.app.exam_images import LabelMap
-    from myoscore.imaging import Volume
     from myoscore.app.sessions import CoordinatorSession
+    from myoscore.imaging import Volume
 
 log = logging.getLogger(__name__)
 
