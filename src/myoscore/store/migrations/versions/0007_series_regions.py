@@ -1,15 +1,15 @@
 """Series regions: the atlas regions a series covers (its station) and its extent along
 the body, so the coordinator's series table and a read know which units no series shows.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
