@@ -21,14 +21,58 @@ def register_phantom(coordinator: CoordinatorSession, exam_id: int, info: Phanto
             description=f"{region} muscles", path=str(path.parent), files=[str(path)])
 
 
-def press(qtbot, window, *keys: str) -> None:
-    """Press real keys (``"3"``, ``"Shift+Tab"``, ``"Ctrl+Z"``) on the window's focus widget."""
-    from PySide6.QtGui import QKeySequence
+#: The time of the next typed key, in ms (key events carry it, as the window system's do).
+_TYPING = {"now": 1_000_000.0}
+#: A reader typing briskly: a key every 250 ms, held 80 ms (the dead time is 150 ms).
+TYPING_STEP_MS, HOLD_MS = 250.0, 80.0
 
+
+def key_event(kind: str, text: str, time_ms: float, *, auto_repeat: bool = False):
+    """A real QKeyEvent (``kind``: "press" or "release") for a key text, stamped ``time_ms``."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent, QKeySequence
+
+    combination = QKeySequence(text)[0]
+    event_type = QEvent.Type.KeyPress if kind == "press" else QEvent.Type.KeyRelease
+    typed = text if len(text) == 1 else ""
+    event = QKeyEvent(event_type, combination.key(), combination.keyboardModifiers(), typed, auto_repeat)
+    event.setTimestamp(int(time_ms))
+    return event
+
+
+def send_key(window, kind: str, text: str, time_ms: float, *, auto_repeat: bool = False) -> None:
+    """Deliver one key event to the window's focus widget through Qt (event filters included)."""
+    from PySide6.QtWidgets import QApplication
+
+    target = window.focusWidget() or window
+    QApplication.sendEvent(target, key_event(kind, text, time_ms, auto_repeat=auto_repeat))
+    QApplication.processEvents()
+
+
+def press(qtbot, window, *keys: str) -> None:
+    """Type real keys (``"3"``, ``"Shift+Tab"``, ``"Ctrl+Z"``) on the window's focus widget,
+    as a person does: each pressed and released, 250 ms apart (event times, no sleeping)."""
     for text in keys:
-        combination = QKeySequence(text)[0]
-        target = window.focusWidget() or window
-        qtbot.keyClick(target, combination.key(), combination.keyboardModifiers())
+        _TYPING["now"] += TYPING_STEP_MS
+        send_key(window, "press", text, _TYPING["now"])
+        send_key(window, "release", text, _TYPING["now"] + HOLD_MS)
+
+
+def hold(window, text: str, repeats: int, *, auto_repeat: bool, interval_ms: float = 40.0,
+         releases: bool = False) -> None:
+    """Hold a key down: one press, then ``repeats`` repeated presses ``interval_ms`` apart —
+    without releases, or (``releases``) as X11 sends auto-repeat, a release and a press with
+    one time — with or without Qt's auto-repeat flag; then the real release."""
+    _TYPING["now"] += TYPING_STEP_MS
+    now = _TYPING["now"]
+    send_key(window, "press", text, now)
+    for _ in range(repeats):
+        now += interval_ms
+        if releases:
+            send_key(window, "release", text, now, auto_repeat=auto_repeat)
+        send_key(window, "press", text, now, auto_repeat=auto_repeat)
+    send_key(window, "release", text, now + 30)
+    _TYPING["now"] = now + 30
 
 
 def open_first_read(qtbot, window) -> int:

@@ -42,7 +42,7 @@ def test_worklist_shows_own_reads_in_order(qtbot, db: Database, study: Coordinat
     for row, read in enumerate(reads):
         assert [table.item(row, c).text() for c in range(6)] == [
             str(read.position), read.subject_code, read.exam_label, "nxp2_lower_limb", "to do", "0 / 50"]
-    assert window.windowTitle() == "myoscore — A"
+    assert window.windowTitle() == "myoscore — A — worklist"
 
 
 def test_a_read_without_images_can_still_be_scored(qtbot, db: Database, study: CoordinatorSession,
@@ -66,7 +66,7 @@ def test_coordinator_gets_progress_without_values(qtbot, db: Database, study: Co
     qtbot.addWidget(window)
     assert isinstance(window, CoordinatorWindow)
     assert window.table.rowCount() == 4
-    assert "1 subjects, 2 exams, 4 reads, 0 submitted" in window.summary.text()
+    assert "1 subject, 2 exams, 4 reads, 0 submitted" in window.summary.text()
     assert all("/ 50" in window.table.item(r, 6).text() for r in range(4))
 
 
@@ -104,7 +104,7 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
     code = run(db, ["myoscore", "--reader", "radiologist", "--settings", str(tmp_path / "viewer.ini")])
     watchdog.stop()
     assert code == 0
-    assert seen["title"] == "myoscore — radiologist"
+    assert seen["title"] == "myoscore — radiologist — worklist"
     assert seen["rows"] == 6  # nxp2 on DEMO-001 (2), imnm on DEMO-001 and DEMO-002 (4)
     assert not any("months" in text or "treated" in text for text in seen["texts"])
 
@@ -141,3 +141,45 @@ def test_many_qt_calls_do_not_exhaust_none_or_true() -> None:
     # The broken release loses 20 000 of each; a sound one keeps both (give or take a few).
     assert sys.getrefcount(None) > none_before - 100
     assert sys.getrefcount(True) > true_before - 100
+
+
+def test_sign_out_comes_back_to_the_sign_in_screen(qtbot, db: Database, study: CoordinatorSession,
+                                                   tmp_path: Path) -> None:
+    """run(): reader A signs in and opens a read; Ctrl+Q closes the window and shows the
+    sign-in dialog again (cancelled here: run returns 0)."""
+    from gui_helpers import send_key
+
+    dialogs: list[str] = []
+
+    def next_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, SignInDialog):
+            QTimer.singleShot(20, next_dialog)
+            return
+        dialogs.append(dialog.name.currentText())
+        if len(dialogs) == 1:
+            dialog.password.setText("pw-A")
+            dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+            QTimer.singleShot(50, sign_out)
+        else:
+            dialog.reject()
+
+    def sign_out() -> None:
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
+        if not windows:
+            QTimer.singleShot(20, sign_out)
+            return
+        window = windows[0]
+        window.open_read(window.worklist.current_read_id())
+        QTimer.singleShot(0, next_dialog)
+        send_key(window, "press", "Ctrl+Q", 1000.0)  # the window closes and is deleted: no release
+
+    QTimer.singleShot(0, next_dialog)
+    watchdog = QTimer()
+    watchdog.setSingleShot(True)
+    watchdog.timeout.connect(QApplication.quit)
+    watchdog.start(20_000)
+    code = run(db, ["myoscore", "--reader", "A", "--settings", str(tmp_path / "viewer.ini")])
+    watchdog.stop()
+    assert code == 0
+    assert dialogs == ["A", "A"]

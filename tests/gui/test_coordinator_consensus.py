@@ -7,8 +7,7 @@ from gui_helpers import FIXED_CODES, click, click_tab, open_desk, press, submit_
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import consensus_list
-from myoscore.domain import ConsensusMethod, InvalidValue, Role
-from myoscore.gui.coordinator.review import REVIEW_KEYMAP, JointReview, review_key_for, review_key_rows
+from myoscore.domain import ConsensusMethod, Role
 
 pytestmark = pytest.mark.gui
 
@@ -163,31 +162,36 @@ def test_adjudicator_policy(qtbot, db: Database, study: CoordinatorSession, nxp2
     assert "Adjudicator C: consensus stored" in page.message.text()
 
 
-def test_review_keys_are_data_and_work_without_a_window(db: Database, study: CoordinatorSession, nxp2) -> None:
-    """The review keymap's actions are functions of JointReview; the hint rows come from it."""
-    from myoscore.app.analysis import reconcile_reads
-
-    submit_both(db, study, nxp2)
-    pending = reconcile_reads(study, "nxp2_lower_limb", ["A", "B"], "review").pending
-    review = JointReview(study, nxp2, ("A", "B"), pending)
-    review_key_for("3").action(review)
-    assert review.decision(0).code == "3"
-    assert review.index == 1
-    review_key_for("Up").action(review)
-    assert review.index == 0
-    with pytest.raises(InvalidValue, match="keys 0–5"):
-        review.record_level(7)
-    assert ("0 – 9", REVIEW_KEYMAP[0].description) in review_key_rows()
-    assert ("0 – 9", "agreed level") in review_key_rows(short=True)
-    assert ("Down, Return", "Next item") in review_key_rows()
-
-
 def test_docs_list_the_review_keys() -> None:
     """docs/gui.md carries the review keymap's table as generated from the keymap."""
     from pathlib import Path
 
-    from myoscore.gui.coordinator.review import review_help_markdown
+    from myoscore.app.keymap import REVIEW_KEYMAP, help_table_markdown
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "gui.md").read_text(encoding="utf-8")
     start, end = "<!-- review-keys:start -->\n", "\n<!-- review-keys:end -->"
-    assert text[text.index(start) + len(start):text.index(end)] == review_help_markdown()
+    assert text[text.index(start) + len(start):text.index(end)] == help_table_markdown(REVIEW_KEYMAP)
+
+
+@pytest.mark.parametrize("auto_repeat", [False, True], ids=["no-flag", "flag"])
+def test_holding_a_digit_in_joint_review_records_one_decision(qtbot, db: Database, study: CoordinatorSession,
+                                                              nxp2, auto_repeat: bool) -> None:
+    """A burst of "2" presses without releases (with or without Qt's flag) records one decision,
+    and the card says the repeats were refused."""
+    from gui_helpers import hold
+
+    submit_both(db, study, nxp2)
+    window = open_desk(qtbot, study)
+    click_tab(qtbot, window.tabs, "Consensus")
+    page = window.consensus_page
+    click(qtbot, page.review_button)
+    page.wait_for_images()
+    review = page.review
+    before = {key: c.code for key, c in stored(study).items()}
+    hold(window, "2", 25, auto_repeat=auto_repeat)
+    assert review.n_decided == 1
+    assert review.decision(0).code == "2"
+    after = {key: c.code for key, c in stored(study).items()}
+    assert {k for k in after if after[k] != before.get(k)} == {(review.items[0].exam_id, review.items[0].item_key)}
+    assert page.refusal.isVisible()
+    assert "held down" in page.refusal.text()

@@ -109,7 +109,7 @@ def test_progress_table_lists_every_read_and_reopens_a_submitted_one(qtbot, db: 
             read.reader_name, str(read.position), read.subject_code, read.exam_label, "nxp2_lower_limb", status,
             f"{read.done} / 50", "first", read.seed, ""]
         assert read.seed == "11"  # the study fixture assigns with seed 11
-    assert page.summary.text() == "1 subjects, 2 exams, 4 reads, 2 submitted"
+    assert page.summary.text() == "1 subject, 2 exams, 4 reads, 2 submitted"
     assert "A: 2/2 submitted" in page.by_reader.text()
     assert "B: 0/2 submitted" in page.by_reader.text()
     assert {table_texts(page.table, r)[6] for r in range(2)} == {"2 / 50"}

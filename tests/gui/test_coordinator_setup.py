@@ -85,7 +85,7 @@ def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch,
     dialog.close()
 
     assert page.exams_table.rowCount() == 2
-    assert "2 exams of 1 subjects, 8 series" in page.exams_label.text()
+    assert "2 exams of 1 subject, 8 series" in page.exams_label.text()
     assert page.series_table.rowCount() == 4
     kinds = {table_texts(page.series_table, r)[1] for r in range(4)}
     assert kinds == {"STIR", "T1"}

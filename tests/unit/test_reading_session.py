@@ -111,7 +111,9 @@ def test_clear_and_undo(db: Database, session: ReadingSession) -> None:
     assert session.item.key == second
     session.undo()  # undo "2"
     assert stored(db, session.read_id) == {}
-    assert session.undo() == NOTHING
+    nothing = session.undo()
+    assert nothing.refused.startswith("Nothing to undo")
+    assert (nothing.value, nothing.item, nothing.keys) == (False, False, ())
     assert not session.can_undo()
 
 

@@ -1,11 +1,27 @@
-"""The reading workstation's keyboard, as data.
+"""The keyboard, as data: the reading workstation's keys and the joint review's.
 
-Each row is ``(key, description, action)`` plus the group it is listed under. Scoring
-and moving actions are functions of a :class:`~myoscore.app.reading_session.ReadingSession`
-and return its :class:`~myoscore.app.reading_session.Changes`; viewer actions (slices,
-window/level, overlay, help) are functions of whatever implements
-:class:`WindowControls` — the main window in the GUI, a fake in tests. The help overlay
-and the table in ``docs/gui.md`` are generated from these rows, so they cannot drift.
+Each row is one :class:`Binding` — ``(key, description, action)`` plus the group it is
+listed under. Two tables use the one type:
+
+* :data:`KEYMAP`, the reader's: scoring and moving actions are functions of a
+  :class:`~myoscore.app.reading_session.ReadingSession` (``target="session"``); viewer
+  actions (slices, window/level, overlay, help, sign out) are functions of whatever
+  implements :class:`WindowControls` — the main window in the GUI, a fake in tests.
+* :data:`REVIEW_KEYMAP`, the coordinator's joint review: actions of a
+  :class:`~myoscore.app.review_session.ReviewSession`, or of the review page's image
+  views (:class:`ReviewViewControls`).
+
+Every action returns :class:`~myoscore.app.changes.Changes` (session actions) or nothing
+(window actions). The help overlay, the review card's hint and the tables in
+``docs/gui.md`` are generated from these rows, so they cannot drift. To add a key, add a
+row (viewer keys: a method on :class:`WindowControls` and a ``target="window"`` row).
+
+**One value per key press.** Rows with ``once_per_press`` (everything that stores a
+value) go through a :class:`~myoscore.app.key_guard.KeyPressGuard`: a :class:`Keyboard`
+takes key presses *and releases* with their times, and refuses a press of such a key that
+comes while one is still held, or within the dead time of the previous one, with a
+``Changes(refused=…)`` saying so. The GUI forwards Qt's key events to it; a script or the
+CLI can feed it the same way. Nothing here trusts the toolkit's auto-repeat flag.
 
 Key names are Qt's portable key-sequence text (``"Ctrl+Z"``, ``"PgUp"``, ``"Shift+Tab"``)
 but nothing here imports Qt; the GUI turns a key press into this text and looks it up.
@@ -17,20 +33,30 @@ The scoring panel prints the key beside each level, so codes like ``"2a"``/``"2b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal, Protocol
 
-from myoscore.app.reading_session import Changes, ReadingSession
+from myoscore.app.changes import Changes, refused
+from myoscore.app.key_guard import DEAD_TIME_MS, KeyPressGuard, physical_key
+from myoscore.app.level_keys import NOT_EVALUABLE_KEY
+from myoscore.app.reading_session import ReadingSession
+from myoscore.app.review_session import ReviewSession
+from myoscore.domain import MyoscoreError
 
 __all__ = [
+    "DEAD_TIME_MS",
     "KEYMAP",
+    "REVIEW_KEYMAP",
     "Binding",
+    "Keyboard",
+    "ReviewViewControls",
     "WindowControls",
     "binding_for",
     "help_rows",
     "help_table_markdown",
+    "short_rows",
 ]
 
 Target = Literal["session", "window"]
@@ -90,28 +116,58 @@ class WindowControls(Protocol):
     def back_to_worklist(self) -> None:
         """Leave the read (everything is already stored) and show the worklist."""
 
+    def sign_out(self) -> None:
+        """Close the reader's window and show the sign-in screen again."""
+
+
+class ReviewViewControls(Protocol):
+    """What the joint-review page offers the keyboard besides the review session."""
+
+    def step_slice(self, delta: int) -> None:
+        """Move the linked views ``delta`` slices."""
+
 
 @dataclass(frozen=True)
 class Binding:
-    """One key: what it does, described for the help overlay."""
+    """One key: what it does, described for the help overlay.
+
+    Attributes
+    ----------
+    key
+        Qt's portable key text (``"3"``, ``"Ctrl+Z"``).
+    description
+        What the key does, for the help overlay and the docs.
+    action
+        A function of the session (``target="session"``) returning
+        :class:`~myoscore.app.changes.Changes`, or of the window (``target="window"``).
+    group
+        The heading it is listed under.
+    once_per_press
+        The key stores a value: one physical press gives one value (:class:`Keyboard`).
+    short
+        A word or two for a compact on-screen hint (the review card).
+    """
 
     key: str
     description: str
     action: Callable[..., object]
     target: Target = "session"
     group: str = "Scoring"
+    once_per_press: bool = False
+    short: str = ""
 
-    def run_on_session(self, session: ReadingSession) -> Changes:
+    def run_on_session(self, session: ReadingSession | ReviewSession) -> Changes:
         result = self.action(session)
         assert isinstance(result, Changes)
         return result
 
-    def run_on_window(self, window: WindowControls) -> None:
+    def run_on_window(self, window: object) -> None:
         self.action(window)
 
 
 # ------------------------------------------------------------------ session actions
 def score_position(position: int, session: ReadingSession) -> Changes:
+    """Digit keys: the level at this position (see :mod:`myoscore.app.level_keys`)."""
     return session.set_level(position)
 
 
@@ -224,6 +280,10 @@ def back_to_worklist(window: WindowControls) -> None:
     window.back_to_worklist()
 
 
+def sign_out(window: WindowControls) -> None:
+    window.sign_out()
+
+
 _SCORE = "Score the level with this number (shown beside each level), then go to the next item"
 _PAGE = 5
 _ZOOM = 1.25  # one zoom key press
@@ -232,13 +292,14 @@ _WINDOW = 1.25  # one window-width key press
 _ZOOM_IN = "Zoom in (the views' centre stays put)"
 
 KEYMAP: tuple[Binding, ...] = (
-    *(Binding(str(d), _SCORE, partial(score_position, d)) for d in range(10)),
-    Binding("N", "Not evaluable (a value of its own, never 0), then go to the next item", not_evaluable),
+    *(Binding(str(d), _SCORE, partial(score_position, d), once_per_press=True) for d in range(10)),
+    Binding(NOT_EVALUABLE_KEY, "Not evaluable (a value of its own, never 0), then go to the next item",
+            not_evaluable, once_per_press=True),
     Binding("Shift+N", "Not evaluable: the rest of this region (every unscored item of it; one undo), e.g. a "
-            "region not in any series of this exam", region_not_evaluable),
-    Binding("Backspace", "Clear the value (the item is unscored again)", clear),
-    Binding("Del", "Clear the value (the item is unscored again)", clear),
-    Binding("Ctrl+Z", "Undo the last change (restores the stored value before it)", undo),
+            "region not in any series of this exam", region_not_evaluable, once_per_press=True),
+    Binding("Backspace", "Clear the value (the item is unscored again)", clear, once_per_press=True),
+    Binding("Del", "Clear the value (the item is unscored again)", clear, once_per_press=True),
+    Binding("Ctrl+Z", "Undo the last change (restores the stored value before it)", undo, once_per_press=True),
     Binding("Down", "Next item", next_item, group="Moving"),
     Binding("Tab", "Next item", next_item, group="Moving"),
     Binding("Up", "Previous item", previous_item, group="Moving"),
@@ -291,34 +352,158 @@ KEYMAP: tuple[Binding, ...] = (
     Binding("Ctrl+Return", "Submit the read (warns about unscored items, asks, then locks)",
             request_submit, "window", "Read"),
     Binding("Esc", "Back to the worklist (everything is already stored)", back_to_worklist, "window", "Read"),
+    Binding("Ctrl+Q", "Sign out (everything is already stored) and show the sign-in screen", sign_out, "window",
+            "Read"),
 )
 
-_BY_KEY = {binding.key: binding for binding in KEYMAP}
-if len(_BY_KEY) != len(KEYMAP):  # pragma: no cover - a programming error, caught on import
-    raise RuntimeError("a key is bound twice in KEYMAP")
+
+# ------------------------------------------------------------------ the joint review
+def record_position(position: int, review: ReviewSession) -> Changes:
+    """Digit keys in the review: the level at this position, as the reader keys it."""
+    return review.record_level(position)
 
 
-def binding_for(key: str) -> Binding | None:
-    """The row bound to a key text (``"Ctrl+Z"``), or ``None``."""
-    return _BY_KEY.get(key)
+def record_not_evaluable(review: ReviewSession) -> Changes:
+    return review.record_not_evaluable()
 
 
-def help_rows() -> list[tuple[str, str, str]]:
+def review_next(review: ReviewSession) -> Changes:
+    return review.next_item()
+
+
+def review_previous(review: ReviewSession) -> Changes:
+    return review.previous_item()
+
+
+def review_next_undecided(review: ReviewSession) -> Changes:
+    return review.next_undecided()
+
+
+def review_step_slice(delta: int, page: ReviewViewControls) -> None:
+    page.step_slice(delta)
+
+
+_RECORD = "Record the level with this number — by position, as the reader keys — then the next item"
+
+REVIEW_KEYMAP: tuple[Binding, ...] = (
+    *(Binding(str(d), _RECORD, partial(record_position, d), group="Deciding", once_per_press=True,
+              short="agreed level") for d in range(10)),
+    Binding(NOT_EVALUABLE_KEY, "Record not evaluable, then the next item", record_not_evaluable, group="Deciding",
+            once_per_press=True, short="not evaluable"),
+    Binding("Down", "Next item", review_next, group="Moving", short="next"),
+    Binding("Return", "Next item", review_next, group="Moving", short="next"),
+    Binding("Up", "Previous item", review_previous, group="Moving", short="previous"),
+    Binding("U", "Next item without a decision", review_next_undecided, group="Moving", short="next undecided"),
+    Binding("Right", "Next slice (the views stay linked)", partial(review_step_slice, 1), "window", "Images",
+            short="next slice"),
+    Binding("Left", "Previous slice", partial(review_step_slice, -1), "window", "Images", short="previous slice"),
+)
+
+
+def _index(keymap: Sequence[Binding]) -> dict[str, Binding]:
+    by_key = {binding.key: binding for binding in keymap}
+    if len(by_key) != len(keymap):  # pragma: no cover - a programming error, caught on import
+        raise RuntimeError("a key is bound twice in a keymap")
+    return by_key
+
+
+_BY_KEY = {id(KEYMAP): _index(KEYMAP), id(REVIEW_KEYMAP): _index(REVIEW_KEYMAP)}
+
+
+def binding_for(key: str, keymap: Sequence[Binding] = KEYMAP) -> Binding | None:
+    """The row of ``keymap`` (the reader's by default) bound to a key text (``"Ctrl+Z"``), or ``None``."""
+    by_key = _BY_KEY.get(id(keymap))
+    if by_key is None:
+        by_key = _index(keymap)
+    return by_key.get(key)
+
+
+def _keys_text(keys: list[str]) -> str:
+    return f"{keys[0]} – {keys[-1]}" if len(keys) > 3 else ", ".join(keys)
+
+
+def help_rows(keymap: Sequence[Binding] = KEYMAP) -> list[tuple[str, str, str]]:
     """``(group, keys, description)`` for the help overlay: keys with the same
     description in one row ("0 – 9", "Down, Tab"), groups in first-use order."""
     merged: dict[tuple[str, str], list[str]] = {}
-    for binding in KEYMAP:
+    for binding in keymap:
         merged.setdefault((binding.group, binding.description), []).append(binding.key)
-    rows = []
-    for (group, description), keys in merged.items():
-        text = f"{keys[0]} – {keys[-1]}" if len(keys) > 3 else ", ".join(keys)
-        rows.append((group, text, description))
-    order = list(dict.fromkeys(b.group for b in KEYMAP))
+    rows = [(group, _keys_text(keys), description) for (group, description), keys in merged.items()]
+    order = list(dict.fromkeys(b.group for b in keymap))
     return sorted(rows, key=lambda row: order.index(row[0]))
 
 
-def help_table_markdown() -> str:
-    """The keymap as a Markdown table (``docs/gui.md`` includes it)."""
+def short_rows(keymap: Sequence[Binding] = REVIEW_KEYMAP) -> list[tuple[str, str]]:
+    """``(keys, short words)`` for a compact hint line, keys of one hint merged ("0 – 9")."""
+    merged: dict[str, list[str]] = {}
+    for binding in keymap:
+        merged.setdefault(binding.short or binding.description, []).append(binding.key)
+    return [(_keys_text(keys), text) for text, keys in merged.items()]
+
+
+def help_table_markdown(keymap: Sequence[Binding] = KEYMAP) -> str:
+    """A keymap as a Markdown table (``docs/gui.md`` includes the reader's and the review's)."""
     lines = ["| group | keys | action |", "| --- | --- | --- |"]
-    lines += [f"| {group} | {keys} | {description} |" for group, keys, description in help_rows()]
+    lines += [f"| {group} | {keys} | {description} |" for group, keys, description in help_rows(keymap)]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------- one value per press
+class Keyboard:
+    """Key presses and releases of one window → the row to run, or a refusal.
+
+    Parameters
+    ----------
+    keymap
+        :data:`KEYMAP` or :data:`REVIEW_KEYMAP`.
+    dead_time_ms
+        Presses of value-storing keys closer than this count as one (see
+        :class:`~myoscore.app.key_guard.KeyPressGuard`).
+    """
+
+    def __init__(self, keymap: Sequence[Binding] = KEYMAP, *, dead_time_ms: float = DEAD_TIME_MS) -> None:
+        self.keymap = tuple(keymap)
+        self.guard = KeyPressGuard(dead_time_ms)
+
+    def binding_for(self, key: str) -> Binding | None:
+        return binding_for(key, self.keymap)
+
+    def press(self, key: str, time_ms: float, *, auto_repeat: bool = False) -> Binding | Changes:
+        """A key went down at ``time_ms``: the :class:`Binding` to run, or ``Changes(refused=…)``
+        (an unbound key, or a value-storing key that is not a new physical press).
+
+        ``auto_repeat`` is the toolkit's flag where it has one; the rule does not need it.
+        """
+        binding = self.binding_for(key)
+        if binding is None:
+            return refused(f"Key {key} does nothing here (F1 lists the keys).")
+        if binding.once_per_press:
+            reason = self.guard.press(physical_key(key), time_ms, auto_repeat=auto_repeat)
+            if reason:
+                return refused(reason)
+        return binding
+
+    def release(self, key: str, time_ms: float) -> None:
+        """A key went up at ``time_ms``."""
+        self.guard.release(physical_key(key), time_ms)
+
+    def reset(self) -> None:
+        """The window lost the keyboard (a dialog, another window): forget held keys."""
+        self.guard.reset()
+
+    def run(self, session: ReadingSession | ReviewSession, key: str, time_ms: float, *,
+            window: object = None, auto_repeat: bool = False) -> Changes:
+        """Press ``key`` on ``session`` (and ``window`` for window rows) without a GUI: the
+        :class:`~myoscore.app.changes.Changes` of its action, or the refusal."""
+        outcome = self.press(key, time_ms, auto_repeat=auto_repeat)
+        if isinstance(outcome, Changes):
+            return outcome
+        if outcome.target == "window":
+            if window is None:
+                return refused(f"Key {key} needs a window.")
+            outcome.run_on_window(window)
+            return Changes()
+        try:
+            return outcome.run_on_session(session)
+        except MyoscoreError as exc:  # a rule said no (locked read, no such level): nothing stored
+            return refused(str(exc))

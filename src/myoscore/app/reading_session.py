@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
+from myoscore.app.changes import NOTHING, Changes, refused
 from myoscore.app.coverage import NOT_IMAGED, not_imaged_regions
+from myoscore.app.level_keys import level_for_position
 from myoscore.app.sessions import ReaderSession, user_names
 from myoscore.domain import (
     NOT_EVALUABLE,
-    InvalidValue,
     MyoscoreError,
     NeedsConfirmation,
     NotFound,
@@ -34,47 +35,6 @@ from myoscore.schemes.model import Item, Level, Scale
 from myoscore.store import Database
 
 __all__ = ["NOTHING", "Changes", "ReadingSession", "sign_in_names"]
-
-
-# --------------------------------------------------------------------------- Changes
-@dataclass(frozen=True)
-class Changes:
-    """What one action changed; a window redraws only these parts.
-
-    Attributes
-    ----------
-    value
-        A stored rating changed (set, cleared or restored by undo).
-    item
-        The current item (and so possibly the side, the scale and the unit) changed.
-    progress
-        The number of scored items changed.
-    status
-        The read's status changed (assigned → in progress, or submitted and locked).
-    keys
-        The item keys whose stored value changed.
-    """
-
-    value: bool = False
-    item: bool = False
-    progress: bool = False
-    status: bool = False
-    keys: tuple[str, ...] = ()
-
-    def __bool__(self) -> bool:
-        return self.value or self.item or self.progress or self.status
-
-    def __or__(self, other: Changes) -> Changes:
-        return Changes(
-            self.value or other.value,
-            self.item or other.item,
-            self.progress or other.progress,
-            self.status or other.status,
-            tuple(dict.fromkeys((*self.keys, *other.keys))),
-        )
-
-
-NOTHING = Changes()
 
 
 @dataclass(frozen=True)
@@ -203,15 +163,9 @@ class ReadingSession:
         return tuple(item.key for item in self._items if item.key not in self._ratings)
 
     def level_for_position(self, position: int) -> Level:
-        """The current scale's level at ``position`` (the digit key shown beside it)."""
-        levels = self.scale.levels
-        if not 0 <= position < len(levels):
-            last = len(levels) - 1
-            raise InvalidValue(
-                f"{self.scale.title} has {len(levels)} levels: use keys 0–{last} "
-                f"(key {position} has no level)"
-            )
-        return levels[position]
+        """The current scale's level at ``position`` (the digit key shown beside it; the rule is
+        :func:`myoscore.app.level_keys.level_for_position`, shared with the review)."""
+        return level_for_position(self.scale, position)
 
     def not_imaged(self, item: Item | None = None) -> bool:
         """True when no series of this exam covers the item's region (the current item by default)."""
@@ -297,7 +251,7 @@ class ReadingSession:
         """Restore the value stored before the last change (persisted) and go to its item."""
         self._check_writable()
         if not self._undo:
-            return NOTHING
+            return refused("Nothing to undo: no value was changed since this read was opened.")
         entry = self._undo.pop()
         steps = entry if isinstance(entry, tuple) else (entry,)
         changes = NOTHING

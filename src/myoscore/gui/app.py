@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence as Seq
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 
@@ -155,10 +156,16 @@ def run(database: Database | str | os.PathLike[str], argv: Seq[str] | None = Non
     except MyoscoreError as exc:
         QMessageBox.critical(None, "myoscore", str(exc))
         return 1
-    dialog = SignInDialog(db, args.reader)
-    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
-        return 0
-    window = window_for(dialog.session, ViewSettings(args.settings) if args.settings else None)
-    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    window.show()
-    return int(app.exec())
+    while True:  # signing out (Ctrl+Q) comes back here, to the sign-in screen
+        dialog = SignInDialog(db, args.reader)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.session is None:
+            return 0
+        window = window_for(dialog.session, ViewSettings(args.settings) if args.settings else None)
+        signed_out: list[bool] = []
+        if isinstance(window, MainWindow):
+            window.signed_out.connect(partial(signed_out.append, True))
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.show()
+        code = int(app.exec())
+        if not signed_out:
+            return code

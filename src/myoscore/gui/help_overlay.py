@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from myoscore.app.keymap import help_rows
+from myoscore.app.keymap import KEYMAP, Binding, help_rows
 
 __all__ = ["HelpOverlay", "help_html"]
 
 
-def help_html() -> str:
-    """The keymap as an HTML table, grouped as :func:`myoscore.app.keymap.help_rows` lists it."""
+def help_html(keymap: Sequence[Binding] = KEYMAP) -> str:
+    """A keymap as an HTML table, grouped as :func:`myoscore.app.keymap.help_rows` lists it."""
     parts = ["<h2 style='margin:0'>Keyboard</h2>",
-             "<p>Every value is stored the moment it is given. Press F1, H or Esc to close.</p>",
+             "<p>Every value is stored the moment it is given. One key press stores one value: "
+             "a key held down, or pressed again within a moment, is refused with a message.<br>"
+             "Press F1, H or Esc to close.</p>",
              "<table align='center' cellspacing='0' cellpadding='3'>"]
     group = None
-    for row_group, keys, description in help_rows():
+    for row_group, keys, description in help_rows(keymap):
         if row_group != group:
             parts.append(f"<tr><td colspan='2' style='padding-top:8px'><b>{escape(row_group)}</b></td></tr>")
             group = row_group

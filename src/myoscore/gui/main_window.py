@@ -15,6 +15,7 @@ with a series are reported by kind and number only.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -34,11 +35,12 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app import ReaderSession
+from myoscore.app.changes import NOTHING, Changes, refused
 from myoscore.app.coverage import NOT_IMAGED, description_rules
 from myoscore.app.exam_images import MEASURE_TISSUE, ExamImageCache, ExamImages, measure_mask
-from myoscore.app.keymap import Binding, binding_for
+from myoscore.app.keymap import DEAD_TIME_MS, KEYMAP, Binding, Keyboard
 from myoscore.app.logs import log_file
-from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
+from myoscore.app.reading_session import ReadingSession
 from myoscore.app.remote_images import workstation_remote_images
 from myoscore.domain import MyoscoreError, ReadStatus, Series
 from myoscore.gui.help_overlay import HelpOverlay
@@ -47,7 +49,7 @@ from myoscore.gui.settings import ViewSettings
 from myoscore.gui.slice_view import SliceView, ViewerPanel
 from myoscore.gui.worklist import WorklistView
 
-__all__ = ["MainWindow", "key_text"]
+__all__ = ["MainWindow", "event_time_ms", "key_text"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +75,26 @@ def key_text(event: QKeyEvent) -> str:
 
 def _tissue_mask(label_map, unit_key, side, measure, slice_labels):
     return measure_mask(slice_labels, label_map, unit_key, side, measure)
+
+
+def event_time_ms(event: QKeyEvent) -> float:
+    """When a key event happened, in ms: the window system's own time (X server time,
+    unaffected by how late a busy GUI thread gets to the event), or this process's
+    monotonic clock for synthetic events that carry none (``timestamp() == 0``)."""
+    stamp = event.timestamp()
+    return float(stamp) if stamp else time.monotonic() * 1000.0
+
+
+def forward_key(keyboard: Keyboard, event: QKeyEvent) -> Binding | Changes | None:
+    """Give a key press or release to the app's :class:`~myoscore.app.keymap.Keyboard`:
+    a press gives the row to run or a refusal; a release (or a bare modifier) gives None."""
+    text = key_text(event)
+    if not text:
+        return None
+    if event.type() == QEvent.Type.KeyRelease:
+        keyboard.release(text, event_time_ms(event))
+        return None
+    return keyboard.press(text, event_time_ms(event), auto_repeat=event.isAutoRepeat())
 
 
 class _LoadSignals(QObject):
@@ -123,11 +145,14 @@ class MainWindow(QMainWindow):
     changes_applied = Signal(object)  # Changes
     read_opened = Signal(int)
     next_exam_ready = Signal(int)  # read id of the worklist's next exam, now loaded in the background
+    signed_out = Signal()
 
     def __init__(self, reader: ReaderSession, settings: ViewSettings | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, dead_time_ms: float = DEAD_TIME_MS) -> None:
         super().__init__(parent)
         self.reader = reader
+        #: Key presses and releases → keymap rows; one stored value per physical press.
+        self.keyboard = Keyboard(KEYMAP, dead_time_ms=dead_time_ms)
         self.settings = settings if settings is not None else ViewSettings()
         self.session: ReadingSession | None = None
         self.images: ExamImages | None = None
@@ -209,6 +234,8 @@ class MainWindow(QMainWindow):
         if self.session is not None and self.pages.currentWidget() is self.reading_page:
             read = self.session.read
             title += f" — {read.subject_code} · {read.exam_label}" + (" (read-only)" if self.session.locked else "")
+        else:
+            title += " — worklist"
         self.setWindowTitle(title)
 
     def show_worklist(self) -> None:
@@ -385,9 +412,8 @@ class MainWindow(QMainWindow):
             return NOTHING
         try:
             changes = action(self.session)
-        except MyoscoreError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            return NOTHING
+        except MyoscoreError as exc:  # a rule said no (locked, no such level): nothing stored
+            changes = refused(str(exc))
         self.broadcast(changes)
         return changes
 
@@ -395,6 +421,8 @@ class MainWindow(QMainWindow):
         if not changes:
             return
         self.scoring.apply(changes)
+        if changes.refused:
+            self.statusBar().showMessage(changes.refused, 8000)
         if changes.item:
             self._locate_current_item()
         if changes.status:
@@ -410,23 +438,31 @@ class MainWindow(QMainWindow):
             binding.run_on_window(self)
 
     def run_key(self, text: str) -> bool:
-        """Run the action bound to a key text (``"Ctrl+Z"``); False if none."""
-        binding = binding_for(text)
+        """Run the action bound to a key text (``"Ctrl+Z"``) as a click would, without the
+        key-press rule (there is no physical key); False if none."""
+        binding = self.keyboard.binding_for(text)
         if binding is None:
             return False
         self.run_binding(binding)
         return True
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.KeyPress and isinstance(watched, QWidget)
+        kind = event.type()
+        if kind == QEvent.Type.WindowDeactivate and watched is self:
+            self.keyboard.reset()  # releases now go to another window
+        if (kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and isinstance(watched, QWidget)
                 and watched.window() is self and self.pages.currentWidget() is self.reading_page):
             assert isinstance(event, QKeyEvent)
-            binding = binding_for(key_text(event))
-            if binding is None:
-                return False
-            if not (event.isAutoRepeat() and binding.group == "Scoring"):  # holding "3" scores once
-                self.run_binding(binding)
-            return True
+            # Presses *and* releases go to the app's Keyboard: it decides whether a press of
+            # a value-storing key is a new physical press (isAutoRepeat() is not trusted).
+            # Every key but a bare modifier is the keymap's here (an unbound one is refused
+            # with a message, once: not passed on to parents that would filter it again).
+            outcome = forward_key(self.keyboard, event)
+            if isinstance(outcome, Changes):
+                self.broadcast(outcome)
+            elif outcome is not None:
+                self.run_binding(outcome)
+            return bool(key_text(event))
         return super().eventFilter(watched, event)
 
     # --------------------------------------------------- WindowControls (keymap)
@@ -513,10 +549,19 @@ class MainWindow(QMainWindow):
     def toggle_help(self) -> None:
         self.help_overlay.toggle()
 
+    def sign_out(self) -> None:
+        """Leave (everything is stored) and close; ``signed_out`` tells the app to show the
+        sign-in screen again."""
+        self.help_overlay.setVisible(False)
+        self.back_to_worklist()
+        self.signed_out.emit()
+        self.close()
+
     def back_to_worklist(self) -> None:
         if self.help_overlay.isVisible():
             self.help_overlay.setVisible(False)
             return
+        self.keyboard.reset()
         self._token += 1  # a load still running is for a read no longer shown
         self.viewer.show_message("")
         self.session = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,12 +31,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app.changes import Changes
 from myoscore.app.coverage import NOT_IMAGED
-from myoscore.app.reading_session import Changes, ReadingSession
+from myoscore.app.level_keys import level_keys
+from myoscore.app.reading_session import ReadingSession
 from myoscore.app.schemes import Item, Scale, reference_image
+from myoscore.app.wording import plural
 from myoscore.domain import NOT_EVALUABLE, NotFound
 
-__all__ = ["LevelRow", "ScoringPanel"]
+__all__ = ["REFUSAL_MS", "LevelRow", "RefusalLabel", "ScoringPanel", "value_text"]
+
+#: How long a refused key's message stays highlighted in the panel.
+REFUSAL_MS = 4000
 
 _SIDE = {"R": "right", "L": "left"}
 _ROLE_KEY = Qt.ItemDataRole.UserRole
@@ -138,8 +144,36 @@ class LevelRow(QFrame):
         super().mousePressEvent(event)
 
 
+class RefusalLabel(QLabel):
+    """A key that did nothing, said where the reader looks: a highlighted sentence that
+    fades after :data:`REFUSAL_MS` (the status bar is too far from the eyes)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("RefusalLabel")
+        self.setWordWrap(True)
+        self.setStyleSheet("#RefusalLabel { background: #ffcdd2; color: #b71c1c; border: 2px solid #e53935;"
+                           " border-radius: 4px; padding: 5px; font-weight: bold; }")
+        self.setVisible(False)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.clear_refusal)
+        #: How many refusals were shown (tests count them).
+        self.count = 0
+
+    def show_refusal(self, text: str) -> None:
+        self.count += 1
+        self.setText(f"⚠ {text}")
+        self.setVisible(True)
+        self._timer.start(REFUSAL_MS)
+
+    def clear_refusal(self) -> None:
+        self._timer.stop()
+        self.setVisible(False)
+
+
 class _ScaleCard(QWidget):
-    """Every level of one scale, plus not evaluable."""
+    """Every level of one scale, plus not evaluable, each with its key."""
 
     def __init__(self, scale: Scale, on_click, parent: QWidget | None = None, images_dir=None) -> None:
         super().__init__(parent)
@@ -147,25 +181,20 @@ class _ScaleCard(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         self.rows: dict[str, LevelRow] = {}
-        for position, level in enumerate(scale.levels):
-            key = str(position) if position < 10 else ""
-            found = [images_dir(scale, name) for name in level.images] if images_dir else []
-            row = LevelRow(key, level.code, level.label, level.definition, self, level.description,
-                           tuple(str(path) for path in found if path is not None))
+        by_code = {level.code: level for level in scale.levels}
+        for entry in level_keys(scale):  # the keys: digits by position, then N (app.level_keys)
+            level = by_code.get(entry.code)
+            found = [images_dir(scale, name) for name in level.images] if images_dir and level else []
+            row = LevelRow(entry.key, entry.code, entry.label, entry.definition, self,
+                           level.description if level else "", tuple(str(path) for path in found if path is not None))
             row.clicked.connect(on_click)
             layout.addWidget(row)
-            self.rows[level.code] = row
+            self.rows[entry.code] = row
         self.source_label = QLabel(self)
         self.source_label.setWordWrap(True)
         self.source_label.setStyleSheet("color: #607d8b; font-size: 10px;")
         self.source_label.setText(f"Descriptions: {scale.description_source}" if scale.description_source else "")
         self.source_label.setVisible(bool(scale.description_source))
-        row = LevelRow("N", NOT_EVALUABLE, "Not evaluable",
-                       "The structure cannot be assessed on this exam (missing sequence, artefact, "
-                       "outside the field of view). Not a 0: it is left out of sums and percentages.", self)
-        row.clicked.connect(on_click)
-        layout.addWidget(row)
-        self.rows[NOT_EVALUABLE] = row
         layout.addWidget(self.source_label)
         layout.addStretch(1)
 
@@ -243,6 +272,8 @@ class ScoringPanel(QWidget):
         self.scale_title.setStyleSheet("color: #37474f;")
         layout.addWidget(self.item_title)
         layout.addWidget(self.scale_title)
+        self.refusal = RefusalLabel(self)
+        layout.addWidget(self.refusal)
 
         self.scale_stack = QStackedWidget(self)
         scroll = QScrollArea(self)
@@ -328,8 +359,12 @@ class ScoringPanel(QWidget):
 
     # ---------------------------------------------------------------- updating
     def apply(self, changes: Changes) -> None:
-        """Redraw only what changed."""
+        """Redraw only what changed; a refusal is shown highlighted under the item."""
         session = self.session
+        if changes.refused:
+            self.refusal.show_refusal(changes.refused)
+        elif changes.value or changes.item:
+            self.refusal.clear_refusal()
         if session is None:
             return
         for key in changes.keys:
@@ -374,7 +409,7 @@ class ScoringPanel(QWidget):
     def _show_progress(self) -> None:
         session = self.session
         assert session is not None
-        self.progress_label.setText(f"Scored {session.done} of {session.total} items")
+        self.progress_label.setText(f"Scored {session.done} of {plural(session.total, 'item')}")
         self.progress_bar.setMaximum(session.total)
         self.progress_bar.setValue(session.done)
         parts = [f"{region.capitalize()} {done}/{total}" for region, (done, total)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from myoscore.app.wording import plural
 from myoscore.domain import Read, ReadStatus
 
 __all__ = ["WorklistView"]
@@ -88,8 +89,7 @@ class WorklistView(QWidget):
     def set_reads(self, reader_name: str, reads: list[Read]) -> None:
         current = self.current_read_id()
         done = sum(r.status is ReadStatus.SUBMITTED for r in reads)
-        self.heading.setText(f"Worklist of {reader_name}: {len(reads)} read{'' if len(reads) == 1 else 's'}, "
-                             f"{done} submitted")
+        self.heading.setText(f"Worklist of {reader_name}: {plural(len(reads), 'read')}, {done} submitted")
         self.table.setRowCount(len(reads))
         self._read_ids = [r.id for r in reads]
         for row, read in enumerate(reads):

@@ -14,9 +14,10 @@ action is one ``app`` call (the CLI makes the same ones); nothing here decides a
     Every read with status and counts; reopen a submitted read.
 ``agreement_page``
     The agreement report: per-indicator table, confusion matrix, per-unit heatmap.
-``consensus_page``, ``review``
+``consensus_page``
     Mean and adjudicator policies in one action; joint review of discordant items by
-    keyboard with the images (``review`` holds the Qt-free stepper and its keymap).
+    keyboard with the images (the Qt-free :class:`~myoscore.app.review_session.ReviewSession`;
+    its keys are rows of :data:`myoscore.app.keymap.REVIEW_KEYMAP`).
 ``export_dialog``
     Formats, folder, agreement readers, clinical fields; the files written.
 ``jobs``

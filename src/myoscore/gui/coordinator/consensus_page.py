@@ -42,18 +42,16 @@ from PySide6.QtWidgets import (
 
 from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import ReconcileOutcome, consensus_list, reconcile_reads
-from myoscore.app.changes import CONSENSUS, StudyChanges
+from myoscore.app.changes import CONSENSUS, Changes, StudyChanges, refused
 from myoscore.app.exam_images import ExamImages, load_exam_images
+from myoscore.app.keymap import DEAD_TIME_MS, REVIEW_KEYMAP, Keyboard, help_rows, short_rows
+from myoscore.app.level_keys import level_keys
 from myoscore.app.logs import log_file
+from myoscore.app.review_session import ReviewSession
 from myoscore.app.schemes import Protocol
-from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, MyoscoreError, Read, Role, Series
+from myoscore.app.wording import plural
+from myoscore.domain import ConsensusMethod, MyoscoreError, Read, Role, Series
 from myoscore.gui.coordinator.agreement_page import default_pair
-from myoscore.gui.coordinator.review import (
-    JointReview,
-    ReviewChanges,
-    review_key_for,
-    review_key_rows,
-)
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
     Page,
@@ -64,8 +62,8 @@ from myoscore.gui.coordinator.widgets import (
     make_table,
     set_choices,
 )
-from myoscore.gui.main_window import key_text
-from myoscore.gui.scoring_panel import LevelRow, value_text
+from myoscore.gui.main_window import forward_key, key_text
+from myoscore.gui.scoring_panel import LevelRow, RefusalLabel, value_text
 from myoscore.gui.slice_view import ViewerPanel
 
 __all__ = ["ConsensusPage"]
@@ -110,12 +108,15 @@ class ConsensusPage(Page):
     """Policies in one action each; joint review of discordant items by keyboard."""
 
     shows = StudyChanges(reads=True, readers=True, consensus=True)
-    decision_recorded = Signal(object)  # ReviewChanges
+    decision_recorded = Signal(object)  # Changes
     images_shown = Signal()
 
-    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
+    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None, *,
+                 dead_time_ms: float = DEAD_TIME_MS) -> None:
         super().__init__(coordinator, parent)
-        self.review: JointReview | None = None
+        self.review: ReviewSession | None = None
+        #: Key presses and releases → review keymap rows; one decision per physical press.
+        self.keyboard = Keyboard(REVIEW_KEYMAP, dead_time_ms=dead_time_ms)
         self.images: dict[int, ExamImages | str] = {}
         self._loading: int | None = None
         self._station: tuple[int, int] | None = None
@@ -230,8 +231,8 @@ class ConsensusPage(Page):
         self.levels_layout.setSpacing(3)
         scroll.setWidget(self.levels_box)
         self.level_rows: dict[str, LevelRow] = {}
-        keys = QLabel(" · ".join(f"<b>{escape(k)}</b> {escape(t)}" for k, t in review_key_rows(short=True)), card)
-        keys.setToolTip("\n".join(f"{k}: {t}" for k, t in review_key_rows()))
+        keys = QLabel(" · ".join(f"<b>{escape(k)}</b> {escape(t)}" for k, t in short_rows(REVIEW_KEYMAP)), card)
+        keys.setToolTip("\n".join(f"{k}: {t}" for _g, k, t in help_rows(REVIEW_KEYMAP)))
         keys.setStyleSheet("color: #546e7a;")
         keys.setWordWrap(True)
         self.finish_button = QPushButton("Finish review", card)
@@ -242,6 +243,8 @@ class ConsensusPage(Page):
         card_layout.addWidget(self.item_info)
         card_layout.addLayout(values)
         card_layout.addWidget(self.agreed_label)
+        self.refusal = RefusalLabel(card)
+        card_layout.addWidget(self.refusal)
         card_layout.addWidget(scroll, 1)
         card_layout.addWidget(keys)
         card_layout.addWidget(self.finish_button)
@@ -317,10 +320,10 @@ class ConsensusPage(Page):
         what = {ConsensusMethod.MEAN: "Mean of the two readers",
                 ConsensusMethod.ADJUDICATOR: f"Adjudicator {adjudicator}"}[policy]
         pending = len(outcome.pending)
-        rest = (f" {pending} discordant items could not be decided this way and wait for joint review "
+        rest = (f" {plural(pending, 'discordant item')} could not be decided this way and wait for joint review "
                 f"({self._kinds(outcome)})." if pending else " Nothing is left for joint review.")
-        self.message.show_message(f"{what}: consensus stored for {outcome.n_values} items of {outcome.n_exams} "
-                                  f"exams.{rest}", "info")
+        self.message.show_message(f"{what}: consensus stored for {plural(outcome.n_values, 'item')} of "
+                                  f"{plural(outcome.n_exams, 'exam')}.{rest}", "info")
         self.changed.emit(CONSENSUS)
         self.show_summary()
         return outcome
@@ -347,7 +350,7 @@ class ConsensusPage(Page):
             by_method.setdefault(value.method.value, []).append(value)
         exams = len({v.exam_id for v in values})
         text = f"{lead}<br>" if lead else ""
-        text += (f"Consensus of <b>{escape(protocol)}</b>: {len(values)} values for {exams} exams."
+        text += (f"Consensus of <b>{escape(protocol)}</b>: {plural(len(values), 'value')} for {plural(exams, 'exam')}."
                  if protocol else "No read has been assigned yet.")
         self.summary_label.setText(text)
         table = self.consensus_table
@@ -374,15 +377,17 @@ class ConsensusPage(Page):
         if not outcome.pending:
             self.end_review()
             self.message.show_message(f"No discordant item waits for joint review: {first} and {second} agree on "
-                                      f"every item of {outcome.n_exams} exams, or each difference is decided.",
-                                      "info")
+                                      f"every item of {plural(outcome.n_exams, 'exam')}, or each difference is "
+                                      "decided.", "info")
             self.show_summary()
             return
         self.message.show_message(
-            f"Joint review of {protocol_name}: {len(outcome.pending)} discordant items over {outcome.n_exams} exams "
+            f"Joint review of {protocol_name}: {plural(len(outcome.pending), 'discordant item')} over "
+            f"{plural(outcome.n_exams, 'exam')} "
             f"({self._kinds(outcome)}). Both readers' values are shown on this screen only; the reveal is audited.",
             "note")
-        self.review = JointReview(self.coordinator, protocol, (first, second), outcome.pending)
+        self.review = ReviewSession(self.coordinator, protocol, (first, second), outcome.pending)
+        self.keyboard.reset()
         self._fill_items()
         self.stack.setCurrentWidget(self.review_page)
         self._set_filter(True)
@@ -393,22 +398,33 @@ class ConsensusPage(Page):
         read = next(r for r in self.coordinator.reads(protocol_name) if r.repeat == 0)
         return self.coordinator.protocol_of(read.id)
 
-    def run_review(self, action) -> ReviewChanges:
-        """Run one review action and redraw what it changed (errors → message)."""
+    def run_review(self, action) -> Changes:
+        """Run one review action and redraw what it changed (a rule's no → a refusal shown on the card)."""
         if self.review is None:
-            return ReviewChanges()
+            return Changes()
         previous = self.review.index
         try:
             changes = action(self.review)
         except MyoscoreError as exc:
-            self.message.show_message(str(exc), "error")
-            return ReviewChanges()
+            changes = refused(str(exc))
+        return self.show_changes(changes, previous)
+
+    def show_changes(self, changes: Changes, previous: int | None = None) -> Changes:
+        """Redraw what ``changes`` names; a refusal is highlighted on the card and in the message line."""
+        if self.review is None:
+            return changes
+        previous = self.review.index if previous is None else previous
+        if changes.refused:
+            self.refusal.show_refusal(changes.refused)
+            self.message.show_message(changes.refused, "error")
+        elif changes.value or changes.item:
+            self.refusal.clear_refusal()
         if changes.value:
             self._show_row(previous)
             self.changed.emit(CONSENSUS)
         if changes:
             self._show_current()
-        if changes.finished:
+        if changes.status and self.review.finished:
             self._on_finished()
         self.decision_recorded.emit(changes)
         return changes
@@ -418,7 +434,8 @@ class ConsensusPage(Page):
         self.end_review()
         if review is not None:
             left = review.total - review.n_decided
-            lead = (f"Joint review: {review.n_decided} of {review.total} discordant items decided in this review."
+            lead = (f"Joint review: {review.n_decided} of {plural(review.total, 'discordant item')} decided in this "
+                    "review."
                     + (f" {left} are still pending; Start joint review brings them back." if left else ""))
             self.show_summary(lead)
 
@@ -428,7 +445,7 @@ class ConsensusPage(Page):
         changed = sum(1 for d in review.decisions.values()
                       if d.code is not None and d.code not in d.sources.values())
         self.message.show_message(
-            f"All {review.total} discordant items are decided ({changed} with a value neither reader gave). "
+            f"All {plural(review.total, 'discordant item')} are decided ({changed} with a value neither reader gave). "
             "Step back with Up to change one, or press Finish review.", "info")
 
     def end_review(self) -> None:
@@ -482,7 +499,7 @@ class ConsensusPage(Page):
         self._show_levels(review)
         self._show_images()
 
-    def _show_levels(self, review: JointReview) -> None:
+    def _show_levels(self, review: ReviewSession) -> None:
         while self.levels_layout.count():
             child = self.levels_layout.takeAt(0)
             widget = child.widget() if child is not None else None
@@ -493,10 +510,9 @@ class ConsensusPage(Page):
         scale = review.scale
         codes = review.codes()
         decision = review.decision()
-        entries = [(str(p) if p < 10 else "", lv.code, lv.label, lv.definition) for p, lv in enumerate(scale.levels)]
-        entries.append(("N", NOT_EVALUABLE, "Not evaluable", "Left out of sums and percentages; never a 0."))
-        for key, code, label, definition in entries:
-            row = LevelRow(key, code, label, definition, self.levels_box)
+        for entry in level_keys(scale):
+            code = entry.code
+            row = LevelRow(entry.key, code, entry.label, entry.definition, self.levels_box)
             tags = [name for name, given in zip(review.readers, codes, strict=True) if given == code]
             if tags:  # in the row's one label, so its height follows the wrapped text
                 row.text_label.setText(row.text_label.text() + "<br><span style='color:#0d47a1; font-weight:bold'>"
@@ -597,20 +613,26 @@ class ConsensusPage(Page):
         self._filtering = on
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.KeyPress and self.review is not None and isinstance(watched, QWidget)
-                and watched.window() is self.window() and self.isVisible()
+        kind = event.type()
+        if kind == QEvent.Type.WindowDeactivate and watched is self.window():
+            self.keyboard.reset()  # releases now go to another window
+        if (kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and self.review is not None
+                and isinstance(watched, QWidget) and watched.window() is self.window() and self.isVisible()
                 and self.stack.currentWidget() is self.review_page
                 and not isinstance(QApplication.focusWidget(), _TEXT_INPUTS)):
             assert isinstance(event, QKeyEvent)
-            binding = review_key_for(key_text(event))
-            if binding is None:
-                return False
-            if event.isAutoRepeat() and binding.target == "review" and binding.key not in ("Up", "Down"):
-                return True  # holding a digit records once
-            if binding.target == "view":
-                binding.action(self)
-            else:
-                self.run_review(binding.action)
+            text = key_text(event)
+            if self.keyboard.binding_for(text) is None:
+                return False  # not a review key: the rest of the desk may use it
+            # Presses and releases go to the app's Keyboard: one decision per physical press.
+            outcome = forward_key(self.keyboard, event)
+            if isinstance(outcome, Changes):
+                self.show_changes(outcome)
+            elif outcome is not None:
+                if outcome.target == "window":
+                    outcome.run_on_window(self)
+                else:
+                    self.run_review(outcome.run_on_session)
             return True
         return super().eventFilter(watched, event)
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from myoscore.app import CoordinatorSession, study
 from myoscore.app.changes import StudyChanges
 from myoscore.app.study import study_status
+from myoscore.app.wording import plural
 from myoscore.domain import MyoscoreError, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import MessageLabel, Page, cell, fill_row, hint, make_table, row_data
 
@@ -96,8 +97,8 @@ class ProgressPage(Page):
         current = row_data(self.table)
         self._reads = self.coordinator.reads()
         submitted = sum(r.status is ReadStatus.SUBMITTED for r in self._reads)
-        self.summary.setText(f"{status['subjects']} subjects, {status['exams']} exams, {len(self._reads)} reads, "
-                             f"{submitted} submitted")
+        self.summary.setText(f"{plural(status['subjects'], 'subject')}, {plural(status['exams'], 'exam')}, "
+                             f"{plural(len(self._reads), 'read')}, {submitted} submitted")
         parts = []
         for name, counts in status["progress"].items():
             done = counts.get(ReadStatus.SUBMITTED.value, 0)

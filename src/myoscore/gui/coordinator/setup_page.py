@@ -37,6 +37,7 @@ from myoscore.app import CoordinatorSession, study
 from myoscore.app.changes import StudyChanges
 from myoscore.app.imports import ImportSummary, import_paths
 from myoscore.app.progress import ProgressText
+from myoscore.app.wording import plural
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.jobs import JobRunner
 from myoscore.gui.coordinator.widgets import (
@@ -316,7 +317,8 @@ class StudySetupPage(Page):
         for read in reads:
             n_reads[read.exam_id] = n_reads.get(read.exam_id, 0) + 1
         subjects = len({exam.subject_code for exam in self._exams})
-        self.exams_label.setText(f"{len(self._exams)} exams of {subjects} subjects, {len(series)} series")
+        self.exams_label.setText(f"{plural(len(self._exams), 'exam')} of {plural(subjects, 'subject')}, "
+                                 f"{plural(len(series), 'series')}")
         table = self.exams_table
         table.blockSignals(True)
         table.setRowCount(len(self._exams))

@@ -1,0 +1,91 @@
+"""The joint review without Qt: ReviewSession driven through its keymap rows and the Keyboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from myoscore.app import CoordinatorSession, Database, sign_in
+from myoscore.app.analysis import consensus_list, reconcile_reads
+from myoscore.app.keymap import REVIEW_KEYMAP, Keyboard, binding_for, help_rows, short_rows
+from myoscore.app.review_session import ReviewSession
+from myoscore.app.schemes import Protocol
+from myoscore.domain import InvalidValue
+
+#: Items A and B score differently on every exam; every other item they agree on (level 0).
+DISCORDANT = {"edema.thigh.anterior.R": ("2", "3"), "edema.thigh.medial.R": ("NE", "1"),
+              "edema_pattern.thigh": ("patchy", "diffuse")}
+
+
+@pytest.fixture
+def review(db: Database, study: CoordinatorSession, nxp2: Protocol) -> ReviewSession:
+    for index, name in enumerate(("A", "B")):
+        reader = sign_in(db, name, f"pw-{name}")
+        for read in reader.worklist():
+            for item in nxp2.items:
+                pair = DISCORDANT.get(item.key)
+                reader.rate(read.id, item.key, pair[index] if pair else nxp2.scale_of(item.key).levels[0].code)
+            reader.submit(read.id)
+    pending = reconcile_reads(study, "nxp2_lower_limb", ["A", "B"], "review").pending
+    read = next(r for r in study.reads("nxp2_lower_limb") if r.repeat == 0)
+    return ReviewSession(study, study.protocol_of(read.id), ("A", "B"), pending)
+
+
+def decided(study: CoordinatorSession) -> dict[tuple[int, str], str | None]:
+    return {(c.exam_id, c.item_key): c.code for c in consensus_list(study, "nxp2_lower_limb")
+            if c.item_key in DISCORDANT}
+
+
+def test_keys_record_by_position_and_move(review: ReviewSession, study: CoordinatorSession) -> None:
+    """Digit 3 records the fourth level of the item's scale; N not evaluable; Up goes back."""
+    assert review.total == 6
+    assert review.item.item_key == "edema.thigh.anterior.R"
+    assert review.codes() == ("2", "3")
+    changes = binding_for("3", REVIEW_KEYMAP).run_on_session(review)
+    assert (changes.value, changes.item, changes.progress) == (True, True, True)
+    assert review.decision(0).code == "3"
+    assert review.index == 1
+    binding_for("N", REVIEW_KEYMAP).run_on_session(review)
+    assert review.decision(1).code == "NE"
+    binding_for("Up", REVIEW_KEYMAP).run_on_session(review)
+    assert review.index == 1
+    assert decided(study)[(review.items[0].exam_id, "edema.thigh.anterior.R")] == "3"
+    with pytest.raises(InvalidValue, match="keys 0–5"):
+        review.record_level(7)
+
+
+def test_holding_a_digit_records_one_decision(review: ReviewSession, study: CoordinatorSession) -> None:
+    """A burst of "4" presses with no release records item 1 only; typing with releases records each."""
+    keyboard = Keyboard(REVIEW_KEYMAP)
+    results = [keyboard.run(review, "4", 40 * i) for i in range(15)]
+    assert results[0].value
+    assert all(r.refused for r in results[1:])
+    assert review.n_decided == 1
+    keyboard.release("4", 700)
+    assert keyboard.run(review, "N", 1000).value
+    keyboard.release("N", 1060)
+    assert keyboard.run(review, "2", 1300).value  # edema pattern: 0 none, 1 patchy, 2 diffuse
+    assert [review.decision(i).code for i in range(3)] == ["4", "NE", "diffuse"]
+
+
+def test_the_end_of_the_review_is_a_status_change(review: ReviewSession) -> None:
+    """Deciding the last open item reports status (the review finished); U wraps to undecided ones."""
+    for _ in range(review.total - 1):
+        assert not review.record_level(1).status
+    review.go_to(0)
+    assert binding_for("U", REVIEW_KEYMAP).run_on_session(review).item
+    assert review.index == review.total - 1
+    last = review.record_level(0)
+    assert last.status
+    assert review.finished
+
+
+def test_review_help_comes_from_the_rows() -> None:
+    assert ("Deciding", "0 – 9", REVIEW_KEYMAP[0].description) in help_rows(REVIEW_KEYMAP)
+    assert ("Moving", "Down, Return", "Next item") in help_rows(REVIEW_KEYMAP)
+    assert ("0 – 9", "agreed level") in short_rows(REVIEW_KEYMAP)
+
+
+def test_an_empty_review_refuses_with_a_sentence(study: CoordinatorSession, nxp2: Protocol) -> None:
+    empty = ReviewSession(study, nxp2, ("A", "B"), [])
+    assert empty.record_level(1).refused == "There is no discordant item to decide."
+    assert not empty.next_item()
