@@ -176,5 +176,5 @@ def test_every_value_storing_row_is_guarded() -> None:
     def guarded(keymap: tuple[Binding, ...]) -> set[str]:
         return {b.key for b in keymap if b.once_per_press}
 
-    assert guarded(KEYMAP) == {*map(str, range(10)), "N", "Backspace", "Del", "Ctrl+Z"}
+    assert guarded(KEYMAP) == {*map(str, range(10)), "N", "Shift+N", "Backspace", "Del", "Ctrl+Z"}
     assert guarded(REVIEW_KEYMAP) == {*map(str, range(10)), "N"}
