@@ -149,8 +149,8 @@ def _make_database(folder: Path, with_images: bool, shape: tuple[int, int, int])
     path = folder / "bench.sqlite"
     db = open_database(str(path), create=True)
     coordinator = CoordinatorSession(db, "bench")
-    coordinator.add_reader("reader", Role.READER, "pw")
-    coordinator.add_reader("other", Role.READER, "pw")
+    coordinator.add_reader("reader", Role.READER, "pass-phrase")
+    coordinator.add_reader("other", Role.READER, "pass-phrase")
     for label in ("baseline", "follow-up"):
         coordinator.add_exam("SUBJ-0001", label)
     coordinator.assign(protocol("nxp2_lower_limb"), ["reader", "other"], seed=3)

@@ -26,7 +26,7 @@ from myoscore.domain import Role
 def bench_myoscore(folder: Path, n: int) -> list[float]:
     db = open_database(str(folder / "bench.sqlite"), create=True)
     coordinator = CoordinatorSession(db, "bench")
-    coordinator.add_reader("A", Role.READER, "pw")
+    coordinator.add_reader("A", Role.READER, "pass-phrase")
     coordinator.add_exam("S01")
     nxp2 = protocol("nxp2_lower_limb")
     coordinator.assign(nxp2, ["A"], seed=1)

@@ -73,8 +73,8 @@ def build_study(root: Path, shape: tuple[int, int, int] = (24, 320, 320)) -> tup
     database = root / "screenshots.sqlite"
     db = open_database(str(database), create=True)
     coordinator = CoordinatorSession(db, "screenshots")
-    coordinator.add_reader("radiologist", Role.READER, "demo")
-    coordinator.add_reader("neurologist", Role.READER, "demo")
+    coordinator.add_reader("radiologist", Role.READER, "demo-reading")
+    coordinator.add_reader("neurologist", Role.READER, "demo-reading")
     coordinator.add_exam("SUBJ-0001", "baseline")
     coordinator.add_exam("SUBJ-0001", "follow-up")
     coordinator.assign(protocol("nxp2_lower_limb"), ["radiologist", "neurologist"], seed=5)
@@ -120,10 +120,10 @@ def build_coordinator_study(root: Path, shape: tuple[int, int, int] = (20, 256, 
     database = root / "coordinator.sqlite"
     db = open_database(str(database), create=True)
     coordinator = CoordinatorSession(db, "coordinator")
-    coordinator.add_reader("coordinator", Role.COORDINATOR, "demo")
-    coordinator.add_reader("radiologist", Role.READER, "demo")
-    coordinator.add_reader("neurologist", Role.READER, "demo")
-    coordinator.add_reader("senior", Role.ADJUDICATOR, "demo")
+    coordinator.add_reader("coordinator", Role.COORDINATOR, "demo-reading")
+    coordinator.add_reader("radiologist", Role.READER, "demo-reading")
+    coordinator.add_reader("neurologist", Role.READER, "demo-reading")
+    coordinator.add_reader("senior", Role.ADJUDICATOR, "demo-reading")
     first_summary = None
     months = {1: (3, 15), 2: (9, 21), 3: (26, 38)}
     for number in range(1, COORDINATOR_SUBJECTS + 1):
@@ -145,7 +145,7 @@ def build_coordinator_study(root: Path, shape: tuple[int, int, int] = (20, 256, 
     assign(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"], seed=20260115)
     protocol_ = protocol("nxp2_lower_limb")
     for name, agree in (("radiologist", 1.0), ("neurologist", 0.8)):
-        reader = sign_in(db, name, "demo")
+        reader = sign_in(db, name, "demo-reading")
         assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
             rng = random.Random(read.exam_id)  # the same draw for both readers, then B departs from it
@@ -169,7 +169,7 @@ def coordinator_screens(out: Path, root: Path) -> None:
 
     database, summary = build_coordinator_study(root)
     db = open_database(database)
-    coordinator = sign_in(db, "coordinator", "demo")
+    coordinator = sign_in(db, "coordinator", "demo-reading")
     assert isinstance(coordinator, CoordinatorSession)
     window = CoordinatorWindow(coordinator)
     window.resize(*SIZE)
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(tmp)
         database, _info = build_study(root)
         db = open_database(database)
-        session = sign_in(db, "radiologist", "demo")
+        session = sign_in(db, "radiologist", "demo-reading")
         assert isinstance(session, ReaderSession)
         reads = session.worklist()
 

@@ -20,6 +20,15 @@ from myoscore.domain import Role
 from myoscore.schemes import Protocol
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scrypt at the production cost takes ~0.7 s a hash; tests hash hundreds of times.
+    The cost is a parameter of the hash, so everything else is tested as shipped."""
+    from myoscore.store import passwords
+
+    monkeypatch.setattr(passwords, "COST", (2**10, 8, 1))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "study.sqlite"
@@ -37,6 +46,18 @@ def coordinator(db: Database) -> CoordinatorSession:
     return CoordinatorSession(db, "test-coordinator")
 
 
+CLI_COORDINATOR, CLI_PASSWORD = "boss", "cli-pass-phrase"
+
+
+@pytest.fixture
+def cli_coordinator(coordinator: CoordinatorSession, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A coordinator account the CLI signs in as ($MYOSCORE_USER / $MYOSCORE_PASSWORD)."""
+    coordinator.add_reader(CLI_COORDINATOR, Role.COORDINATOR, CLI_PASSWORD)
+    monkeypatch.setenv("MYOSCORE_USER", CLI_COORDINATOR)
+    monkeypatch.setenv("MYOSCORE_PASSWORD", CLI_PASSWORD)
+    return CLI_COORDINATOR
+
+
 @pytest.fixture
 def nxp2() -> Protocol:
     return scheme_library().protocol("nxp2_lower_limb")
@@ -49,9 +70,9 @@ def imnm() -> Protocol:
 
 @pytest.fixture
 def study(coordinator: CoordinatorSession, nxp2: Protocol) -> CoordinatorSession:
-    """Two readers (A, B; password "pw-A"/"pw-B") and two exams assigned to both."""
-    coordinator.add_reader("A", Role.READER, "pw-A")
-    coordinator.add_reader("B", Role.READER, "pw-B")
+    """Two readers (A, B; password "pass-phrase-A"/"pass-phrase-B") and two exams assigned to both."""
+    coordinator.add_reader("A", Role.READER, "pass-phrase-A")
+    coordinator.add_reader("B", Role.READER, "pass-phrase-B")
     coordinator.add_exam("SUBJ-01", "baseline", months_from_onset=2.0, treated=False)
     coordinator.add_exam("SUBJ-01", "follow-up", months_from_onset=14.0, treated=True)
     coordinator.assign(nxp2, ["A", "B"], seed=11)

@@ -43,7 +43,7 @@ def open_window(qtbot, db: Database, settings_path: Path) -> Iterator[Callable[.
     windows: list[MainWindow] = []
 
     def make(name: str = "B", password: str | None = None) -> MainWindow:
-        session = sign_in(db, name, password or f"pw-{name}")
+        session = sign_in(db, name, password or f"pass-phrase-{name}")
         assert isinstance(session, ReaderSession)
         window = MainWindow(session, ViewSettings(settings_path))
         qtbot.addWidget(window)

@@ -167,7 +167,7 @@ def submit_reads(db, name: str, codes_by_exam: dict[int, dict[str, str]], passwo
     """Sign a reader in, rate every item of each of their reads as given, and submit."""
     from myoscore.app import sign_in
 
-    session = sign_in(db, name, password or f"pw-{name}")
+    session = sign_in(db, name, password or f"pass-phrase-{name}")
     for read in session.worklist():
         for key, code in codes_by_exam[read.exam_id].items():
             session.rate(read.id, key, code)

@@ -27,7 +27,7 @@ def test_sign_in_dialog_refuses_a_wrong_password(qtbot, db: Database, study: Coo
     dialog.try_sign_in()
     assert dialog.session is None
     assert "wrong name or password" in dialog.error.text()
-    dialog.password.setText("pw-B")
+    dialog.password.setText("pass-phrase-B")
     dialog.try_sign_in()
     assert isinstance(dialog.session, ReaderSession)
     assert dialog.session.reader.name == "B"
@@ -60,8 +60,8 @@ def test_coordinator_gets_progress_without_values(qtbot, db: Database, study: Co
     from myoscore.app import sign_in
     from myoscore.domain import Role
 
-    study.add_reader("coord", Role.COORDINATOR, "pw-c")
-    session = sign_in(db, "coord", "pw-c")
+    study.add_reader("coord", Role.COORDINATOR, "pass-phrase-c")
+    session = sign_in(db, "coord", "pass-phrase-c")
     window = window_for(session)
     qtbot.addWidget(window)
     assert isinstance(window, CoordinatorWindow)
@@ -81,7 +81,7 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
         if not isinstance(dialog, SignInDialog):
             QTimer.singleShot(20, sign_in_then_close)
             return
-        dialog.password.setText("demo")
+        dialog.password.setText("demo-reading")
         dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
         QTimer.singleShot(50, close_window)
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.gui
 
 
 def reader(db: Database, name: str) -> ReaderSession:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return session
 

@@ -147,7 +147,7 @@ def test_mean_policy_in_one_action(qtbot, db: Database, study: CoordinatorSessio
 def test_adjudicator_policy(qtbot, db: Database, study: CoordinatorSession, nxp2) -> None:
     """A third reader's submitted read decides every discordant item."""
     drawn = submit_both(db, study, nxp2)
-    study.add_reader("C", Role.ADJUDICATOR, "pw-C")
+    study.add_reader("C", Role.ADJUDICATOR, "pass-phrase-C")
     from myoscore.app.study import assign
 
     assign(study, "nxp2_lower_limb", ["C"], [e.id for e in study.exams()], seed=1)

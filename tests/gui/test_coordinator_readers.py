@@ -24,13 +24,13 @@ def test_add_readers_then_assign_with_a_recorded_seed(qtbot, db: Database, coord
     for name, role in (("radiologist", "reader"), ("neurologist", "reader"), ("senior", "adjudicator")):
         qtbot.keyClicks(page.name_edit, name)
         page.role_combo.setCurrentText(role)
-        qtbot.keyClicks(page.password_edit, f"pw-{name}")
-        qtbot.keyClicks(page.repeat_edit, f"pw-{name}")
+        qtbot.keyClicks(page.password_edit, f"pass-phrase-{name}")
+        qtbot.keyClicks(page.repeat_edit, f"pass-phrase-{name}")
         click(qtbot, page.add_button)
         assert page.readers_message.text() == f"Added {name} ({role})."
     assert {r.name: r.role for r in coordinator.readers()} == {
         "neurologist": Role.READER, "radiologist": Role.READER, "senior": Role.ADJUDICATOR}
-    assert isinstance(sign_in(db, "radiologist", "pw-radiologist"), ReaderSession)
+    assert isinstance(sign_in(db, "radiologist", "pass-phrase-radiologist"), ReaderSession)
     assert page.readers_table.rowCount() == 3
 
     # A mistyped repeat is refused before anything is stored.
@@ -87,7 +87,7 @@ def test_repeat_reads_for_intra_reader_agreement(qtbot, db: Database, study: Coo
     assert "seed 7" in page.assign_message.text()
     event = next(e for e in study.audit_log(10) if e.action == "assign_repeat")
     assert "after 14 days, seed 7" in (event.new or "")
-    reader = sign_in(db, "A", "pw-A")
+    reader = sign_in(db, "A", "pass-phrase-A")
     assert all(r.repeat == 0 for r in reader.worklist())  # hidden during the wash-out
 
 

@@ -29,8 +29,8 @@ def dicom_folder(tmp_path: Path) -> Path:
 
 def test_a_coordinator_signs_in_to_the_desk(qtbot, db: Database, coordinator: CoordinatorSession) -> None:
     """sign-in → window_for routes a coordinator to the coordinator's window, with every screen."""
-    coordinator.add_reader("coord", Role.COORDINATOR, "pw-c")
-    window = window_for(sign_in(db, "coord", "pw-c"))
+    coordinator.add_reader("coord", Role.COORDINATOR, "pass-phrase-c")
+    window = window_for(sign_in(db, "coord", "pass-phrase-c"))
     qtbot.addWidget(window)
     assert isinstance(window, CoordinatorWindow)
     assert window.windowTitle() == "myoscore — coord — coordinator"

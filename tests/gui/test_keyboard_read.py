@@ -14,7 +14,7 @@ pytestmark = pytest.mark.gui
 
 
 def fresh_ratings(db: Database, name: str, read_id: int) -> dict[str, str]:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return {key: r.code for key, r in session.ratings(read_id).items()}
 

@@ -352,4 +352,4 @@ def test_next_exam_is_loaded_in_the_background_and_opens_at_once(qtbot, imaged_s
     assert window.images is not None
     assert window.viewer.views
     assert window.viewer.views[0].current is not None
-    assert window.image_cache.get(window.reader.series(next_id)) is window.images
+    assert window.image_cache.get(window.reader.image_sources(next_id)) is window.images

@@ -37,7 +37,7 @@ def codes_for(protocol: Protocol, exam_id: int) -> tuple[dict[str, str], dict[st
 
 
 def sign(db, name: str) -> ReaderSession:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return session
 
@@ -112,7 +112,7 @@ def test_agreement_counts_only_submitted_reads_and_is_audited(read_study) -> Non
 def test_refusals_name_the_problem(read_study, db) -> None:
     """Unknown reader, a reader with nothing submitted, a reader named twice, an unknown protocol."""
     coordinator, _ = read_study
-    coordinator.add_reader("C", Role.ADJUDICATOR, "pw-C")
+    coordinator.add_reader("C", Role.ADJUDICATOR, "pass-phrase-C")
     with pytest.raises(NotFound, match="no reader named 'Z'"):
         analysis.agreement_report(coordinator, "nxp2_lower_limb", ["A", "Z"])
     with pytest.raises(NotFound, match="reader C has no submitted reads for protocol nxp2_lower_limb"):
@@ -215,7 +215,7 @@ def test_adjudicator_decides_discordant_items(read_study, db, nxp2: Protocol) ->
     """A third reader's submitted read decides what A and B disagree on; concordant items
     keep A and B's code; every value records method adjudicator and the three sources."""
     coordinator, _ = read_study
-    coordinator.add_reader("C", Role.ADJUDICATOR, "pw-C")
+    coordinator.add_reader("C", Role.ADJUDICATOR, "pass-phrase-C")
     exams = [e.id for e in coordinator.exams()]
     coordinator.assign(nxp2, ["C"], exams, seed=3)
     c_codes = {exam: {"edema.thigh.anterior.R": "5", "edema.thigh.anterior.L": "0"} for exam in exams}
@@ -284,7 +284,7 @@ def test_scores_from_reader_and_from_consensus(read_study, nxp2: Protocol) -> No
 
 # -- CLI -------------------------------------------------------------------------------------
 @pytest.fixture
-def cli(read_study, db_path: Path, capsys: pytest.CaptureFixture[str]):
+def cli(read_study, cli_coordinator, db_path: Path, capsys: pytest.CaptureFixture[str]):
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = cli_main.main(["--db", str(db_path), *argv])

@@ -13,7 +13,9 @@ from myoscore.cli.main import main
 @pytest.fixture
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
-    monkeypatch.setenv("MYOSCORE_PASSWORD", "secret")
+    monkeypatch.setenv("MYOSCORE_USER", "boss")  # coordinator commands sign in as boss
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    monkeypatch.setenv("MYOSCORE_NEW_PASSWORD", "cli-pass-phrase")  # `readers add` gives it to new users
 
     def run(*argv: str) -> tuple[int, str, str]:
         code = main(list(argv))
@@ -25,7 +27,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 @pytest.fixture
 def assigned(cli):
-    assert cli("init")[0] == 0
+    assert cli("init", "--coordinator", "boss")[0] == 0
     for name in ("rad", "neuro"):
         assert cli("readers", "add", name)[0] == 0
     for subject in ("P01", "P02", "P03"):
@@ -125,8 +127,12 @@ def test_status_shows_progress_without_values(assigned) -> None:
     assert "fat.calf.lateral.R" not in out
 
 
-def test_start_loads_demo_once(cli) -> None:
+def test_start_loads_demo_once(cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """`start` creates the database with the demo study, and does not duplicate it."""
+    from myoscore.app.demo import DEMO_PASSWORD
+
+    monkeypatch.setenv("MYOSCORE_USER", "coordinator")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", DEMO_PASSWORD)
     code, out, _ = cli("start", "--no-gui")
     assert code == 0
     assert "Loaded the demo study" in out

@@ -38,11 +38,11 @@ def _stored(db_path: Path, read_id: int) -> dict[str, str]:
 @pytest.mark.slow
 def test_sigkill_never_loses_an_acknowledged_rating(db, db_path: Path, study) -> None:
     """Kill the scoring process at random moments; every ACKed rating is in the database."""
-    read_id = sign_in(db, "A", "pw-A").worklist()[0].id  # type: ignore[union-attr]
+    read_id = sign_in(db, "A", "pass-phrase-A").worklist()[0].id  # type: ignore[union-attr]
     rng = random.Random(20261121)
     acknowledged_total = 0
     for _ in range(KILLS):
-        worker = _start(db_path, "A", "pw-A", read_id, stderr=subprocess.DEVNULL)
+        worker = _start(db_path, "A", "pass-phrase-A", read_id, stderr=subprocess.DEVNULL)
         acked: dict[str, str] = {}
         started = threading.Event()
 
@@ -75,9 +75,9 @@ def test_sigkill_never_loses_an_acknowledged_rating(db, db_path: Path, study) ->
 @pytest.mark.slow
 def test_two_processes_rating_one_file_lose_nothing(db, db_path: Path, study) -> None:
     """Readers A and B score their reads in two processes at once: no error, no lost rating."""
-    a_read = sign_in(db, "A", "pw-A").worklist()[0].id  # type: ignore[union-attr]
-    b_read = sign_in(db, "B", "pw-B").worklist()[0].id  # type: ignore[union-attr]
-    workers = [_start(db_path, "A", "pw-A", a_read, 3), _start(db_path, "B", "pw-B", b_read, 3)]
+    a_read = sign_in(db, "A", "pass-phrase-A").worklist()[0].id  # type: ignore[union-attr]
+    b_read = sign_in(db, "B", "pass-phrase-B").worklist()[0].id  # type: ignore[union-attr]
+    workers = [_start(db_path, "A", "pass-phrase-A", a_read, 3), _start(db_path, "B", "pass-phrase-B", b_read, 3)]
     outputs = [w.communicate(timeout=180) for w in workers]
     for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err

@@ -26,10 +26,10 @@ def scored(db, coordinator: CoordinatorSession, nxp2, phantom: PhantomInfo) -> C
     """Two readers score both imported exams fully (differently), then the mean policy reconciles."""
     import_paths(coordinator, [phantom.out_dir / "dicom"])
     for name in ("A", "B"):
-        coordinator.add_reader(name, Role.READER, f"pw-{name}")
+        coordinator.add_reader(name, Role.READER, f"pass-phrase-{name}")
     coordinator.assign(nxp2, ["A", "B"], seed=4)
     for offset, name in enumerate(("A", "B")):
-        reader = sign_in(db, name, f"pw-{name}")
+        reader = sign_in(db, name, f"pass-phrase-{name}")
         assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
             for i, item in enumerate(nxp2.items):
@@ -53,7 +53,8 @@ def _all_bytes(folder: Path) -> list[tuple[Path, bytes]]:
     return found
 
 
-def test_every_format_is_pseudonymous(scored, db_path: Path, phantom: PhantomInfo, tmp_path: Path) -> None:
+def test_every_format_is_pseudonymous(scored, cli_coordinator, db_path: Path, phantom: PhantomInfo,
+                                      tmp_path: Path) -> None:
     """Write every format via the CLI and grep every output byte for the phantom's identifying strings."""
     out = tmp_path / "export"
     assert main(["--db", str(db_path), "export", "--format", "all", "--out", str(out), "--readers", "A,B"]) == 0
@@ -67,7 +68,7 @@ def test_every_format_is_pseudonymous(scored, db_path: Path, phantom: PhantomInf
             assert value.encode() not in data, f"{value!r} found in {path}"
 
 
-def test_exported_values_match_the_database(scored, db_path: Path, tmp_path: Path, nxp2) -> None:
+def test_exported_values_match_the_database(scored, cli_coordinator, db_path: Path, tmp_path: Path, nxp2) -> None:
     """The tidy CSV holds both readers and the consensus; NE stays NE; the wide CSV has one row per exam × source."""
     out = tmp_path / "tidy.csv"
     assert main(["--db", str(db_path), "export", "--format", "csv", "--out", str(out)]) == 0

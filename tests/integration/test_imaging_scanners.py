@@ -354,7 +354,9 @@ def test_cli_export_offers_display_or_real_world_values(
 
     stored = np.stack(stack(tmp_path / "philips", rescale=(2.0, 0.0), philips=(0.25, None), manufacturer="Philips"))
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
-    assert main(["init"]) == 0
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    assert main(["init", "--coordinator", "boss"]) == 0
     assert main(["import", str(tmp_path / "philips")]) == 0
     assert "real-world values (Philips private scale slope (2005,100E), Philips FP) differ" in capsys.readouterr().out
     assert main(["series", "list", "--json"]) == 0

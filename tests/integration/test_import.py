@@ -98,9 +98,12 @@ def test_cli_import_series_list_export_and_override(phantom: PhantomInfo, tmp_pa
     import nibabel
 
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
-    assert main(["init"]) == 0
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    assert main(["init", "--coordinator", "boss"]) == 0
+    capsys.readouterr()
     assert main(["import", str(phantom.out_dir / "dicom" / "baseline"), "--json"]) == 0
-    summary = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    summary = json.loads(capsys.readouterr().out)
     assert summary["series_added"] == 4
     assert main(["series", "list", "--json"]) == 0
     listing = capsys.readouterr().out
@@ -131,9 +134,12 @@ def test_cli_demo_writes_an_importable_phantom(tmp_path: Path, monkeypatch, caps
     truth = json.loads((tmp_path / "phantom" / "ground_truth.json").read_text(encoding="utf-8"))
     assert truth
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "demo.sqlite"))
-    assert main(["init"]) == 0
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    assert main(["init", "--coordinator", "boss"]) == 0
+    capsys.readouterr()
     assert main(["import", str(tmp_path / "phantom" / "dicom"), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out.split("\n", 1)[1])["series_added"] == 8
+    assert json.loads(capsys.readouterr().out)["series_added"] == 8
 
 
 def test_reimport_with_link_on_links_the_studys_own_subject(coordinator, phantom: PhantomInfo,

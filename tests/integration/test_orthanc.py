@@ -57,7 +57,7 @@ def _dimse(o: Orthanc, ae: str = "MYOSCORE") -> DicomServer:
 def _workstation(db_url: str, reader: str, cache: Path, server: DicomServer, *, score: bool) -> dict:
     settings = {k: getattr(server, k) for k in ("name", "dicomweb_url", "host", "port", "ae_title", "calling_ae",
                                                  "username", "password", "timeout")}
-    done = subprocess.run([sys.executable, str(WORKER), db_url, reader, f"pw-{reader}", str(cache),
+    done = subprocess.run([sys.executable, str(WORKER), db_url, reader, f"pass-phrase-{reader}", str(cache),
                            json.dumps(settings), *(["--score"] if score else [])],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -72,7 +72,7 @@ def test_two_workstations_read_an_exam_imported_at_the_first(pg_url: str, orthan
     import_paths(coordinator, [phantom.out_dir / "dicom"])
     nxp2 = scheme_library().protocol("nxp2_lower_limb")
     for name in ("A", "B"):
-        coordinator.add_reader(name, Role.READER, f"pw-{name}")
+        coordinator.add_reader(name, Role.READER, f"pass-phrase-{name}")
     coordinator.assign(nxp2, ["A", "B"], seed=3)
     exams = coordinator.exams()
     assert len(exams) == 2

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -85,11 +86,11 @@ def test_postgresql_end_to_end(pg_url: str) -> None:
     coordinator = CoordinatorSession(db, "pg-coordinator")
     nxp2 = protocol("nxp2_lower_limb")
     for name in ("A", "B"):
-        coordinator.add_reader(name, Role.READER, f"pw-{name}")
+        coordinator.add_reader(name, Role.READER, f"pass-phrase-{name}")
     coordinator.add_exam("PG-01", "baseline")
     coordinator.add_exam("PG-02", "baseline")
     coordinator.assign(nxp2, ["A", "B"], seed=9)
-    readers = {name: sign_in(db, name, f"pw-{name}") for name in ("A", "B")}
+    readers = {name: sign_in(db, name, f"pass-phrase-{name}") for name in ("A", "B")}
     for offset, reader in enumerate(readers.values()):
         assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
@@ -118,3 +119,73 @@ def test_postgresql_end_to_end(pg_url: str) -> None:
     again = open_database(pg_url)
     assert again.revision() == head_revision()
     again.dispose()
+
+
+def _psycopg_args(url: str, user: str, dbname: str) -> dict[str, str]:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return {"host": str(parsed.query["host"]), "port": str(parsed.query["port"]), "user": user, "dbname": dbname}
+
+
+@pytest.mark.slow
+def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
+    """A reader's own PostgreSQL role, connecting with plain psycopg (not myoscore), cannot select
+    another reader's ratings, consensus, identity links, exam dates, password hashes or others'
+    audit rows, cannot write to a submitted or foreign read, and nobody can change audit rows."""
+    import psycopg
+    from psycopg import errors
+
+    with psycopg.connect(**_psycopg_args(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE rls_study")
+    url = pg_url.replace("/postgres?", "/rls_study?")
+    db = open_database(url, create=True)
+    owner = CoordinatorSession(db, "installer")
+    nxp2 = protocol("nxp2_lower_limb")
+    for name in ("A", "B"):
+        owner.add_reader(name, Role.READER, f"pass-phrase-{name}")
+    owner.add_reader("C", Role.COORDINATOR, "pass-phrase-C")
+    exam = owner.add_exam("RLS-01", "baseline", exam_date=date(2024, 3, 1))
+    owner.link_patient("RLS-01", "HOSPITAL-123")
+    owner.assign(nxp2, ["A", "B"], seed=3)
+    reads = {}
+    for name in ("A", "B"):
+        reader = sign_in(db, name, f"pass-phrase-{name}")
+        assert isinstance(reader, ReaderSession)
+        assert reader.database is not db  # the session runs as the reader's own role
+        (read,) = reader.worklist()
+        reader.rate(read.id, "edema.thigh.anterior.R", "2" if name == "A" else "4")
+        reader.submit(read.id)
+        reads[name] = read.id
+    coordinator = sign_in(db, "C", "pass-phrase-C")
+    assert isinstance(coordinator, CoordinatorSession)
+    reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], ConsensusMethod.MEAN)
+    assert len(coordinator.reads()) == 2  # the coordinator role sees every read
+    with db.transaction() as session:
+        roles = dict(session.execute(text("SELECT name, db_role FROM readers")).all())
+    assert all(roles.values())
+
+    with psycopg.connect(**_psycopg_args(pg_url, roles["A"], "rls_study"), autocommit=True) as a:
+        assert a.execute("SELECT read_id, code FROM ratings").fetchall() == [(reads["A"], "2")]
+        assert a.execute("SELECT count(*) FROM ratings WHERE read_id = %s", (reads["B"],)).fetchone() == (0,)
+        assert [r[0] for r in a.execute("SELECT id FROM reads").fetchall()] == [reads["A"]]
+        assert {r[0] for r in a.execute("SELECT actor FROM audit_events").fetchall()} == {"A"}
+        assert a.execute("SELECT label FROM exams WHERE id = %s", (exam.id,)).fetchone() == ("baseline",)
+        for query in ("SELECT * FROM consensus", "SELECT * FROM identity_links", "SELECT exam_date FROM exams",
+                      "SELECT password_hash FROM readers", "UPDATE audit_events SET actor = 'x'",
+                      "DELETE FROM audit_events", "TRUNCATE audit_events"):
+            with pytest.raises(errors.InsufficientPrivilege):
+                a.execute(query)
+        assert a.execute("UPDATE reads SET status = 'in_progress' WHERE id = %s", (reads["A"],)).rowcount == 0
+        assert a.execute("UPDATE ratings SET code = '5'").rowcount == 0  # own read submitted, B's invisible
+        with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+            a.execute("INSERT INTO ratings (read_id, item_key, code, rated_at) VALUES (%s, 'k', '1', now())",
+                      (reads["B"],))
+        with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
+            a.execute("INSERT INTO audit_events (at, actor, action, target) VALUES (now(), 'B', 'x', 'y')")
+    with psycopg.connect(**_psycopg_args(pg_url, roles["C"], "rls_study"), autocommit=True) as c:
+        assert c.execute("SELECT count(*) FROM ratings").fetchone() == (2,)
+        assert c.execute("SELECT count(*) FROM identity_links").fetchone() == (1,)
+        with pytest.raises(errors.InsufficientPrivilege):
+            c.execute("DELETE FROM audit_events")
+    db.dispose()

@@ -18,7 +18,7 @@ EDEMA = ["edema.thigh.anterior.R", "edema.thigh.anterior.L", "edema.thigh.medial
 
 @pytest.fixture
 def reader_a(db, study) -> ReaderSession:
-    session = sign_in(db, "A", "pw-A")
+    session = sign_in(db, "A", "pass-phrase-A")
     assert isinstance(session, ReaderSession)
     for read in session.worklist():
         for i, key in enumerate(EDEMA):
@@ -84,7 +84,7 @@ def test_intra_reader_agreement_matches_sklearn(reader_a, study, nxp2) -> None:
     assert any(e.action == "reveal_ratings" and "intra-reader" in (e.new or "") for e in study.audit_log(20))
 
 
-def test_cli_repeats_and_intra_agreement(reader_a, db_path, capsys) -> None:
+def test_cli_repeats_and_intra_agreement(reader_a, cli_coordinator, db_path, capsys) -> None:
     """`repeats` assigns; `agreement --intra` refuses until a repeat is submitted, then reports."""
     assert main(["--db", str(db_path), "repeats", "--protocol", "nxp2_lower_limb", "--reader", "A",
                  "--fraction", "1", "--washout-days", "0", "--seed", "2", "--json"]) == 0

@@ -40,10 +40,10 @@ def scored(db_path: Path, phantom: PhantomInfo) -> Iterator[CoordinatorSession]:
     nxp2 = scheme_library().protocol("nxp2_lower_limb")
     import_paths(coordinator, [phantom.out_dir / "dicom"])
     for name in ("A", "B"):
-        coordinator.add_reader(name, Role.READER, f"pw-{name}")
+        coordinator.add_reader(name, Role.READER, f"pass-phrase-{name}")
     coordinator.assign(nxp2, ["A", "B"], seed=4)
     for offset, name in enumerate(("A", "B")):
-        reader = sign_in(db, name, f"pw-{name}")
+        reader = sign_in(db, name, f"pass-phrase-{name}")
         assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
             for i, item in enumerate(nxp2.items):
@@ -51,7 +51,11 @@ def scored(db_path: Path, phantom: PhantomInfo) -> Iterator[CoordinatorSession]:
                 reader.rate(read.id, item.key, NOT_EVALUABLE if i == 7 else codes[(i + offset) % len(codes)])
             reader.submit(read.id)
     reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], ConsensusMethod.MEAN)
-    yield coordinator
+    coordinator.add_reader("boss", Role.COORDINATOR, "cli-pass-phrase")
+    with pytest.MonkeyPatch.context() as env:  # the CLI signs in as this coordinator
+        env.setenv("MYOSCORE_USER", "boss")
+        env.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+        yield coordinator
     db.dispose()
 
 

@@ -13,9 +13,10 @@ from myoscore.domain import AccessDenied, BlindedExam, Read
 
 # Every public member of ReaderSession. A new one must be added here, and to the
 # checks below, before this test passes: that is the point.
-READER_API = {"reader", "worklist", "read", "exam", "series", "protocol", "ratings", "rate", "clear", "submit"}
+READER_API = {"reader", "worklist", "read", "exam", "series", "image_sources", "protocol", "ratings", "rate", "clear",
+              "submit"}
 PER_READ_CALLS = {
-    "read": (), "exam": (), "series": (), "protocol": (), "ratings": (),
+    "read": (), "exam": (), "series": (), "image_sources": (), "protocol": (), "ratings": (),
     "rate": ("edema.thigh.anterior.R", "1"), "clear": ("edema.thigh.anterior.R",), "submit": (),
 }
 IDENTIFYING = {"exam_date", "months_from_onset", "treated", "patient_id", "patient_name", "birth_date"}
@@ -23,8 +24,8 @@ IDENTIFYING = {"exam_date", "months_from_onset", "treated", "patient_id", "patie
 
 @pytest.fixture
 def sessions(study: CoordinatorSession, db) -> tuple[ReaderSession, ReaderSession]:
-    a = sign_in(db, "A", "pw-A")
-    b = sign_in(db, "B", "pw-B")
+    a = sign_in(db, "A", "pass-phrase-A")
+    b = sign_in(db, "B", "pass-phrase-B")
     assert isinstance(a, ReaderSession)
     assert isinstance(b, ReaderSession)
     return a, b
@@ -86,20 +87,20 @@ def test_ratings_are_only_ones_own(sessions) -> None:
 def test_wrong_password_and_roles(db, study) -> None:
     """A wrong password is refused; a coordinator gets a coordinator session, audited."""
     with pytest.raises(AccessDenied):
-        sign_in(db, "A", "pw-B")
+        sign_in(db, "A", "pass-phrase-B")
     with pytest.raises(AccessDenied):
         sign_in(db, "nobody", "x")
     from myoscore.domain import Role
 
-    study.add_reader("C", Role.COORDINATOR, "pw-C")
-    assert isinstance(sign_in(db, "C", "pw-C"), CoordinatorSession)
+    study.add_reader("C", Role.COORDINATOR, "pass-phrase-C")
+    assert isinstance(sign_in(db, "C", "pass-phrase-C"), CoordinatorSession)
     actions = [e.action for e in study.audit_log()]
     assert actions.count("sign_in_failed") == 2
 
 
 def test_coordinator_reveal_is_audited(db, study) -> None:
     """Reading a reader's values as coordinator appends a reveal event naming the read."""
-    a = sign_in(db, "A", "pw-A")
+    a = sign_in(db, "A", "pass-phrase-A")
     read = a.worklist()[0].id
     a.rate(read, "fat.thigh.medial.R", "2")
     assert study.read_ratings(read)["fat.thigh.medial.R"].value == 2

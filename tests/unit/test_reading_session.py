@@ -15,7 +15,7 @@ from myoscore.domain import NOT_EVALUABLE, InvalidValue, NotFound, ReadLocked, R
 
 
 def reader(db: Database, name: str = "A") -> ReaderSession:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return session
 
@@ -214,7 +214,7 @@ def mercuri_study(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         encoding="utf-8")
     monkeypatch.setenv("MYOSCORE_SCHEMES", str(tmp_path / "schemes"))
     coordinator = CoordinatorSession(db, "test-coordinator")
-    coordinator.add_reader("A", Role.READER, "pw-A")
+    coordinator.add_reader("A", Role.READER, "pass-phrase-A")
     coordinator.add_exam("SUBJ-09")
     coordinator.assign(scheme_library().protocol("mercuri_test"), ["A"], seed=1)
     return coordinator

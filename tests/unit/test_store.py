@@ -12,7 +12,7 @@ from myoscore.domain import NOT_EVALUABLE, InvalidValue, MyoscoreError, ReadLock
 
 @pytest.fixture
 def reader_a(db, study) -> ReaderSession:
-    session = sign_in(db, "A", "pw-A")
+    session = sign_in(db, "A", "pass-phrase-A")
     assert isinstance(session, ReaderSession)
     return session
 
@@ -93,7 +93,7 @@ def test_assignment_order_is_randomised_from_the_recorded_seed(coordinator, nxp2
     from myoscore.domain import Role
 
     for name in ("A", "B"):
-        coordinator.add_reader(name, Role.READER, "pw")
+        coordinator.add_reader(name, Role.READER, "pass-phrase")
     exams = [coordinator.add_exam(f"S{i:02d}").id for i in range(12)]
     reads = coordinator.assign(nxp2, ["A", "B"], seed=5)
     order = {name: [r.exam_id for r in sorted(reads, key=lambda r: r.position) if r.reader_name == name]
@@ -111,8 +111,8 @@ def test_assignment_refuses_coordinators_and_repeats(coordinator, nxp2) -> None:
     """A coordinator cannot be a reader; an exam is not assigned twice to one reader."""
     from myoscore.domain import Role
 
-    coordinator.add_reader("A", Role.READER, "pw")
-    coordinator.add_reader("C", Role.COORDINATOR, "pw")
+    coordinator.add_reader("A", Role.READER, "pass-phrase")
+    coordinator.add_reader("C", Role.COORDINATOR, "pass-phrase")
     exam = coordinator.add_exam("S01").id
     with pytest.raises(MyoscoreError, match="is a coordinator"):
         coordinator.assign(nxp2, ["A", "C"], [exam])

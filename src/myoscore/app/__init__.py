@@ -6,7 +6,14 @@ in, the two sessions. The heavier use cases are its modules, imported when used
 (:mod:`~myoscore.app.study`, :mod:`~myoscore.app.imports`, :mod:`~myoscore.app.export`…).
 """
 
-from myoscore.app.sessions import UNCHANGED, CoordinatorSession, ReaderSession, sign_in, user_names
+from myoscore.app.sessions import (
+    UNCHANGED,
+    CoordinatorSession,
+    ReaderSession,
+    bootstrap_coordinator,
+    sign_in,
+    user_names,
+)
 from myoscore.store import (
     Database,
     database_url,
@@ -22,6 +29,7 @@ __all__ = [
     "CoordinatorSession",
     "Database",
     "ReaderSession",
+    "bootstrap_coordinator",
     "database_url",
     "default_database_path",
     "default_database_target",

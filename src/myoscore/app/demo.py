@@ -17,6 +17,9 @@ from myoscore.app.study import assign
 from myoscore.domain import Role
 from myoscore.resources import resources_dir
 
+#: The demo accounts' password (resources/demo/demo_study.toml).
+DEMO_PASSWORD = "demo-reading"
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from myoscore.phantom import PhantomInfo, WholeBodyInfo
 

@@ -12,13 +12,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from collections.abc import Sequence as Seq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from myoscore.domain import ImagingError, MyoscoreError, Sequence, Series
+from myoscore.domain.blinding import ImageSources, reader_metadata
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from myoscore.app.remote_images import RemoteImages
@@ -46,6 +47,7 @@ __all__ = [
     "load_volume",
     "measure_mask",
     "parse_label_table",
+    "reader_volume",
     "tissue_values",
     "window_preset",
 ]
@@ -356,7 +358,17 @@ def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
     return sorted(groups, key=lambda g: -max(extents[i][1] for i in g))
 
 
-def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None = None, *,
+def reader_volume(volume: Volume) -> Volume:
+    """The volume as a reader may have it: allow-listed metadata
+    (:func:`myoscore.domain.blinding.reader_metadata`), warnings only counted (they name files)."""
+    from myoscore.imaging import Volume
+
+    warnings = (f"{len(volume.warnings)} problem(s) noted while reading this series; the coordinator can see them",
+                ) if volume.warnings else ()
+    return Volume(volume.voxels, volume.affine, reader_metadata(volume.metadata), warnings)
+
+
+def load_exam_images(series: Seq[Series] | ImageSources, progress: Callable[[str], None] | None = None, *,
                      remote: RemoteImages | None = None) -> ExamImages:
     """Load an exam's series for viewing (slow: call it off the GUI thread).
 
@@ -365,7 +377,16 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
     table beside it) joins the station it overlaps and is resampled (nearest neighbour)
     onto every series' grid there, so an overlay slice is a plain array slice. A series
     that cannot be read is reported in ``problems`` by kind and number only.
+
+    Given a reader session's :class:`~myoscore.domain.blinding.ImageSources`, every series
+    and volume in the result is the reader's allow-listed view (no description, path,
+    file name or free-text metadata).
     """
+    views: dict[int, Series] = {}
+    if isinstance(series, ImageSources):
+        pairs = series.for_loading()
+        views = {record.id: view for record, view in pairs}
+        series = [record for record, _ in pairs]
     images = sorted((s for s in series if s.kind is not Sequence.LABEL_MAP),
                     key=lambda s: (VIEW_ORDER.index(s.kind) if s.kind in VIEW_ORDER else 99, s.id))
     problems: list[str] = []
@@ -396,10 +417,15 @@ def load_exam_images(series: Seq[Series], progress: Callable[[str], None] | None
         for record, volume in sorted(members, key=lambda m: images.index(m[0])):
             labels = _labels_on_grid(label_map.volume, volume) if label_map is not None else None
             preset = window_preset(volume, record.kind)
-            shown.append(LoadedSeries(record, volume, preset, labels, body_boxes(volume, preset)))
+            body = body_boxes(volume, preset)
+            if views:
+                record, volume = views[record.id], reader_volume(volume)
+            shown.append(LoadedSeries(record, volume, preset, labels, body))
         # The stored regions of the station's first series (its own coverage, app.coverage),
         # else what its label map holds.
         regions = list(shown[0].series.regions) or (label_map.regions() if label_map is not None else [])
+        if label_map is not None and views:
+            label_map = replace(label_map, volume=reader_volume(label_map.volume))
         name = " + ".join(r.capitalize() for r in regions) or f"Station {number}"
         stations.append(Station(name, tuple(shown), label_map))
     return ExamImages(tuple(stations), tuple(problems))
@@ -424,10 +450,13 @@ class ExamImageCache:
         self._running: dict[tuple[object, ...], threading.Event] = {}
 
     @staticmethod
-    def key(series: Seq[Series]) -> tuple[object, ...]:
-        return tuple(sorted((s.id, s.kind.value, tuple(s.files)) for s in series))
+    def key(series: Seq[Series] | ImageSources) -> tuple[object, ...]:
+        # A reader's (blinded) load and a coordinator's of the same series are not one entry.
+        blinded = isinstance(series, ImageSources)
+        records = [record for record, _ in series.for_loading()] if isinstance(series, ImageSources) else series
+        return (blinded, *sorted((s.id, s.kind.value, tuple(s.files)) for s in records))
 
-    def get(self, series: Seq[Series]) -> ExamImages | None:
+    def get(self, series: Seq[Series] | ImageSources) -> ExamImages | None:
         """The exam if it is loaded already (never waits, never reads a file)."""
         key = self.key(series)
         with self._lock:
@@ -436,11 +465,12 @@ class ExamImageCache:
                 self._done.move_to_end(key)
             return found
 
-    def loading(self, series: Seq[Series]) -> bool:
+    def loading(self, series: Seq[Series] | ImageSources) -> bool:
         with self._lock:
             return self.key(series) in self._running
 
-    def load(self, series: Seq[Series], progress: Callable[[str], None] | None = None) -> ExamImages:
+    def load(self, series: Seq[Series] | ImageSources,
+             progress: Callable[[str], None] | None = None) -> ExamImages:
         """The exam's images: from the cache, from a load already running, or loaded now."""
         key = self.key(series)
         event = threading.Event()

@@ -30,6 +30,7 @@ from myoscore.domain import (
     ReadLocked,
     ReadStatus,
 )
+from myoscore.domain.boundary import checked_arguments
 from myoscore.schemes import Protocol
 from myoscore.schemes.model import Item, Level, Scale
 from myoscore.store import Database
@@ -48,6 +49,7 @@ _UndoEntry = _UndoStep | tuple[_UndoStep, ...]
 
 
 # --------------------------------------------------------------------- ReadingSession
+@checked_arguments  # ids and keys typed at the boundary, before any rule
 class ReadingSession:
     """One reader working through one read, item by item.
 

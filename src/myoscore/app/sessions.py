@@ -38,21 +38,22 @@ from myoscore.domain import (
     Series,
     Subject,
 )
+from myoscore.domain.blinding import ImageSources
+from myoscore.domain.boundary import checked_arguments
 from myoscore.schemes import Protocol
 from myoscore.store import Database, ProtocolCache, aware
-from myoscore.store.passwords import hash_password, verify_password
+from myoscore.store.authentication import authenticate, bootstrap_coordinator
+from myoscore.store.passwords import check_new_password
 from myoscore.store.repository import (
     NewRead,
     ReaderRepository,
     StudyRepository,
     active_user_names,
     reader_unit,
-    record_sign_in,
     study_unit,
-    user_credentials,
 )
 
-__all__ = ["UNCHANGED", "CoordinatorSession", "ReaderSession", "sign_in", "user_names"]
+__all__ = ["UNCHANGED", "CoordinatorSession", "ReaderSession", "bootstrap_coordinator", "sign_in", "user_names"]
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,16 @@ def user_names(database: Database) -> list[str]:
 def sign_in(database: Database, name: str, password: str) -> ReaderSession | CoordinatorSession:
     """Check a user's password; readers get a blinded session, coordinators a full one.
 
-    Every attempt is audited (``sign_in`` / ``sign_in_failed``)."""
-    found = user_credentials(database, name)
-    ok = found is not None and verify_password(password, found[1])
-    record_sign_in(database, name, ok)
-    if not ok or found is None:
+    Every attempt is audited (``sign_in`` / ``sign_in_failed`` / ``sign_in_refused``).
+    An unknown name costs the same hashing time as a wrong password; after a few
+    failures in a row the user waits (exponential back-off); on PostgreSQL the session
+    runs as the user's own role (:func:`myoscore.store.authentication.authenticate`).
+    """
+    try:
+        reader, database = authenticate(database, name, password)
+    except AccessDenied:
         log.info("sign-in refused for %r", name)
-        raise AccessDenied(f"wrong name or password for {name!r}")
-    reader = found[0]
+        raise
     log.info("%s signed in as %s", reader.name, reader.role.value)
     if reader.role is Role.COORDINATOR:
         return CoordinatorSession(database, reader.name)
@@ -90,6 +93,7 @@ def _seed_text(seed: int | None) -> str:
     return str(seed if seed is not None else secrets.randbelow(2**31))
 
 
+@checked_arguments  # ids and keys typed at the boundary, before any rule
 class CoordinatorSession:
     """Study set-up, progress and (audited) access to every reader's ratings.
 
@@ -111,16 +115,14 @@ class CoordinatorSession:
         name = name.strip()
         if not name or "," in name:
             raise MyoscoreError(f"invalid reader name {name!r}: it must be non-empty and have no comma")
-        if not password:
-            raise MyoscoreError(f"reader {name}: a password is required")
+        check_new_password(name, password)
         with self.unit() as repo:
-            return repo.add_reader(name, role, hash_password(password))
+            return repo.add_reader(name, role, password)
 
     def set_password(self, name: str, password: str) -> None:
-        if not password:
-            raise MyoscoreError(f"reader {name}: a password is required")
+        check_new_password(name, password)
         with self.unit() as repo:
-            repo.set_password_hash(name, hash_password(password))
+            repo.set_password(name, password)
 
     def readers(self) -> list[Reader]:
         with self.unit() as repo:
@@ -191,6 +193,15 @@ class CoordinatorSession:
     def series(self, exam_id: int | None = None) -> list[Series]:
         with self.unit() as repo:
             return repo.series(exam_id)
+
+    def reveal_series(self, exam_id: int | None = None) -> list[Series]:
+        """:meth:`series`, for showing their SeriesDescription, reasons and issues to the
+        coordinator: text that can carry a name, so showing it is audited."""
+        with self.unit() as repo:
+            found = repo.series(exam_id)
+            repo.record("reveal_series_descriptions", f"exam {exam_id}" if exam_id is not None else "all exams",
+                        f"{len(found)} series")
+            return found
 
     def set_series_kind(self, series_id: int, kind: Sequence, reason: str = "") -> Series:
         """Override a series' classification, keeping why (audited)."""
@@ -351,6 +362,7 @@ def _check_months(months: object) -> None:
         raise MyoscoreError(f"months from onset cannot be negative or missing as a number ({months})")
 
 
+@checked_arguments  # ids and keys typed at the boundary, before any rule
 class ReaderSession:
     """What one signed-in reader may see and do: their own reads only (blinded by the
     store's :class:`~myoscore.store.repository.ReaderRepository`)."""
@@ -381,10 +393,16 @@ class ReaderSession:
             return repo.exam(read_id)
 
     def series(self, read_id: int) -> list[Series]:
-        """The exam's image series, to load and show. Their file paths are for loading
-        only: folder names can hold a patient's name, so no window shows them."""
+        """The exam's image series as a reader may see them: kind, an opaque index
+        (``series 2``) and the grid; never the SeriesDescription, folder or file names
+        (:func:`myoscore.domain.blinding.reader_series`)."""
+        return list(self.image_sources(read_id))
+
+    def image_sources(self, read_id: int) -> ImageSources:
+        """The exam's series for the image loader: shows the reader's view only; where
+        the files are stays inside (:class:`~myoscore.domain.blinding.ImageSources`)."""
         with self._unit() as repo:
-            return repo.series(read_id)
+            return ImageSources(repo.series(read_id))
 
     def protocol(self, read_id: int) -> Protocol:
         with self._unit() as repo:

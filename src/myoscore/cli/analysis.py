@@ -1,7 +1,7 @@
 """Analysis commands: ``agreement``, ``reconcile``, ``discordant``, ``consensus``, ``scores``.
 
 Each is a thin call into :mod:`myoscore.app.analysis`, run as a coordinator (``--as`` or
-the local coordinator). ``--json`` prints the use case's result as JSON (NaN as null).
+``$MYOSCORE_USER``). ``--json`` prints the use case's result as JSON (NaN as null).
 """
 
 from __future__ import annotations

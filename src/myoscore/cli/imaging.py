@@ -61,21 +61,31 @@ def cmd_import(ctx: Context) -> int:
     return 0
 
 
-def _series_row(s: Any) -> dict[str, Any]:
-    return {"id": s.id, "exam": s.exam_id, "kind": s.kind.value, "kind_reason": s.kind_reason,
-            "description": s.description, "shape": list(s.shape), "spacing": list(s.spacing),
-            "files": s.n_files, "issues": list(s.issues), "regions": list(s.regions),
+HIDDEN = "(hidden: --reveal shows it, audited)"
+
+
+def _series_row(s: Any, *, reveal: bool) -> dict[str, Any]:
+    # SeriesDescription (and a classification reason quoting it) can carry a patient's
+    # name, and import issues name files: shown only when revealed.
+    quoted = "'" in s.kind_reason
+    return {"id": s.id, "exam": s.exam_id, "kind": s.kind.value,
+            "kind_reason": s.kind_reason if reveal or not quoted else HIDDEN,
+            "description": s.description if reveal else None, "shape": list(s.shape), "spacing": list(s.spacing),
+            "files": s.n_files, "issues": list(s.issues) if reveal else len(s.issues), "regions": list(s.regions),
             "z_range": list(s.z_range) if s.z_range else None}
 
 
 def cmd_series_list(ctx: Context) -> int:
-    rows = [_series_row(s) for s in ctx.coordinator().series(ctx.args.exam)]
+    coordinator = ctx.coordinator()
+    reveal = ctx.args.reveal
+    found = coordinator.reveal_series(ctx.args.exam) if reveal else coordinator.series(ctx.args.exam)
+    rows = [_series_row(s, reveal=reveal) for s in found]
     if ctx.args.json:
         print_json(rows)
     else:
         for r in rows:
             print(f"{r['id']:>5}  exam {r['exam']:<4} {r['kind']:<11} {'×'.join(map(str, r['shape'])):<12} "
-                  f"{r['files']:>4} files  {','.join(r['regions']) or '-':<24} {r['description']}")
+                  f"{r['files']:>4} files  {','.join(r['regions']) or '-':<24} {r['description'] or ''}".rstrip())
     return 0
 
 
@@ -132,6 +142,8 @@ def register(commands: Any) -> None:
     listing = add_command(actions, "list", cmd_series_list, "list series (no identifying fields)", json_flag=True,
                           as_user=True)
     listing.add_argument("--exam", type=int)
+    listing.add_argument("--reveal", action="store_true",
+                         help="also show SeriesDescription, classification reasons and import issues (audited)")
     export = add_command(actions, "export-nifti", cmd_series_export, "write a series as NIfTI (RAS affine)",
                          as_user=True)
     export.add_argument("series", type=int)

@@ -23,6 +23,7 @@ from myoscore.app import (
     CoordinatorSession,
     Database,
     ReaderSession,
+    bootstrap_coordinator,
     default_database_target,
     open_database,
     reading,
@@ -30,9 +31,10 @@ from myoscore.app import (
     sign_in,
     study,
 )
-from myoscore.app.demo import load_demo
+from myoscore.app.demo import DEMO_PASSWORD, load_demo
 from myoscore.app.logs import LEVELS, setup_logging, unexpected
 from myoscore.domain import MyoscoreError, Role
+from myoscore.domain.files import owner_only
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +44,33 @@ def print_json(data: Any) -> None:
 
 
 def password_for(name: str) -> str:
+    """The signing-in user's password: ``$MYOSCORE_PASSWORD`` (scripted studies) or a prompt."""
     password = os.environ.get("MYOSCORE_PASSWORD")
     if password is not None:
         return password
     if not sys.stdin.isatty():
         raise MyoscoreError(f"no password for {name}: set MYOSCORE_PASSWORD or run in a terminal")
     return getpass.getpass(f"Password for {name}: ")
+
+
+def new_password_for(name: str, variable: str = "MYOSCORE_NEW_PASSWORD") -> str:
+    """A password being set for ``name``: ``$variable`` or typed twice at a prompt."""
+    password = os.environ.get(variable)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise MyoscoreError(f"no password for the new user {name}: set {variable} or run in a terminal")
+    first = getpass.getpass(f"New password for {name}: ")
+    if getpass.getpass(f"Repeat the password for {name}: ") != first:
+        raise MyoscoreError(f"the two passwords for {name} differ")
+    return first
+
+
+def whole_number(text: str, option: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise MyoscoreError(f"{option}: {text!r} is not a whole number") from None
 
 
 def split_csv(text: str) -> list[str]:
@@ -64,23 +87,31 @@ class Context:
     def database(self, *, create: bool = False) -> Database:
         if self._db is None:
             self._db = open_database(self.args.db or default_database_target(), create=create)
+            for warning in self._db.warnings:
+                print(f"myoscore: warning: {warning}", file=sys.stderr)
         return self._db
 
+    def user(self) -> str | None:
+        """Who signs in: ``--as NAME``, else ``$MYOSCORE_USER``."""
+        return getattr(self.args, "as_user", None) or os.environ.get("MYOSCORE_USER") or None
+
     def reader(self) -> ReaderSession:
-        name = self.args.as_user
+        name = self.user()
         if not name:
-            raise MyoscoreError("this command needs --as READER")
+            raise MyoscoreError("this command needs a reader: --as READER (or $MYOSCORE_USER)")
         session = sign_in(self.database(), name, password_for(name))
         if not isinstance(session, ReaderSession):
             raise MyoscoreError(f"{name} is a coordinator; this command is for readers")
         return session
 
     def coordinator(self) -> CoordinatorSession:
-        name = getattr(self.args, "as_user", None)
+        name = self.user()
         if not name:
-            # Without --as, the CLI acts as the local coordinator: whoever can open the
-            # database file. The audit trail records the operating-system account.
-            return CoordinatorSession(self.database(), f"local:{getpass.getuser()}")
+            # No implicit local coordinator: opening the database file is not enough to
+            # see ratings, identities or dates or to change accounts.
+            raise MyoscoreError("this command needs a coordinator: --as COORDINATOR or $MYOSCORE_USER, password "
+                                "from $MYOSCORE_PASSWORD or a prompt (`myoscore init --coordinator NAME` "
+                                "creates the first one)")
         session = sign_in(self.database(), name, password_for(name))
         if not isinstance(session, CoordinatorSession):
             raise MyoscoreError(f"{name} is a reader; this command needs a coordinator")
@@ -95,17 +126,25 @@ class Context:
 def cmd_init(ctx: Context) -> int:
     db = ctx.database(create=True)
     print(f"myoscore database ready at {db.location}")
+    if ctx.args.coordinator:
+        name = ctx.args.coordinator
+        coordinator = bootstrap_coordinator(db, name, new_password_for(name, "MYOSCORE_PASSWORD"))
+        print(f"added coordinator {coordinator.name}")
     return 0
 
 
 def cmd_start(ctx: Context) -> int:
     db = ctx.database(create=True)
+    # The demo loads only into a database without users; its accounts are the sign-in.
     if load_demo(CoordinatorSession(db, "myoscore-demo"), _demo_images_dir(db)):
         print(f"Loaded the demo study into {db.location} (readers: radiologist, neurologist, "
-              "coordinator; password: demo)")
+              f"coordinator; password: {DEMO_PASSWORD})")
     if ctx.args.no_gui or not _display_available():
         if not ctx.args.no_gui:
-            print("No display to open the workstation on (DISPLAY is not set); showing the study status.")
+            print("No display to open the workstation on (DISPLAY is not set).")
+        if ctx.user() is None:
+            print("Sign in to see the study status: myoscore status --as coordinator")
+            return 0
         return _print_status(ctx.coordinator(), as_json=False)
     return _run_gui(db)
 
@@ -176,7 +215,8 @@ def cmd_schemes_validate(ctx: Context) -> int:
 
 def cmd_readers_add(ctx: Context) -> int:
     role = Role(ctx.args.role)
-    reader = ctx.coordinator().add_reader(ctx.args.name, role, password_for(ctx.args.name))
+    coordinator = ctx.coordinator()
+    reader = coordinator.add_reader(ctx.args.name, role, new_password_for(ctx.args.name))
     print(f"added {reader.role.value} {reader.name}")
     return 0
 
@@ -218,7 +258,7 @@ def cmd_exams_list(ctx: Context) -> int:
 
 def cmd_assign(ctx: Context) -> int:
     a = ctx.args
-    exam_ids = [int(x) for x in split_csv(a.exams)] if a.exams else None
+    exam_ids = [whole_number(x, "--exams") for x in split_csv(a.exams)] if a.exams else None
     reads = study.assign(ctx.coordinator(), a.protocol, split_csv(a.readers), exam_ids, a.seed)
     if a.json:
         print_json([{"read": r.id, "reader": r.reader_name, "exam": r.exam_id, "position": r.position}
@@ -336,7 +376,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     command = partial(add_command, commands)
 
-    command("init", cmd_init, "create the database (or upgrade an older one)")
+    init = command("init", cmd_init, "create the database (or upgrade an older one)")
+    init.add_argument("--coordinator", metavar="NAME", help="also create the study's first coordinator "
+                      "(password from $MYOSCORE_PASSWORD or typed twice)")
     start = command("start", cmd_start, "set up the default database with the demo study and open the workstation")
     start.add_argument("--no-gui", action="store_true", help="print the study status instead of opening the window")
     command("gui", cmd_gui, "open the reading workstation")
@@ -353,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     readers_parser = commands.add_parser("readers", help="readers and coordinators")
     readers_commands = readers_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
     add = add_command(readers_commands, "add", cmd_readers_add,
-                      "add a user (password from $MYOSCORE_PASSWORD or a prompt)", as_user=True)
+                      "add a user (coordinator; the new user's password from $MYOSCORE_NEW_PASSWORD or "
+                      "typed twice)", as_user=True)
     add.add_argument("name")
     add.add_argument("--role", choices=[r.value for r in Role], default=Role.READER.value)
     add_command(readers_commands, "list", cmd_readers_list, "list users", json_flag=True, as_user=True)
@@ -428,7 +471,8 @@ def main(argv: Seq[str] | None = None) -> int:
     log.info("myoscore %s: %s", __version__, args.command)
     ctx = Context(args)
     try:
-        code = int(args.handler(ctx))
+        with owner_only():  # the database, exports, logs: files 0600, folders 0700
+            code = int(args.handler(ctx))
         sys.stdout.flush()  # a closed pipe shows here, inside the handler's try, not at exit
         return code
     except BrokenPipeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from myoscore.domain.files import make_private, owner_only
 from myoscore.export.dataset import ExportDataset
 from myoscore.export.figures import write_figures
 from myoscore.export.redcap import write_redcap
@@ -31,4 +32,8 @@ def write(dataset: ExportDataset, fmt: str, path: str | Path) -> list[Path]:
     writer = WRITERS.get(fmt)
     if writer is None:
         raise ValueError(f"unknown export format {fmt!r} (formats: {', '.join(WRITERS)})")
-    return writer(dataset, Path(path))
+    with owner_only():  # exports hold study data: files 0600, folders 0700
+        written = writer(dataset, Path(path))
+    for file in written:
+        make_private(file)
+    return written

@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
         """Open one of the reader's reads (read-only when submitted) and load its images."""
         try:
             session = ReadingSession(self.reader, read_id)
-            series = self.reader.series(read_id)
+            series = self.reader.image_sources(read_id)
         except MyoscoreError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return
@@ -329,7 +329,7 @@ class MainWindow(QMainWindow):
         if read_id is None:
             return
         try:
-            series = self.reader.series(read_id)
+            series = self.reader.image_sources(read_id)
         except MyoscoreError:
             log.exception("listing the next exam's series failed")
             return

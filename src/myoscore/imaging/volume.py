@@ -242,8 +242,11 @@ class Volume:
         image.set_sform(ras, code=1)  # 1 = scanner anatomical
         image.set_qform(ras, code=1)
         image.header.set_xyzt_units(xyz="mm")
-        description = str(self.metadata.get("series_description", ""))[:79]
-        image.header["descrip"] = description.encode("ascii", "replace")
+        # A neutral description: the series' own (DICOM SeriesDescription or an incoming
+        # NIfTI descrip) can carry a patient's name, and an export must not (issue 11).
+        sequence = str(self.metadata.get("sequence", ""))
+        neutral = f"myoscore {sequence}" if sequence.replace("_", "").isalnum() else "myoscore"
+        image.header["descrip"] = neutral.encode("ascii")
         return image
 
     def to_simpleitk(self) -> SimpleITK.Image:

@@ -7,6 +7,7 @@ of failing). Any SQLAlchemy URL works; PostgreSQL is the multi-site choice.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 from myoscore.domain import DatabaseVersionError, NotFound
+from myoscore.domain.files import create_private_file, make_private, readable_by_others
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -51,8 +55,12 @@ def _sqlite_path(url: str) -> Path | None:
     return None
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, pooled: bool = True) -> Engine:
     if not url.startswith("sqlite"):
+        if not pooled:
+            from sqlalchemy.pool import NullPool
+
+            return create_engine(url, poolclass=NullPool)
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
@@ -88,10 +96,12 @@ def _alembic(connection: Connection) -> Config:
 class Database:
     """An open myoscore database. Each :meth:`transaction` is one unit of work."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pooled: bool = True) -> None:
         self.url = url
-        self.engine = _make_engine(url)
+        self.engine = _make_engine(url, pooled=pooled)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        #: Problems found on opening that the user should hear about (shown by the CLI).
+        self.warnings: list[str] = []
 
     @property
     def location(self) -> str:
@@ -148,8 +158,12 @@ def open_database(target: str, *, create: bool = False) -> Database:
     if path is not None and not path.exists():
         if not create:
             raise NotFound(f"no myoscore database at {path}: run `myoscore init` first")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Owner-only before SQLite touches it: SQLite gives the WAL and SHM files the
+        # database file's permissions.
+        create_private_file(path)
     database = Database(url)
+    if path is not None:
+        _check_private(database, path)
     try:
         revision = database.revision()
     except DBAPIError as exc:
@@ -178,12 +192,24 @@ def open_database(target: str, *, create: bool = False) -> Database:
     return database
 
 
+def _check_private(database: Database, path: Path) -> None:
+    exposed = [p for p in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm"))
+               if readable_by_others(p)]
+    if exposed:
+        message = (f"{path} can be read by other users of this computer (it holds pseudonymised ratings "
+                   f"and, for the coordinator, identity links): run `chmod 600 {' '.join(map(str, exposed))}`")
+        log.warning(message)
+        database.warnings.append(message)
+
+
 def _backup_sqlite(source: Path, target: Path) -> None:
+    create_private_file(target)
     # The backup API copies a consistent snapshot even with a WAL file beside it.
     with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
         src.backup(dst)
     src.close()
     dst.close()
+    make_private(target)
 
 
 def default_database_path() -> Path:

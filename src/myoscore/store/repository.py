@@ -50,7 +50,6 @@ from myoscore.store._rows import (
     ProtocolCache,
     audit,
     audit_event_of,
-    blinded_exam_of,
     consensus_of,
     exam_of,
     rating_of,
@@ -59,6 +58,7 @@ from myoscore.store._rows import (
     reads_query,
     series_of,
 )
+from myoscore.store.authentication import new_user_row, set_user_password
 from myoscore.store.database import Database, aware, utcnow
 from myoscore.store.tables import (
     AuditRow,
@@ -138,21 +138,24 @@ class StudyRepository:
         self._protocols = protocols
 
     # -- users ---------------------------------------------------------------------
-    def add_reader(self, name: str, role: Role, password_hash: str) -> Reader:
+    def add_reader(self, name: str, role: Role, password: str) -> Reader:
+        """A new user: password policy-checked and hashed; on PostgreSQL their own role."""
         if self._s.scalar(select(ReaderRow.id).where(ReaderRow.name == name)) is not None:
             raise MyoscoreError(f"reader {name!r} already exists")
-        row = ReaderRow(name=name, role=role.value, password_hash=password_hash, active=True, created_at=utcnow())
-        self._s.add(row)
         try:
-            self._s.flush()
+            row = new_user_row(self._s, name, role, password)
         except IntegrityError:  # a second process added the name since the check above
             raise MyoscoreError(f"reader {name!r} already exists") from None
         audit(self._s, self.actor, "add_reader", f"reader {name}", None, role.value)
         return reader_of(row)
 
-    def set_password_hash(self, name: str, password_hash: str) -> None:
-        self._reader_row(name).password_hash = password_hash
+    def set_password(self, name: str, password: str) -> None:
+        set_user_password(self._s, self._reader_row(name), password)
         audit(self._s, self.actor, "set_password", f"reader {name}")
+
+    def record(self, action: str, target: str, new: str | None = None) -> None:
+        """Audit a coordinator action that changes nothing (a reveal)."""
+        audit(self._s, self.actor, action, target, None, new)
 
     def reader(self, name: str) -> Reader:
         return reader_of(self._reader_row(name))
@@ -511,10 +514,12 @@ class ReaderRepository:
 
     def exam(self, read_id: int) -> BlindedExam:
         read = self._own(read_id)
-        exam = self._s.get(ExamRow, read.exam_id)
-        assert exam is not None  # foreign key
-        code = self._s.execute(select(SubjectRow.code).where(SubjectRow.id == exam.subject_id)).scalar_one()
-        return blinded_exam_of(exam, code)
+        # Named columns only: on PostgreSQL a reader role may not select an exam's date
+        # or clinical fields (migration 0009).
+        label, code = self._s.execute(
+            select(ExamRow.label, SubjectRow.code).join(SubjectRow, SubjectRow.id == ExamRow.subject_id)
+            .where(ExamRow.id == read.exam_id)).one()
+        return BlindedExam(read.exam_id, code, label)
 
     def series(self, read_id: int) -> list[Series]:
         read = self._own(read_id)

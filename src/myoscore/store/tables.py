@@ -90,6 +90,11 @@ class ReaderRow(Base):
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Failed sign-ins in a row, and until when the next attempt is refused unchecked.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # PostgreSQL: the user's own login role (row-level security keys on it); None on SQLite.
+    db_role: Mapped[str | None] = mapped_column(String(63), nullable=True)
 
 
 class ProtocolRow(Base):
