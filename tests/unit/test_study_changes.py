@@ -22,7 +22,7 @@ def test_changes_are_frozen_and_combine() -> None:
 
 
 def test_each_operation_reports_what_it_changed(coordinator: CoordinatorSession) -> None:
-    added = study.add_reader(coordinator, "R1", Role.READER, "pw")
+    added = study.add_reader(coordinator, "R1", Role.READER, "pass-phrase-R1")
     assert added.changes == StudyChanges(readers=True)
     exam = coordinator.add_exam("SUBJ-9", "baseline", months_from_onset=3.0)
     assert study.update_exam(coordinator, exam.id, months_from_onset=3.0).changes == NO_CHANGE
