@@ -17,7 +17,7 @@ EDEMA = "edema.thigh.anterior.R"
 
 
 def sign(db, name: str) -> ReaderSession:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return session
 
@@ -26,8 +26,8 @@ def sign(db, name: str) -> ReaderSession:
 def reconciled(db, coordinator: CoordinatorSession, nxp2: Protocol):
     """One exam, both readers score every thigh edema item 2 (A) / 2 except anterior R 3
     (B), submit; the protocol policy (mean for edema) decides every item."""
-    coordinator.add_reader("A", Role.READER, "pw-A")
-    coordinator.add_reader("B", Role.READER, "pw-B")
+    coordinator.add_reader("A", Role.READER, "pass-phrase-A")
+    coordinator.add_reader("B", Role.READER, "pass-phrase-B")
     coordinator.add_exam("S-01", "baseline")
     coordinator.assign(nxp2, ["A", "B"], seed=3)
     keys = [it.key for it in nxp2.items if it.measure == "edema"]
@@ -117,7 +117,8 @@ def test_same_code_given_again_is_still_a_change(reconciled, db) -> None:
     assert [t.value.item_key for t in analysis.stale_consensus(reconciled, "nxp2_lower_limb")] == [EDEMA]
 
 
-def test_cli_lists_stale_values(reconciled, db, db_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_lists_stale_values(reconciled, cli_coordinator, db, db_path: Path,
+                                capsys: pytest.CaptureFixture[str]) -> None:
     """`consensus list --stale` shows the stale value and why; `scores` prints the counts."""
     from myoscore.cli.main import main
 
