@@ -78,7 +78,8 @@ def _checker(name: str, annotation: object) -> Callable[[object], None] | None:
 
         return check_union
     if origin is not None and isinstance(origin, type) and issubclass(origin, Sequence) and origin is not str:
-        (item,) = typing.get_args(annotation) or (Any,)
+        arguments = typing.get_args(annotation)
+        item = arguments[0] if len(arguments) == 1 else Any  # tuple[float, float]: items unchecked
         inner = _checker(name.removesuffix("s") if name.endswith("ids") else name, item)
 
         def check_sequence(value: object) -> None:
@@ -139,9 +140,6 @@ def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
     namespace = dict(method.__globals__)
     checks = {name: check for name, parameter in signature.parameters.items() if name != "self"
               if (check := _checker(name, _resolve(parameter.annotation, namespace))) is not None}
-    if not checks:
-        return method
-
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
