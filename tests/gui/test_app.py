@@ -158,7 +158,7 @@ def test_sign_out_comes_back_to_the_sign_in_screen(qtbot, db: Database, study: C
             return
         dialogs.append(dialog.name.currentText())
         if len(dialogs) == 1:
-            dialog.password.setText("pw-A")
+            dialog.password.setText("pass-phrase-A")
             dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
             QTimer.singleShot(50, sign_out)
         else:

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gui
 
 
 def fresh_ratings(db: Database, name: str, read_id: int) -> dict[str, str]:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return {key: r.code for key, r in session.ratings(read_id).items()}
 
@@ -19,7 +19,7 @@ def fresh_ratings(db: Database, name: str, read_id: int) -> dict[str, str]:
 @pytest.fixture
 def scored_window(qtbot, db: Database, imaged_study: CoordinatorSession, open_window):
     """Reader B's first read with every item scored at its first level, opened (at item 1)."""
-    b = sign_in(db, "B", "pw-B")
+    b = sign_in(db, "B", "pass-phrase-B")
     read = b.worklist()[0]
     protocol = b.protocol(read.id)
     for item in protocol.items:

@@ -18,13 +18,13 @@ def imnm_on_limbs(imaged_study: CoordinatorSession, imnm: Protocol) -> Coordinat
     """Reader C reads the thigh-and-calf exam with the whole-body protocol."""
     exam = imaged_study.exams()[0]
     refresh_exam_regions(imaged_study, [exam.id])
-    imaged_study.add_reader("C", Role.READER, "pw-C")
+    imaged_study.add_reader("C", Role.READER, "pass-phrase-C")
     imaged_study.assign(imnm, ["C"], [exam.id], seed=3)
     return imaged_study
 
 
 def stored(db: Database, read_id: int) -> dict[str, str]:
-    reader = sign_in(db, "C", "pw-C")
+    reader = sign_in(db, "C", "pass-phrase-C")
     assert isinstance(reader, ReaderSession)
     return {key: r.code for key, r in reader.ratings(read_id).items()}
 
