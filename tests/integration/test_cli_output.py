@@ -47,7 +47,8 @@ def test_every_subcommand_help_formats() -> None:
 
 
 def _closed_pipe(*argv: str, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "MYOSCORE_DB": str(tmp_path / "pipe.sqlite"), "MYOSCORE_PASSWORD": "x"}
+    env = {**os.environ, "MYOSCORE_DB": str(tmp_path / "pipe.sqlite"), "MYOSCORE_USER": "boss",
+           "MYOSCORE_PASSWORD": "cli-pass-phrase", "MYOSCORE_NEW_PASSWORD": "cli-pass-phrase"}
     process = subprocess.Popen([sys.executable, "-m", "myoscore", *argv], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, env=env)
     assert process.stdout is not None
@@ -71,8 +72,10 @@ def test_closed_pipe_ends_quietly(argv: tuple[str, ...], tmp_path: Path) -> None
 
 def test_every_command_survives_a_closed_pipe(tmp_path: Path) -> None:
     """A study's analysis commands, output closed: no traceback from any of them."""
-    env = {**os.environ, "MYOSCORE_DB": str(tmp_path / "pipe.sqlite"), "MYOSCORE_PASSWORD": "x"}
-    setup = [("init",), ("readers", "add", "rad"), ("readers", "add", "neuro"), ("exams", "add", "P01"),
+    env = {**os.environ, "MYOSCORE_DB": str(tmp_path / "pipe.sqlite"), "MYOSCORE_USER": "boss",
+           "MYOSCORE_PASSWORD": "cli-pass-phrase", "MYOSCORE_NEW_PASSWORD": "cli-pass-phrase"}
+    setup = [("init", "--coordinator", "boss"), ("readers", "add", "rad"), ("readers", "add", "neuro"),
+             ("exams", "add", "P01"),
              ("assign", "--protocol", "imnm_whole_body", "--readers", "rad,neuro", "--seed", "1")]
     for argv in setup:
         subprocess.run([sys.executable, "-m", "myoscore", *argv], env=env, check=True, capture_output=True)

@@ -87,7 +87,7 @@ def test_exported_values_match_the_database(scored, cli_coordinator, db_path: Pa
     assert "edema_total" in wide_rows[0]
 
 
-def test_cli_wide_not_evaluable_option(scored, db_path: Path, tmp_path: Path, nxp2) -> None:
+def test_cli_wide_not_evaluable_option(scored, cli_coordinator, db_path: Path, tmp_path: Path, nxp2) -> None:
     """`export --format wide` writes NE for not evaluable by default (never the empty cell of
     an unscored item); `--not-evaluable -9` writes -9 (issue 10: the CLI had no such option)."""
     column = nxp2.items[7].key.replace(".", "_")  # every reader said NE for the eighth item

@@ -187,18 +187,21 @@ def test_sr_stored_on_the_server_reads_back_the_same(orthanc: Orthanc) -> None:
 
 
 def test_the_workstation_path_through_the_cli_and_app(orthanc: Orthanc, tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """``server set`` / ``server send`` at site 1; the import folder then disappears; a second
     workstation opens the exam through app.exam_images with the server taken from the
     database (password from the environment); SRs go back with ``server store``."""
     own = write_phantom(tmp_path / "site1", shape=(3, 32, 32), seed=31, regions=("thigh",))
     db_path = tmp_path / "study.sqlite"
     db = ["--db", str(db_path)]
-    assert main([*db, "init"]) == 0
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    assert main([*db, "init", "--coordinator", "boss"]) == 0
     db_open = open_database(str(db_path))
     coordinator = CoordinatorSession(db_open, "coordinator")
     import_paths(coordinator, [own.out_dir / "dicom"])
-    coordinator.add_reader("C", Role.READER, "pw-C")
+    coordinator.add_reader("C", Role.READER, "pass-phrase-C")
     coordinator.assign(scheme_library().protocol("nxp2_lower_limb"), ["C"], seed=1)
     assert main([*db, "server", "set", "--dicomweb", orthanc.dicomweb, "--user", USER,
                  "--password-env", "TEST_ORTHANC_PASSWORD"]) == 0
@@ -207,8 +210,9 @@ def test_the_workstation_path_through_the_cli_and_app(orthanc: Orthanc, tmp_path
         assert main([*db, "server", "send"]) == 0
         assert PASSWORD not in capsys.readouterr().out
         (own.out_dir / "dicom").rename(tmp_path / "moved-away")  # site 2 has no such folder
-        done = subprocess.run([sys.executable, str(WORKER), str(db_path), "C", "pw-C", str(tmp_path / "cache"), "-",
-                               "--app", "--score"], capture_output=True, text=True, timeout=120, check=False,
+        done = subprocess.run([sys.executable, str(WORKER), str(db_path), "C", "pass-phrase-C",
+                               str(tmp_path / "cache"), "-", "--app", "--score"],
+                              capture_output=True, text=True, timeout=120, check=False,
                               env={**os.environ, "TEST_ORTHANC_PASSWORD": PASSWORD})
         assert done.returncode == 0, done.stderr[-3000:]
         report = json.loads(done.stdout.strip().splitlines()[-1])

@@ -32,9 +32,9 @@ def _import_whole_body(coordinator: CoordinatorSession, wb: WholeBodyInfo) -> in
 
 
 def _reader(coordinator: CoordinatorSession, protocol: Protocol, exam_id: int) -> tuple[ReaderSession, int]:
-    coordinator.add_reader("R", Role.READER, "pw-R")
+    coordinator.add_reader("R", Role.READER, "pass-phrase-R")
     coordinator.assign(protocol, ["R"], [exam_id], seed=1)
-    reader = sign_in(coordinator.database, "R", "pw-R")
+    reader = sign_in(coordinator.database, "R", "pass-phrase-R")
     assert isinstance(reader, ReaderSession)
     return reader, reader.worklist()[0].id
 
@@ -61,10 +61,12 @@ def test_whole_body_series_cover_each_station(coordinator: CoordinatorSession, w
 def test_series_list_json_has_regions(tmp_path: Path, wb: WholeBodyInfo, monkeypatch, capsys) -> None:
     """`series list --json` gives each series' `regions` (atlas region keys)."""
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
-    assert main(["init"]) == 0
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    assert main(["init", "--coordinator", "boss"]) == 0
     assert main(["import", str(wb.out_dir / "dicom" / "baseline"), "--json"]) == 0
     capsys.readouterr()
-    assert main(["series", "list", "--json"]) == 0
+    assert main(["series", "list", "--json", "--reveal"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert all(isinstance(r["regions"], list) for r in rows)
     # No label map imported: the descriptions' words decide.
@@ -206,7 +208,9 @@ def test_demo_then_import_gives_whole_body_regions(tmp_path: Path, monkeypatch, 
     whole_body = Path(written["whole_body"]["out_dir"])
     assert set(written["whole_body"]["stations"]) == {"leg", "thigh", "pelvis", "lumbar", "arm", "shoulder"}
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "demo.sqlite"))
-    assert main(["init"]) == 0
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    assert main(["init", "--coordinator", "boss"]) == 0
     assert main(["import", str(whole_body / "dicom" / "baseline"), str(whole_body / "labels")]) == 0
     capsys.readouterr()
     assert main(["series", "list", "--json"]) == 0

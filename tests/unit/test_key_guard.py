@@ -11,7 +11,7 @@ from myoscore.app.reading_session import ReadingSession
 
 
 def reader(db: Database, name: str = "A") -> ReaderSession:
-    session = sign_in(db, name, f"pw-{name}")
+    session = sign_in(db, name, f"pass-phrase-{name}")
     assert isinstance(session, ReaderSession)
     return session
 

@@ -19,7 +19,7 @@ DISCORDANT = {"edema.thigh.anterior.R": ("2", "3"), "edema.thigh.medial.R": ("NE
 @pytest.fixture
 def review(db: Database, study: CoordinatorSession, nxp2: Protocol) -> ReviewSession:
     for index, name in enumerate(("A", "B")):
-        reader = sign_in(db, name, f"pw-{name}")
+        reader = sign_in(db, name, f"pass-phrase-{name}")
         for read in reader.worklist():
             for item in nxp2.items:
                 pair = DISCORDANT.get(item.key)
