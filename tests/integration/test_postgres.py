@@ -171,9 +171,11 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
         assert [r[0] for r in a.execute("SELECT id FROM reads").fetchall()] == [reads["A"]]
         assert {r[0] for r in a.execute("SELECT actor FROM audit_events").fetchall()} == {"A"}
         assert a.execute("SELECT label FROM exams WHERE id = %s", (exam.id,)).fetchone() == ("baseline",)
+        # The study's image-server settings (no secret in them) are readable, not writable.
+        assert a.execute("SELECT count(*) FROM image_servers").fetchone() == (0,)
         for query in ("SELECT * FROM consensus", "SELECT * FROM identity_links", "SELECT exam_date FROM exams",
                       "SELECT password_hash FROM readers", "UPDATE audit_events SET actor = 'x'",
-                      "DELETE FROM audit_events", "TRUNCATE audit_events"):
+                      "DELETE FROM audit_events", "TRUNCATE audit_events", "DELETE FROM image_servers"):
             with pytest.raises(errors.InsufficientPrivilege):
                 a.execute(query)
         assert a.execute("UPDATE reads SET status = 'in_progress' WHERE id = %s", (reads["A"],)).rowcount == 0
