@@ -140,3 +140,18 @@ def test_independent_validators_accept_the_srs(exported: list[Path]) -> None:
         assert "TID 1500" in dump.stdout or "Imaging Measurement Report" in dump.stdout
         assert '(24028007,SCT,"Right")' in dump.stdout
         assert "99MYOSCORE" in dump.stdout
+
+
+def test_an_exam_without_images_gets_valid_uids() -> None:
+    """An exam with no image headers has a derived 64-character study UID; the SR's evidence
+    UIDs are derived from it too, never the study UID plus a suffix (over 64 characters)."""
+    from myoscore.export.sr import SrSubject, build_sr, uid_for
+
+    protocol = scheme_library().protocol("nxp2_lower_limb")
+    key = protocol.items[0].key
+    study_uid = uid_for("exam", "S-01", "baseline", "1")
+    sr = build_sr(protocol, {key: ("0", 0.0)}, kind="read", observer="A",
+                  subject=SrSubject("S-01", study_uid, "baseline"))
+    uids = [str(v.value) for v in sr.iterall() if v.VR == "UI"]
+    assert uids
+    assert all(len(uid) <= 64 for uid in uids), [u for u in uids if len(u) > 64]

@@ -268,9 +268,10 @@ def _evidence(subject: SrSubject, references: Sequence[InstanceReference]) -> li
     for ref in refs:
         ds = Dataset()
         ds.StudyInstanceUID = ref.study_uid
-        ds.SeriesInstanceUID = ref.series_uid or ref.study_uid + ".0"
+        # Derived, not the study UID plus a suffix: that overflows 64 characters.
+        ds.SeriesInstanceUID = ref.series_uid or uid_for(ref.study_uid, "evidence series")
         ds.SOPClassUID = ref.sop_class_uid
-        ds.SOPInstanceUID = ref.sop_instance_uid or ref.study_uid + ".0.0"
+        ds.SOPInstanceUID = ref.sop_instance_uid or uid_for(ref.study_uid, "evidence instance")
         ds.PatientID = subject.patient_id or subject.pseudonym
         ds.PatientName = subject.patient_name or _person_name(subject.pseudonym)
         ds.PatientBirthDate = ""
