@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -43,6 +44,10 @@ def test_first_revision_upgrades_to_head_with_data_intact(tmp_path: Path) -> Non
             ("edema.thigh.anterior.R", "3", 3.0)
         ]
         assert con.execute("SELECT study_uid FROM exams").fetchall() == [(None,)]
+        # Revision 0011 gives every existing read an opaque code (timepoint blinding).
+        (code,) = con.execute("SELECT code FROM reads").fetchone()
+        assert code.startswith("R-")
+        assert len(code) == 8
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     con.close()
     backup = tmp_path / f"old.sqlite.before-{head_revision()}"
@@ -91,3 +96,34 @@ def test_sqlite_settings(db) -> None:
         assert con.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert con.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert con.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+
+
+def test_revisions_form_one_line() -> None:
+    """One head, every revision after the first revising the one before: a second head
+    (two branches adding a migration each) would make `upgrade head` ambiguous."""
+    from alembic.script import ScriptDirectory
+
+    from myoscore.store.database import MIGRATIONS
+
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    assert scripts.get_heads() == [head_revision()]
+    revisions = known_revisions()
+    for before, after in itertools.pairwise(revisions):
+        assert scripts.get_revision(after).down_revision == before
+
+
+def test_latest_revision_downgrades_and_upgrades_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    from myoscore.store.database import _alembic
+
+    path = tmp_path / "round.sqlite"
+    _first_revision_db(path)
+    database = open_database(str(path))
+    before_head = known_revisions()[-2]
+    with database.engine.begin() as connection:
+        command.downgrade(_alembic(connection), before_head)
+    assert database.revision() == before_head
+    database.upgrade()
+    assert database.revision() == head_revision()
+    database.dispose()

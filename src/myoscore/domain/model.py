@@ -71,6 +71,8 @@ class Exam:
     months_from_onset: float | None = None
     treated: bool | None = None
     study_uid: str | None = None  # DICOM Study Instance UID, when imported from DICOM
+    excluded_at: datetime | None = None  # excluded exams leave worklists, agreement, scores, exports
+    excluded_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Read:
     submitted_at: datetime | None = None
     repeat: int = 0  # > 0: an intra-reader repeat read (not shown to the reader as such)
     seed: str = ""  # the recorded seed of the worklist shuffle that placed this read
+    code: str = ""  # opaque read code, shown to readers instead of subject and timepoint
 
 
 @dataclass(frozen=True)

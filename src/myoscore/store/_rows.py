@@ -48,7 +48,7 @@ def reader_of(row: ReaderRow) -> Reader:
 
 def exam_of(row: ExamRow, subject_code: str) -> Exam:
     return Exam(row.id, row.subject_id, subject_code, row.label, row.exam_date,
-                row.months_from_onset, row.treated, row.study_uid)
+                row.months_from_onset, row.treated, row.study_uid, row.excluded_at, row.excluded_reason)
 
 
 def blinded_exam_of(row: ExamRow, subject_code: str) -> BlindedExam:
@@ -130,7 +130,7 @@ def reads_from(session: Session, rows: list[ReadsRow], protocols: ProtocolCache)
             read.id, read.reader_id, reader_name, read.exam_id, subject_code, exam_label,
             protocol_name, read.protocol_hash, ReadStatus(read.status), read.position,
             done.get(read.id, 0), len(protocols.get(session, read.protocol_hash).items),
-            read.submitted_at, read.repeat, read.seed,
+            read.submitted_at, read.repeat, read.seed, read.code or "",
         )
         for read, reader_name, subject_code, exam_label, protocol_name in rows
     ]

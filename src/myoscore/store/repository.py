@@ -17,6 +17,7 @@ level whoever calls them:
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable, Iterator
 from collections.abc import Sequence as Seq
 from contextlib import contextmanager
@@ -83,6 +84,15 @@ __all__ = [
 ]
 
 
+#: No 0/O or 1/I/L: read codes are read aloud and typed (revision 0011 has the same).
+READ_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_read_code() -> str:
+    """A fresh opaque read code such as ``R-7Q4KZP`` (31^6 ≈ 9e8 codes)."""
+    return "R-" + "".join(secrets.choice(READ_CODE_ALPHABET) for _ in range(6))
+
+
 @contextmanager
 def study_unit(database: Database, actor: str, protocols: ProtocolCache | None = None) -> Iterator[StudyRepository]:
     """One transaction with the coordinator's repository: committed when the block ends,
@@ -111,6 +121,7 @@ class NewRead:
     repeat: int = 0
     available_from: datetime | None = None
     note: str = ""  # what the audit event says about it
+    assignment_id: int | None = None  # the recorded assignment that created it
 
 
 @dataclass(frozen=True)
@@ -353,11 +364,18 @@ class StudyRepository:
     def add_read(self, new: NewRead) -> int:
         row = ReadRow(reader_id=new.reader_id, exam_id=new.exam_id, protocol_hash=new.protocol_hash,
                       repeat=new.repeat, status=ReadStatus.ASSIGNED, position=new.position, seed=new.seed,
-                      assigned_at=utcnow(), available_from=new.available_from)
+                      assigned_at=utcnow(), available_from=new.available_from,
+                      code=self._unused_read_code(), assignment_id=new.assignment_id)
         self._s.add(row)
         self._s.flush()
         audit(self._s, self.actor, "assign_repeat" if new.repeat else "assign", f"read {row.id}", None, new.note)
         return row.id
+
+    def _unused_read_code(self) -> str:
+        while True:
+            code = new_read_code()
+            if self._s.scalar(select(ReadRow.id).where(ReadRow.code == code)) is None:
+                return code
 
     def reopen_read(self, read_id: int, reason: str = "") -> None:
         """Set a read back to in progress (its ratings kept), audited with the reason."""

@@ -56,6 +56,9 @@ class ExamRow(Base):
     treated: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     study_uid: Mapped[str | None] = mapped_column(String(128), nullable=True, unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Excluded exams keep their reads but leave worklists, agreement, scores and exports.
+    excluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    excluded_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class SeriesRow(Base):
@@ -123,6 +126,30 @@ class ReadRow(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # A repeat read stays out of the worklist until its wash-out period has passed.
     available_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Opaque code a reader sees instead of subject code and timepoint (timepoint blinding).
+    code: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), nullable=True)
+
+
+class StudySettingRow(Base):
+    """One named study setting; a missing row means the setting's default."""
+
+    __tablename__ = "study_settings"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class AssignmentRow(Base):
+    """One assignment of exams to readers: its design and seed, so it can be reproduced
+    and undone while none of its reads has a rating."""
+
+    __tablename__ = "assignments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    design: Mapped[str] = mapped_column(String(32))
+    seed: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    parameters: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")  # JSON
 
 
 class RatingRow(Base):
