@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -218,6 +219,11 @@ def test_the_workstation_path_through_the_cli_and_app(orthanc: Orthanc, tmp_path
         report = json.loads(done.stdout.strip().splitlines()[-1])
         assert report["problems"] == []
         assert report["loaded"] == report["cached_series"] >= 2
+        # What the reading window shows while the series come: bytes received from the server.
+        fetching = [m for m in report["messages"] if m.startswith("fetching ")]
+        assert fetching, report["messages"]
+        assert re.fullmatch(r"fetching \w+ \(\d of \d\) from the study's image server: [\d.]+( of [\d.]+)? MB",
+                            fetching[-1])
         assert report["submitted"]
         assert main([*db, "export", "--format", "sr", "--out", str(tmp_path / "sr")]) == 0
         assert main([*db, "server", "store", *map(str, (tmp_path / "sr").glob("*.dcm"))]) == 0

@@ -34,7 +34,9 @@ def main(argv: list[str]) -> int:
         from myoscore.app.remote_images import remote_images
 
         remote = remote_images(reader, cache=cache)
-        images = load_exam_images(reader.series(read.id), remote=remote)
+        messages: list[str] = []
+        images = load_exam_images(reader.series(read.id), messages.append, remote=remote)
+        report["messages"] = messages
         report["stations"] = len(images.stations)
         report["problems"] = list(images.problems)
         report["loaded"] = sum(len(st.series) for st in images.stations)

@@ -68,19 +68,22 @@ def export_series_nifti(series: Series, out: str | Path, *, values: str = "displ
     return write_nifti(volume, out), volume
 
 
-def load_volume(series: Series, *, values: str = "display", remote: RemoteImages | None = None) -> Volume:
+def load_volume(series: Series, *, values: str = "display", remote: RemoteImages | None = None,
+                fetch_progress: Callable[[int, int], None] | None = None) -> Volume:
     """Read a registered series from where it was imported (files are never copied), or,
     when this workstation does not have those files and the study has a DICOM server
     (``remote``), from the server by UID through the workstation's cache.
 
     ``values``: ``"display"`` (what readers score) or ``"real_world"`` (vendor floating-point
     or Real World Value Mapping values where the header has them; docs/imaging.md).
+    ``fetch_progress(received_bytes, total_bytes)`` is called while a series comes from
+    the server (``total_bytes`` 0 when the server does not say).
     """
     from myoscore.imaging import load_nifti, load_series
 
     missing = [f for f in series.files if not Path(f).exists()]
     if remote is not None and (missing or not series.files) and series.dicom_uid:
-        fetched = remote.files(series)
+        fetched = remote.files(series, fetch_progress)
         return load_series([str(f) for f in fetched.files], part=series.part, values=values)
     if not series.files:
         raise ImagingError(f"series {series.id} ({series.description or series.kind}) has no files")
@@ -92,6 +95,22 @@ def load_volume(series: Series, *, values: str = "display", remote: RemoteImages
     if series.files[0].lower().endswith((".nii", ".nii.gz")):
         return load_nifti(series.files[0], values=values)
     return load_series(list(series.files), part=series.part, values=values)
+
+
+def _fetch_progress(progress: Callable[[str], None], step: str) -> Callable[[int, int], None]:
+    """Byte progress of a series coming from the study's server, as text, at most once
+    per megabyte received (WADO-RS reports every network chunk)."""
+    last = [-1]
+
+    def report(received: int, total: int) -> None:
+        megabytes = received // 2**20
+        if megabytes == last[0] and received != total:
+            return
+        last[0] = megabytes
+        of = f" of {total / 2**20:.1f} MB" if total else " MB"
+        progress(f"fetching {step} from the study's image server: {received / 2**20:.1f}{of}")
+
+    return report
 
 
 @dataclass(frozen=True)
@@ -392,10 +411,12 @@ def load_exam_images(series: Seq[Series] | ImageSources, progress: Callable[[str
     problems: list[str] = []
     loaded: list[tuple[Series, Volume]] = []
     for number, record in enumerate(images, start=1):
+        step = f"{record.kind.value} ({number} of {len(images)})"
         if progress is not None:
-            progress(f"loading {record.kind.value} ({number} of {len(images)})")
+            progress(f"loading {step}")
         try:
-            loaded.append((record, load_volume(record, remote=remote)))
+            fetching = None if progress is None else _fetch_progress(progress, step)
+            loaded.append((record, load_volume(record, remote=remote, fetch_progress=fetching)))
         except (MyoscoreError, OSError, ValueError):
             # The message names files and folders; a reader gets the kind and number only.
             problems.append(f"{record.kind.value} series {record.id} could not be read; the coordinator can see why")

@@ -307,7 +307,8 @@ class DimseClient:
 
     def get(self, study_uid: str, series_uid: str = "", *, on_instance: Callable[[bytes], None],
             progress: Progress | None = None) -> int:
-        """C-GET a study or one series; each instance arrives as DICOM bytes to ``on_instance``."""
+        """C-GET a study or one series; each instance arrives as DICOM bytes to ``on_instance``;
+        ``progress(bytes received, 0)`` after each."""
         from pynetdicom import StoragePresentationContexts, build_role, evt
         from pynetdicom.sop_class import StudyRootQueryRetrieveInformationModelGet  # type: ignore[attr-defined]
 
@@ -317,11 +318,15 @@ class DimseClient:
         for uid in storage:
             ae.add_requested_context(uid)
         roles = [build_role(uid, scp_role=True) for uid in storage]
-        received = [0]
+        received, received_bytes = [0], [0]
 
         def _on_store(event: Any) -> int:
-            on_instance(_encoded(event))
+            data = _encoded(event)
+            on_instance(data)
             received[0] += 1
+            received_bytes[0] += len(data)
+            if progress:  # bytes, as WADO-RS reports; C-GET does not say the total size
+                progress(received_bytes[0], 0)
             return 0x0000
 
         assoc = ae.associate(self.server.host, self.server.port, ae_title=self.server.ae_title, ext_neg=roles,
@@ -333,10 +338,6 @@ class DimseClient:
                                                         StudyRootQueryRetrieveInformationModelGet):
                 if status is None or not status:
                     raise ServerError(f"{self.server.describe()}: C-GET of {series_uid or study_uid} got no answer")
-                if progress and "NumberOfCompletedSuboperations" in status:
-                    remaining = int(status.get("NumberOfRemainingSuboperations", 0) or 0)
-                    done = int(status.NumberOfCompletedSuboperations or 0)
-                    progress(done, done + remaining)
         finally:
             assoc.release()
         return received[0]
