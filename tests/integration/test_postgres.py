@@ -67,7 +67,11 @@ def pg_url() -> Iterator[str]:
     data, port = base / "data", _free_port()
     subprocess.run(_as_server_user([initdb, "-D", str(data), "-A", "trust", "-U", "myoscore", "-E", "UTF8"]),
                    check=True, capture_output=True)
-    options = f"-k {base} -p {port} -c listen_addresses=''"
+    # The installer's account is trusted on the socket; every user's own role must give
+    # its password (SCRAM), so the tests check that sign-in really reaches the server.
+    (data / "pg_hba.conf").write_text("local all myoscore trust\nlocal all all scram-sha-256\n")
+    # Every statement is logged, so a test can check that no password reaches the log.
+    options = f"-k {base} -p {port} -c listen_addresses='' -c log_statement=all"
     subprocess.run(_as_server_user([pg_ctl, "-D", str(data), "-o", options, "-l", str(base / "log"), "-w", "start"]),
                    check=True, capture_output=True)
     try:
@@ -121,11 +125,12 @@ def test_postgresql_end_to_end(pg_url: str) -> None:
     again.dispose()
 
 
-def _psycopg_args(url: str, user: str, dbname: str) -> dict[str, str]:
+def _psycopg_args(url: str, user: str, dbname: str, password: str = "") -> dict[str, str]:
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    return {"host": str(parsed.query["host"]), "port": str(parsed.query["port"]), "user": user, "dbname": dbname}
+    return {"host": str(parsed.query["host"]), "port": str(parsed.query["port"]), "user": user, "dbname": dbname,
+            **({"password": password} if password else {})}
 
 
 @pytest.mark.slow
@@ -165,7 +170,7 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
         roles = dict(session.execute(text("SELECT name, db_role FROM readers")).all())
     assert all(roles.values())
 
-    with psycopg.connect(**_psycopg_args(pg_url, roles["A"], "rls_study"), autocommit=True) as a:
+    with psycopg.connect(**_psycopg_args(pg_url, roles["A"], "rls_study", "pass-phrase-A"), autocommit=True) as a:
         assert a.execute("SELECT read_id, code FROM ratings").fetchall() == [(reads["A"], "2")]
         assert a.execute("SELECT count(*) FROM ratings WHERE read_id = %s", (reads["B"],)).fetchone() == (0,)
         assert [r[0] for r in a.execute("SELECT id FROM reads").fetchall()] == [reads["A"]]
@@ -185,9 +190,40 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
                       (reads["B"],))
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
             a.execute("INSERT INTO audit_events (at, actor, action, target) VALUES (now(), 'B', 'x', 'y')")
-    with psycopg.connect(**_psycopg_args(pg_url, roles["C"], "rls_study"), autocommit=True) as c:
+    with psycopg.connect(**_psycopg_args(pg_url, roles["C"], "rls_study", "pass-phrase-C"), autocommit=True) as c:
         assert c.execute("SELECT count(*) FROM ratings").fetchone() == (2,)
         assert c.execute("SELECT count(*) FROM identity_links").fetchone() == (1,)
         with pytest.raises(errors.InsufficientPrivilege):
             c.execute("DELETE FROM audit_events")
     db.dispose()
+
+
+@pytest.mark.slow
+def test_user_passwords_reach_the_server_only_as_scram_secrets(pg_url: str) -> None:
+    """Creating a user and changing a password send the SCRAM-SHA-256 secret, never the
+    password: the server's statement log (every statement logged) does not hold it, the
+    server checks it (scram-sha-256 in pg_hba.conf) and refuses a wrong one."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    with psycopg.connect(**_psycopg_args(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE scram_study")
+    url = pg_url.replace("/postgres?", "/scram_study?")
+    db = open_database(url, create=True)
+    owner = CoordinatorSession(db, "installer")
+    first, second = "Grüße aus Köln, Straße 12", "a second pass-phrase for A"
+    owner.add_reader("A", Role.READER, first)
+    assert isinstance(sign_in(db, "A", first), ReaderSession)
+    owner.set_password("A", second)
+    with db.transaction() as session:
+        role = session.execute(text("SELECT db_role FROM readers WHERE name = 'A'")).scalar_one()
+    with psycopg.connect(**_psycopg_args(url, role, "scram_study", second)) as connection:
+        assert connection.execute("SELECT current_user").fetchone() == (role,)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        psycopg.connect(**_psycopg_args(url, role, "scram_study", first))
+    db.dispose()
+    log = (Path(str(make_url(pg_url).query["host"])) / "log").read_text(errors="replace")
+    assert "myoscore_create_role" in log  # the statements are there…
+    assert "SCRAM-SHA-256$4096:" in log
+    for password in (first, second):  # …the passwords are not
+        assert password not in log

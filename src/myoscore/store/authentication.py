@@ -21,6 +21,7 @@ from myoscore.store.passwords import (
     check_new_password,
     hash_password,
     needs_rehash,
+    scram_verifier,
     verify_password,
 )
 from myoscore.store.tables import ReaderRow
@@ -45,7 +46,7 @@ def set_user_password(session: Session, row: ReaderRow, password: str) -> None:
     row.failed_sign_ins, row.locked_until = 0, None
     if row.db_role:
         session.execute(text("SELECT myoscore_set_role_password(:role, :password)"),
-                        {"role": row.db_role, "password": password})
+                        {"role": row.db_role, "password": scram_verifier(password)})
 
 
 def bootstrap_coordinator(database: Database, name: str, password: str) -> Reader:
@@ -109,14 +110,15 @@ def authenticate(database: Database, name: str, password: str) -> tuple[Reader, 
 
 def _create_db_role(session: Session, name: str, role: Role, password: str) -> str:
     """PostgreSQL: the user's own login role, in the group whose policies apply to them
-    (migration 0009). Its password is the user's; the server keeps its own SCRAM hash."""
+    (migration 0009). Its password is the user's, sent as its SCRAM-SHA-256 secret so the
+    password itself never reaches the server (nor its statement log)."""
     # Roles are the server's, shared by every database on it: a random part keeps two
     # studies' "radiologist" apart.
     slug = "".join(c if c.isascii() and c.isalnum() else "_" for c in name.lower())[:40]
     db_role = f"myoscore_{slug}_{secrets.token_hex(4)}"
     group = "myoscore_coordinator" if role is Role.COORDINATOR else "myoscore_reader"
     session.execute(text("SELECT myoscore_create_role(:role, :password, :group)"),
-                    {"role": db_role, "password": password, "group": group})
+                    {"role": db_role, "password": scram_verifier(password), "group": group})
     return db_role
 
 

@@ -94,3 +94,37 @@ def backoff(failures: int) -> timedelta:
     if failures <= FREE_FAILURES:
         return timedelta(0)
     return timedelta(seconds=min(MAX_BACKOFF_S, 2 ** min(failures - FREE_FAILURES - 1, 20)))
+
+
+def _saslprep(password: str) -> str:
+    """RFC 4013 SASLprep as PostgreSQL applies it to SCRAM passwords: non-ASCII spaces to
+    space, "mapped to nothing" characters dropped, NFKC; a password that SASLprep would
+    refuse (prohibited or bidirectional characters) is used as it is, as the server does."""
+    import stringprep
+    import unicodedata
+
+    mapped = "".join(" " if stringprep.in_table_c12(c) else c for c in password if not stringprep.in_table_b1(c))
+    normal = unicodedata.normalize("NFKC", mapped)
+    prohibited = (stringprep.in_table_c12, stringprep.in_table_c21_c22, stringprep.in_table_c3, stringprep.in_table_c4,
+                  stringprep.in_table_c5, stringprep.in_table_c6, stringprep.in_table_c7, stringprep.in_table_c8,
+                  stringprep.in_table_c9, stringprep.in_table_d1)
+    if any(test(c) for c in normal for test in prohibited):
+        return password
+    return normal
+
+
+def scram_verifier(password: str, *, iterations: int = 4096, salt: bytes | None = None) -> str:
+    """The SCRAM-SHA-256 secret PostgreSQL stores for ``password`` (RFC 5802/7677, the
+    format of ``pg_authid.rolpassword``). myoscore sends this instead of the password in
+    CREATE/ALTER ROLE, so the password never reaches the server's statement log."""
+    import base64
+
+    salt = salt or secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", _saslprep(password).encode(), salt, iterations)
+    stored_key = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
+    server_key = hmac.digest(salted, b"Server Key", "sha256")
+
+    def b64(data: bytes) -> str:
+        return base64.b64encode(data).decode()
+
+    return f"SCRAM-SHA-256${iterations}:{b64(salt)}${b64(stored_key)}:{b64(server_key)}"
