@@ -155,3 +155,40 @@ def test_an_exam_without_images_gets_valid_uids() -> None:
     uids = [str(v.value) for v in sr.iterall() if v.VR == "UI"]
     assert uids
     assert all(len(uid) <= 64 for uid in uids), [u for u in uids if len(u) > 64]
+
+
+def test_identified_srs_carry_the_linked_patient_id_and_are_audited(scored: CoordinatorSession,
+                                                                    phantom: PhantomInfo, tmp_path: Path) -> None:
+    """The coordinator's identified export (to send results back to the hospital's PACS):
+    PatientID from the identity link, each subject's reveal audited; the default stays
+    pseudonymous."""
+    from myoscore.app.structured_reports import export_sr
+
+    written = export_sr(scored, "nxp2_lower_limb", tmp_path / "identified", identified=True)
+    assert len(written) == 6
+    assert {str(pydicom.dcmread(p).PatientID) for p in written} == {phantom.identifying["PatientID"]}
+    reveals = [e for e in scored.audit_log(500) if e.action == "reveal_identity"]
+    assert {e.target for e in reveals} >= {f"subject {e.subject_code}" for e in scored.exams()}
+    assert all(e.new == "identified sr nxp2_lower_limb" for e in reveals)
+
+
+def test_identified_srs_are_refused_without_a_link(tmp_path: Path) -> None:
+    from myoscore.app.structured_reports import export_sr
+    from myoscore.domain import MyoscoreError
+
+    db = open_database(str(tmp_path / "nolink.sqlite"), create=True)
+    coordinator = CoordinatorSession(db, "c")
+    nxp2 = scheme_library().protocol("nxp2_lower_limb")
+    coordinator.add_exam("S-NOLINK", "baseline")
+    coordinator.add_reader("A", Role.READER, "pass-phrase-A")
+    coordinator.assign(nxp2, ["A"], seed=1)
+    reader = sign_in(db, "A", "pass-phrase-A")
+    assert isinstance(reader, ReaderSession)
+    (read,) = reader.worklist()
+    for item in nxp2.items:
+        reader.rate(read.id, item.key, nxp2.scales[item.scale].codes[0])
+    reader.submit(read.id)
+    with pytest.raises(MyoscoreError, match="no PatientID is linked to subject S-NOLINK"):
+        export_sr(coordinator, "nxp2_lower_limb", tmp_path / "out", identified=True)
+    assert not (tmp_path / "out").exists()
+    db.dispose()

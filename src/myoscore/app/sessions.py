@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
@@ -235,6 +235,16 @@ class CoordinatorSession:
     def link_patient(self, subject_code: str, patient_id: str) -> None:
         with self.unit() as repo:
             repo.link_patient(subject_code, patient_id)
+
+    def reveal_patient_ids(self, subject_codes: Iterable[str], purpose: str) -> dict[str, str]:
+        """The hospital PatientID of each linked subject, for an identified export
+        (audited: one ``reveal_identity`` event per subject, naming the purpose)."""
+        codes = sorted(set(subject_codes))
+        with self.unit() as repo:
+            found = repo.patient_ids(codes)
+            for code in sorted(found):
+                repo.record("reveal_identity", f"subject {code}", purpose)
+            return found
 
     # -- protocols and assignment -----------------------------------------------------
     def register_protocol(self, protocol: Protocol) -> str:

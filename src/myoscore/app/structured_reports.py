@@ -49,16 +49,32 @@ def _references(coordinator: CoordinatorSession, exam: Exam) -> list[InstanceRef
     return refs
 
 
-def _subject(exam: Exam) -> SrSubject:
+def _subject(exam: Exam, patient_ids: dict[str, str] | None = None) -> SrSubject:
     study_uid = exam.study_uid or uid_for("exam", exam.subject_code, exam.label, str(exam.id))
-    return SrSubject(exam.subject_code, study_uid, exam.label)
+    return SrSubject(exam.subject_code, study_uid, exam.label,
+                     patient_id=(patient_ids or {}).get(exam.subject_code, ""))
 
 
-def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path) -> list[Path]:
-    """One pseudonymous SR per submitted first read and per exam with consensus, under ``out``."""
+def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path, *,
+              identified: bool = False) -> list[Path]:
+    """One pseudonymous SR per submitted first read and per exam with consensus, under ``out``.
+
+    ``identified``: the SRs carry the hospital PatientID linked to each subject instead
+    of the pseudonym (to send results back to the hospital's PACS, where the images
+    carry the same Study Instance UIDs). Audited as a reveal of each subject's identity;
+    refused when a subject has no linked PatientID, rather than mixing the two kinds.
+    """
     protocol = protocol_in_use(coordinator, protocol_name)
     library = scheme_library().scales
     exams = {e.id: e for e in exams_for(coordinator, protocol_name)}
+    patient_ids: dict[str, str] | None = None
+    if identified:
+        codes = {e.subject_code for e in exams.values()}
+        patient_ids = coordinator.reveal_patient_ids(codes, f"identified sr {protocol_name}")
+        if missing := sorted(codes - set(patient_ids)):
+            raise MyoscoreError(f"no PatientID is linked to subject {', '.join(missing[:5])}"
+                                f"{' …' if len(missing) > 5 else ''}: identified SRs need every subject's "
+                                f"link (kept when DICOM is imported without --no-identity-link)")
     reads = [r for r in coordinator.reads(protocol_name)
              if r.status is ReadStatus.SUBMITTED and r.repeat == 0 and r.protocol_hash == protocol.hash]
     revealed = reveal_ratings(coordinator, [r.id for r in reads], f"export sr {protocol_name}") if reads else {}
@@ -69,7 +85,8 @@ def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path) ->
         refs.setdefault(exam.id, _references(coordinator, exam))
         values: dict[str, tuple[str | None, float | None]] = {
             key: (r.code, r.value) for key, r in revealed[read.id].items()}
-        dataset = build_sr(protocol, values, kind="read", observer=read.reader_name, subject=_subject(exam),
+        dataset = build_sr(protocol, values, kind="read", observer=read.reader_name,
+                           subject=_subject(exam, patient_ids),
                            references=refs[exam.id], library=library, when=read.submitted_at,
                            series_uid=uid_for("sr-series", str(read.id)))
         written.append(write_sr(dataset, out / f"{_safe(exam.subject_code)}_{_safe(exam.label)}_"
@@ -82,7 +99,8 @@ def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path) ->
     for exam_id, values in by_exam.items():
         exam = exams[exam_id]
         refs.setdefault(exam.id, _references(coordinator, exam))
-        dataset = build_sr(protocol, values, kind="consensus", observer=deciders[exam_id], subject=_subject(exam),
+        dataset = build_sr(protocol, values, kind="consensus", observer=deciders[exam_id],
+                           subject=_subject(exam, patient_ids),
                            references=refs[exam.id], library=library,
                            series_uid=uid_for("sr-consensus", str(exam.id)))
         written.append(write_sr(dataset, out / f"{_safe(exam.subject_code)}_{_safe(exam.label)}_consensus.dcm"))

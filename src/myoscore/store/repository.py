@@ -242,6 +242,15 @@ class StudyRepository:
             .where(IdentityLinkRow.patient_id == patient_id)
         )
 
+    def patient_ids(self, subject_codes: Iterable[str]) -> dict[str, str]:
+        """The hospital PatientID linked to each of these subject codes (those linked)."""
+        rows = self._s.execute(
+            select(SubjectRow.code, IdentityLinkRow.patient_id)
+            .join(IdentityLinkRow, IdentityLinkRow.subject_id == SubjectRow.id)
+            .where(SubjectRow.code.in_(list(subject_codes)))
+        )
+        return {code: patient_id for code, patient_id in rows}  # noqa: C416  (rows, not pairs)
+
     def link_patient(self, subject_code: str, patient_id: str) -> bool:
         subject = self._subject(subject_code)
         if self._s.scalar(select(IdentityLinkRow.id).where(IdentityLinkRow.patient_id == patient_id)) is not None:
