@@ -34,15 +34,27 @@ def test_sign_in_dialog_refuses_a_wrong_password(qtbot, db: Database, study: Coo
 
 
 def test_worklist_shows_own_reads_in_order(qtbot, db: Database, study: CoordinatorSession, open_window) -> None:
-    """Subject code, exam label, status, done/total — in the reader's randomised order."""
+    """Read code (timepoint blinding, the default), status, done/total — in the reader's
+    randomised order; with blinding off, subject code and exam label instead of the code."""
+    from myoscore.app.study_settings import set_timepoint_blinding
+
     window = open_window("A")
     reads = window.reader.worklist()
     table = window.worklist.table
     assert table.rowCount() == len(reads) == 2
     for row, read in enumerate(reads):
-        assert [table.item(row, c).text() for c in range(6)] == [
-            str(read.position), read.subject_code, read.exam_label, "nxp2_lower_limb", "to do", "0 / 50"]
+        assert [table.item(row, c).text() for c in range(table.columnCount())] == [
+            str(read.position), read.code, "nxp2_lower_limb", "to do", "0 / 50"]
     assert window.windowTitle() == "myoscore — A — worklist"
+
+    set_timepoint_blinding(study, False)
+    window = open_window("A")
+    reads = window.reader.worklist()
+    table = window.worklist.table
+    for row, read in enumerate(reads):
+        assert [table.item(row, c).text() for c in range(table.columnCount())] == [
+            str(read.position), read.subject_code, read.exam_label, "nxp2_lower_limb", "to do", "0 / 50"]
+    assert {read.exam_label for read in reads} == {"baseline", "follow-up"}
 
 
 def test_a_read_without_images_can_still_be_scored(qtbot, db: Database, study: CoordinatorSession,
@@ -107,6 +119,8 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
     assert seen["title"] == "myoscore — radiologist — worklist"
     assert seen["rows"] == 6  # nxp2 on DEMO-001 (2), imnm on DEMO-001 and DEMO-002 (4)
     assert not any("months" in text or "treated" in text for text in seen["texts"])
+    # The demo shows timepoint blinding: read codes, never "DEMO-001 · follow-up".
+    assert not any(word in text for text in seen["texts"] for word in ("DEMO-", "baseline", "follow-up"))
 
 
 def test_run_cancelled_sign_in_returns_zero(qtbot, db: Database, study: CoordinatorSession) -> None:

@@ -69,8 +69,8 @@ def test_complete_nxp2_read_with_the_keyboard_only(qtbot, db: Database, imaged_s
     press(qtbot, window, "Esc")
     assert window.pages.currentWidget() is window.worklist
     row = window.worklist._read_ids.index(read_id)
-    assert window.worklist.table.item(row, 5).text() == "50 / 50"
-    assert window.worklist.table.item(row, 4).text() == "in progress"
+    assert window.worklist.table.item(row, window.worklist.column("Scored")).text() == "50 / 50"
+    assert window.worklist.table.item(row, window.worklist.column("Status")).text() == "in progress"
     window.close()
 
     again = open_window("B")

@@ -249,7 +249,8 @@ def test_third_series_on_demand(qtbot, imaged_study, phantom, open_window) -> No
     """A third series of the station is hidden until T; then it is linked like the others."""
     thigh_t1 = phantom.get("baseline", "thigh", Sequence.T1)
     reader_read = open_window("B").reader.worklist()[-1]
-    imaged_study.add_series(reader_read.exam_id, "third:t1-nifti", Sequence.OTHER, description="t1 nifti copy",
+    exam_id = next(r.exam_id for r in imaged_study.reads() if r.id == reader_read.id)  # readers see no exam id
+    imaged_study.add_series(exam_id, "third:t1-nifti", Sequence.OTHER, description="t1 nifti copy",
                             files=[str(thigh_t1.nifti_path)])
     window = open_window("B")
     window.worklist.table.setCurrentCell(window.worklist._read_ids.index(reader_read.id), 0)

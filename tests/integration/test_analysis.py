@@ -42,9 +42,15 @@ def sign(db, name: str) -> ReaderSession:
     return session
 
 
-def fill(session: ReaderSession, codes: dict[int, dict[str, str]], *, submit: bool = True) -> None:
+def exam_of(coordinator: CoordinatorSession) -> dict[int, int]:
+    """Read id → exam id: the coordinator's (a timepoint-blinded reader sees no exam id)."""
+    return {read.id: read.exam_id for read in coordinator.reads()}
+
+
+def fill(session: ReaderSession, codes: dict[int, dict[str, str]], *, submit: bool = True,
+         exams: dict[int, int]) -> None:
     for read in session.worklist():
-        for key, code in codes[read.exam_id].items():
+        for key, code in codes[exams[read.id]].items():
             session.rate(read.id, key, code)
         if submit:
             session.submit(read.id)
@@ -55,8 +61,8 @@ def read_study(db, study: CoordinatorSession, nxp2: Protocol):
     """Both readers of the `study` fixture have scored every item of both exams and submitted."""
     exams = [e.id for e in study.exams()]
     drawn = {exam: codes_for(nxp2, exam) for exam in exams}
-    fill(sign(db, "A"), {exam: pair[0] for exam, pair in drawn.items()})
-    fill(sign(db, "B"), {exam: pair[1] for exam, pair in drawn.items()})
+    fill(sign(db, "A"), {exam: pair[0] for exam, pair in drawn.items()}, exams=exam_of(study))
+    fill(sign(db, "B"), {exam: pair[1] for exam, pair in drawn.items()}, exams=exam_of(study))
     return study, drawn
 
 
@@ -135,7 +141,7 @@ def test_mean_consensus_is_stored_audited_and_leaves_ratings_alone(read_study, d
     outcome = analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], "mean")
     assert outcome.n_exams == 2
     stored = {(c.exam_id, c.item_key): c for c in analysis.consensus_list(coordinator, "nxp2_lower_limb")}
-    exam_id = a.worklist()[0].exam_id
+    exam_id = exam_of(coordinator)[a.worklist()[0].id]
     mean = stored[(exam_id, "edema.thigh.anterior.R")]
     assert (mean.code, mean.value, mean.method) == (None, 2.5, ConsensusMethod.MEAN)
     assert mean.decided_by == "test-coordinator"
@@ -197,18 +203,19 @@ def test_decision_no_longer_stands_when_a_reader_changes_the_item(read_study, db
     coordinator, _ = read_study
     b = sign(db, "B")
     read = b.worklist()[0]
+    exam_id = exam_of(coordinator)[read.id]
     analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], "review")
-    analysis.record_review_decision(coordinator, "nxp2_lower_limb", read.exam_id, "edema.thigh.anterior.R", "3")
+    analysis.record_review_decision(coordinator, "nxp2_lower_limb", exam_id, "edema.thigh.anterior.R", "3")
     coordinator.reopen(read.id, "second look")
     b.rate(read.id, "edema.thigh.anterior.R", "5")
     b.submit(read.id)
     rerun = analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], "review")
-    assert (read.exam_id, "edema.thigh.anterior.R") in {(d.exam_id, d.item_key) for d in rerun.pending}
+    assert (exam_id, "edema.thigh.anterior.R") in {(d.exam_id, d.item_key) for d in rerun.pending}
     pending = analysis.discordant_items(coordinator, "nxp2_lower_limb", ["A", "B"], pending_only=True)
-    assert (read.exam_id, "edema.thigh.anterior.R") in {(d.exam_id, d.item_key) for d in pending}
+    assert (exam_id, "edema.thigh.anterior.R") in {(d.exam_id, d.item_key) for d in pending}
     analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], "mean")
     stored = {(c.exam_id, c.item_key): c for c in analysis.consensus_list(coordinator, "nxp2_lower_limb")}
-    assert stored[(read.exam_id, "edema.thigh.anterior.R")].value == 3.5
+    assert stored[(exam_id, "edema.thigh.anterior.R")].value == 3.5
 
 
 def test_adjudicator_decides_discordant_items(read_study, db, nxp2: Protocol) -> None:
@@ -219,7 +226,7 @@ def test_adjudicator_decides_discordant_items(read_study, db, nxp2: Protocol) ->
     exams = [e.id for e in coordinator.exams()]
     coordinator.assign(nxp2, ["C"], exams, seed=3)
     c_codes = {exam: {"edema.thigh.anterior.R": "5", "edema.thigh.anterior.L": "0"} for exam in exams}
-    fill(sign(db, "C"), c_codes)
+    fill(sign(db, "C"), c_codes, exams=exam_of(coordinator))
     outcome = analysis.reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], "adjudicator", "C")
     stored = {(c.exam_id, c.item_key): c for c in analysis.consensus_list(coordinator, "nxp2_lower_limb")}
     for exam in exams:

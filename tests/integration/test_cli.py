@@ -72,7 +72,9 @@ def test_worklist_rate_submit_round_trip(assigned) -> None:
     rows = json.loads(out)
     assert code == 0
     assert len(rows) == 3
-    assert {"read", "subject", "status", "done", "total"} <= set(rows[0])
+    # Timepoint blinding is on by default: each read by its code, no subject or timepoint.
+    assert {"read", "code", "status", "done", "total"} <= set(rows[0])
+    assert {"subject", "exam"}.isdisjoint(rows[0])
     read = rows[0]["read"]
     assert assigned("rate", str(read), "edema.thigh.anterior.R", "4", "--as", "rad")[0] == 0
     assert assigned("rate", str(read), "edema.thigh.anterior.L", "NE", "--as", "rad")[0] == 0

@@ -35,8 +35,8 @@ def test_repeat_waits_for_the_washout(reader_a, study, nxp2) -> None:
     assert repeats[0].id not in {r.id for r in reader_a.worklist()}
     with pytest.raises(AccessDenied):
         reader_a.rate(repeats[0].id, EDEMA[0], "1")
-    assert [r.exam_id for r in reader_a.worklist()] == [
-        r.exam_id for r in study.reads() if r.reader_name == "A" and r.exam_id != repeats[0].exam_id
+    assert [r.id for r in reader_a.worklist()] == [
+        r.id for r in study.reads() if r.reader_name == "A" and r.exam_id != repeats[0].exam_id
     ]
 
 

@@ -35,13 +35,16 @@ def main(argv: list[str]) -> int:
 
         remote = remote_images(reader, cache=cache)
         messages: list[str] = []
-        images = load_exam_images(reader.series(read.id), messages.append, remote=remote)
+        images = load_exam_images(reader.image_sources(read.id), messages.append, remote=remote)
         report["messages"] = messages
         report["stations"] = len(images.stations)
         report["problems"] = list(images.problems)
         report["loaded"] = sum(len(st.series) for st in images.stations)
         report["cached_series"] = len(cache.series())
-    for series in reader.series(read.id) if "--app" not in argv else ():
+    # The loader's side of the reader's series (UIDs included): what a reader's own views
+    # do not carry under timepoint blinding (a UID can encode the acquisition time).
+    records = [record for record, _view in reader.image_sources(read.id).for_loading()]
+    for series in records if "--app" not in argv else ():
         progress: list[tuple[int, int]] = []
 
         def _progress(done: int, total: int, calls: list[tuple[int, int]] = progress) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.app.study import assign
+from myoscore.app.study_settings import set_setting
 from myoscore.domain import Role
 from myoscore.resources import resources_dir
 
@@ -43,6 +44,8 @@ def load_demo(coordinator: CoordinatorSession, images_dir: Path | None = None) -
         study = tomllib.load(handle)
     for reader in study["reader"]:
         coordinator.add_reader(reader["name"], Role(reader["role"]), reader["password"])
+    for name, value in study.get("settings", {}).items():  # before assigning: worklists follow them
+        set_setting(coordinator, name, value)
     for exam in study["exam"]:
         if images_dir is None:
             coordinator.add_exam(exam["subject"], exam["label"], months_from_onset=exam.get("months_from_onset"),

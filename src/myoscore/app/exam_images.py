@@ -419,13 +419,15 @@ def load_exam_images(series: Seq[Series] | ImageSources, progress: Callable[[str
             loaded.append((record, load_volume(record, remote=remote, fetch_progress=fetching)))
         except (MyoscoreError, OSError, ValueError):
             # The message names files and folders; a reader gets the kind and number only.
-            problems.append(f"{record.kind.value} series {record.id} could not be read; the coordinator can see why")
+            named = views[record.id].description if views else f"series {record.id}"
+            problems.append(f"{record.kind.value} {named} could not be read; the coordinator can see why")
     label_maps: list[LabelMap] = []
     for record in (s for s in series if s.kind is Sequence.LABEL_MAP):
         try:
             label_maps.append(load_label_map(record))
         except (MyoscoreError, OSError, ValueError):
-            problems.append(f"label map series {record.id} could not be read")
+            named = views[record.id].description if views else f"series {record.id}"
+            problems.append(f"label map {named} could not be read")
     volumes = [v for _, v in loaded] + [m.volume for m in label_maps]
     stations: list[Station] = []
     for number, group in enumerate(_group_stations(volumes), start=1):

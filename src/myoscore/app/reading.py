@@ -9,11 +9,15 @@ from myoscore.domain import Rating, Read
 
 
 def worklist_rows(session: ReaderSession) -> list[dict[str, object]]:
-    """The worklist as the CLI's JSON and the GUI's table show it."""
+    """The worklist as the CLI's JSON shows it: under timepoint blinding each read by its
+    opaque ``code`` (no subject or exam key at all), else by subject code and exam label."""
+    reads = session.worklist()
+    blinded = session.timepoint_blinded()
     return [
-        {"read": r.id, "position": r.position, "subject": r.subject_code, "exam": r.exam_label,
+        {"read": r.id, "position": r.position,
+         **({"code": r.code} if blinded else {"subject": r.subject_code, "exam": r.exam_label}),
          "protocol": r.protocol_name, "status": r.status.value, "done": r.done, "total": r.total}
-        for r in session.worklist()
+        for r in reads
     ]
 
 

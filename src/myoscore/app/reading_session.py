@@ -30,6 +30,7 @@ from myoscore.domain import (
     ReadLocked,
     ReadStatus,
 )
+from myoscore.domain.blinding import read_title
 from myoscore.domain.boundary import checked_arguments
 from myoscore.schemes import Protocol
 from myoscore.schemes.model import Item, Level, Scale
@@ -313,7 +314,7 @@ class ReadingSession:
     def _check_writable(self) -> None:
         if self.locked:
             raise ReadLocked(
-                f"{self._read.subject_code} {self._read.exam_label} is submitted and locked; "
+                f"{read_title(self._read)} is submitted and locked; "
                 "a coordinator can reopen it"
             )
 

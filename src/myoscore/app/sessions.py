@@ -19,6 +19,8 @@ from collections.abc import Sequence as Seq
 from contextlib import AbstractContextManager
 from datetime import date, timedelta
 
+from myoscore.app.study_settings import timepoint_blinding_on
+from myoscore.app.worklist_order import spread_subjects
 from myoscore.domain import (
     NOT_EVALUABLE,
     AccessDenied,
@@ -38,7 +40,7 @@ from myoscore.domain import (
     Series,
     Subject,
 )
-from myoscore.domain.blinding import ImageSources
+from myoscore.domain.blinding import ImageSources, timepoint_blinded_exam, timepoint_blinded_read
 from myoscore.domain.boundary import checked_arguments
 from myoscore.schemes import Protocol
 from myoscore.store import Database, ProtocolCache, aware
@@ -260,7 +262,9 @@ class CoordinatorSession:
         Without ``exam_ids``: every exam not yet assigned for this protocol. Positions
         continue after each reader's existing worklist. The shuffle of reader R is
         ``random.Random(f"{seed}:{R}")`` over the sorted exam ids, so the order can be
-        reproduced from the seed stored with each read.
+        reproduced from the seed stored with each read. Under timepoint blinding the
+        shuffled order is then spread so that no two exams of one subject are adjacent
+        (:func:`myoscore.app.worklist_order.spread_subjects`, deterministic).
         """
         names = [name.strip() for name in reader_names]
         if not names:
@@ -281,10 +285,14 @@ class CoordinatorSession:
                 wanted = list(exam_ids)
                 for exam_id in wanted:
                     repo.exam(exam_id)  # NotFound if missing
+            spread = timepoint_blinding_on(repo)
+            subject_of = {exam.id: exam.subject_code for exam in repo.exams(wanted)} if spread else {}
             created: list[int] = []
             for reader in readers:
                 order = sorted(wanted)
                 random.Random(f"{seed_text}:{reader.name}").shuffle(order)
+                if spread:
+                    order = spread_subjects(order, subject_of.__getitem__, _last_subject(repo, reader.name))
                 start = repo.last_position(reader.id)
                 for offset, exam_id in enumerate(order, start=1):
                     if repo.has_read(reader.id, exam_id, protocol.hash):
@@ -321,6 +329,8 @@ class CoordinatorSession:
                 raise NotFound(f"{reader_name} has no submitted read of {protocol.name} that is not repeated yet")
             rng = random.Random(f"{seed_text}:{reader_name}:repeat")
             chosen = rng.sample(eligible, max(1, round(fraction * len(eligible))))
+            if timepoint_blinding_on(repo):
+                chosen = spread_subjects(chosen, lambda read: read.subject_code, _last_subject(repo, reader.name))
             start = repo.last_position(reader.id)
             created = []
             for offset, first in enumerate(chosen, start=1):
@@ -359,6 +369,12 @@ class CoordinatorSession:
             return repo.audit_log(limit)
 
 
+def _last_subject(repo: StudyRepository, reader_name: str) -> str | None:
+    """The subject of the last exam in a reader's worklist (what a new read must not follow)."""
+    reads = repo.reads(reader_names=[reader_name])
+    return max(reads, key=lambda read: read.position).subject_code if reads else None
+
+
 def new_subject_code(taken: set[str]) -> str:
     """The next free pseudonymous subject code (``SUBJ-0007``)."""
     n = len(taken) + 1
@@ -375,7 +391,11 @@ def _check_months(months: object) -> None:
 @checked_arguments  # ids and keys typed at the boundary, before any rule
 class ReaderSession:
     """What one signed-in reader may see and do: their own reads only (blinded by the
-    store's :class:`~myoscore.store.repository.ReaderRepository`)."""
+    store's :class:`~myoscore.store.repository.ReaderRepository`).
+
+    Under timepoint blinding (the study setting, on by default) every read and exam this
+    session returns names the read by its opaque code only: no subject code, timepoint
+    label, exam id or seed (:func:`myoscore.domain.blinding.timepoint_blinded_read`)."""
 
     def __init__(self, database: Database, reader: Reader) -> None:
         self.database = database
@@ -389,17 +409,24 @@ class ReaderSession:
     def _unit(self) -> _ReaderUnit:
         return reader_unit(self.database, self._reader, self._protocols)
 
+    def timepoint_blinded(self) -> bool:
+        """Whether the study blinds readers to subjects and timepoints (each read shows its code)."""
+        with self._unit() as repo:
+            return timepoint_blinding_on(repo)
+
     def worklist(self) -> list[Read]:
         """The reader's own reads in their randomised order (hidden ones left out)."""
         with self._unit() as repo:
-            return repo.worklist()
+            return _as_shown(repo, repo.worklist())
 
     def read(self, read_id: int) -> Read:
         with self._unit() as repo:
-            return repo.read(read_id)
+            return _as_shown(repo, [repo.read(read_id)])[0]
 
     def exam(self, read_id: int) -> BlindedExam:
         with self._unit() as repo:
+            if timepoint_blinding_on(repo):
+                return timepoint_blinded_exam(repo.read(read_id))
             return repo.exam(read_id)
 
     def series(self, read_id: int) -> list[Series]:
@@ -412,7 +439,7 @@ class ReaderSession:
         """The exam's series for the image loader: shows the reader's view only; where
         the files are stays inside (:class:`~myoscore.domain.blinding.ImageSources`)."""
         with self._unit() as repo:
-            return ImageSources(repo.series(read_id))
+            return ImageSources(repo.series(read_id), linked=not timepoint_blinding_on(repo))
 
     def protocol(self, read_id: int) -> Protocol:
         with self._unit() as repo:
@@ -453,7 +480,7 @@ class ReaderSession:
         with self._unit() as repo:
             self._writable(repo, read_id)
             repo.mark_submitted(read_id)
-            return repo.read(read_id)
+            return _as_shown(repo, [repo.read(read_id)])[0]
 
     @staticmethod
     def _writable(repo: ReaderRepository, read_id: int) -> Protocol:
@@ -462,3 +489,8 @@ class ReaderSession:
             raise ReadLocked(f"read {read_id} is submitted and locked; a coordinator can reopen it")
         return protocol
 
+
+
+def _as_shown(repo: ReaderRepository, reads: list[Read]) -> list[Read]:
+    """Reads as the reader may see them: under timepoint blinding, by their codes only."""
+    return [timepoint_blinded_read(read) for read in reads] if timepoint_blinding_on(repo) else reads

@@ -286,8 +286,8 @@ def cmd_worklist(ctx: Context) -> int:
         print_json(rows)
     else:
         for r in rows:
-            print(f"{r['position']:>3}. read {r['read']:<5} {r['subject']:<14} {r['exam']:<12} "
-                  f"{r['status']:<12} {r['done']}/{r['total']}")
+            named = f"{r['subject']:<14} {r['exam']:<12}" if "subject" in r else f"{r['code']:<27}"
+            print(f"{r['position']:>3}. read {r['read']:<5} {named} {r['status']:<12} {r['done']}/{r['total']}")
     return 0
 
 
@@ -348,7 +348,7 @@ def cmd_audit(ctx: Context) -> int:
 # -- parser ----------------------------------------------------------------------------------
 #: Modules that add their own commands with ``register(commands)``, each one job.
 COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis", "myoscore.cli.export",
-                                     "myoscore.cli.servers")
+                                     "myoscore.cli.servers", "myoscore.cli.settings")
 
 
 def add_command(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Any,

@@ -6,6 +6,12 @@ SeriesDescription, the kind's reason (it quotes the description), the folder, th
 names, or import issues (they name files): SeriesDescription and folder names often
 carry a patient's name. Volume metadata a reader gets keeps only the named technical
 keys below, each of a checked type; everything else is dropped, whatever it is.
+
+*Timepoint blinding* (a study setting, on by default): a reader sees neither the subject
+code that links a subject's exams nor the timepoint label. Each read then shows its own
+opaque code (``R-7Q4KZP``) instead, and nothing a reader's session returns links two
+reads of one subject: no exam id, no series id or UID, no worklist seed (from which the
+order of exam ids could be rebuilt), no repeat flag.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Sequence as Seq
 from dataclasses import replace
 from typing import Any
 
-from myoscore.domain.model import Sequence, Series
+from myoscore.domain.model import BlindedExam, Read, Sequence, Series
 
 #: Volume metadata keys a reader may see, with the type each must have.
 READER_METADATA: dict[str, type] = {
@@ -38,9 +44,36 @@ _TEXT_VALUES: dict[str, frozenset[str]] = {
 }
 
 
-def reader_series(series: Series, index: int) -> Series:
-    """The reader's view of a series: kind, opaque index, grid; nothing taken from text."""
-    return replace(series, description=f"series {index}", kind_reason="", path="", files=(), issues=())
+#: The study setting (``study_settings.name``) of timepoint blinding; a missing row means on.
+TIMEPOINT_BLINDING = "timepoint_blinding"
+
+
+def reader_series(series: Series, index: int, *, linked: bool = True) -> Series:
+    """The reader's view of a series: kind, opaque index, grid; nothing taken from text.
+
+    ``linked=False`` (timepoint blinding): the stored series and exam ids and the UID are
+    replaced too (the index is the id, the exam is 0), so no two exams can be told apart
+    as imported one after the other."""
+    view = replace(series, description=f"series {index}", kind_reason="", path="", files=(), issues=())
+    return view if linked else replace(view, id=index, exam_id=0, uid="")
+
+
+def timepoint_blinded_read(read: Read) -> Read:
+    """A read as a timepoint-blinded reader sees it: its opaque code instead of the subject
+    code, no timepoint label, and nothing that links it to another read of the subject."""
+    return replace(read, exam_id=0, subject_code=read.code or f"read {read.id}", exam_label="", seed="",
+                   repeat=0)
+
+
+def timepoint_blinded_exam(read: Read) -> BlindedExam:
+    """The exam of a read as a timepoint-blinded reader sees it: the read's code only."""
+    return BlindedExam(0, read.code or f"read {read.id}", "")
+
+
+def read_title(read: Read) -> str:
+    """How a read is named to its reader: ``SUBJ-0001 · follow-up``, or its code alone
+    (``R-7Q4KZP``) under timepoint blinding."""
+    return " · ".join(part for part in (read.subject_code, read.exam_label) if part)
 
 
 def reader_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,10 +99,11 @@ class ImageSources:
 
     __slots__ = ("_records", "views")
 
-    def __init__(self, records: Seq[Series]) -> None:
+    def __init__(self, records: Seq[Series], *, linked: bool = True) -> None:
         ordered = sorted(records, key=lambda s: s.id)
         self._records = tuple(ordered)
-        self.views = tuple(reader_series(record, index) for index, record in enumerate(ordered, start=1))
+        self.views = tuple(reader_series(record, index, linked=linked)
+                           for index, record in enumerate(ordered, start=1))
 
     def __len__(self) -> int:
         return len(self.views)

@@ -6,8 +6,9 @@ the :class:`~myoscore.app.reading_session.Changes` that come back are broadcast 
 panels, which redraw only what changed. Loading images runs on a worker thread; every
 database call (rating, clearing, submitting, listing) stays on the GUI thread.
 
-Blinding: everything shown comes from the reader's blinded session (subject code, exam
-label, protocol, the reader's own values) and from image voxels; file paths, DICOM
+Blinding: everything shown comes from the reader's blinded session (subject code and exam
+label, or under timepoint blinding the read's opaque code only; protocol, the reader's
+own values) and from image voxels; file paths, DICOM
 identity fields, exam dates and clinical fields never reach this window, and problems
 with a series are reported by kind and number only.
 """
@@ -43,6 +44,7 @@ from myoscore.app.logs import log_file
 from myoscore.app.reading_session import ReadingSession
 from myoscore.app.remote_images import workstation_remote_images
 from myoscore.domain import MyoscoreError, ReadStatus, Series
+from myoscore.domain.blinding import read_title
 from myoscore.gui.help_overlay import HelpOverlay
 from myoscore.gui.scoring_panel import ScoringPanel
 from myoscore.gui.settings import ViewSettings
@@ -233,13 +235,14 @@ class MainWindow(QMainWindow):
         title = f"myoscore — {self.reader.reader.name}"
         if self.session is not None and self.pages.currentWidget() is self.reading_page:
             read = self.session.read
-            title += f" — {read.subject_code} · {read.exam_label}" + (" (read-only)" if self.session.locked else "")
+            title += f" — {read_title(read)}" + (" (read-only)" if self.session.locked else "")
         else:
             title += " — worklist"
         self.setWindowTitle(title)
 
     def show_worklist(self) -> None:
-        self.worklist.set_reads(self.reader.reader.name, self.reader.worklist())
+        self.worklist.set_reads(self.reader.reader.name, self.reader.worklist(),
+                                blinded=self.reader.timepoint_blinded())
         self.pages.setCurrentWidget(self.worklist)
         self.statusBar().clearMessage()
         self.help_overlay.setVisible(False)
@@ -258,7 +261,7 @@ class MainWindow(QMainWindow):
         self.images = None
         self.scoring.set_session(session)
         read = session.read
-        self.read_label.setText(f"{read.subject_code} · {read.exam_label} · {read.protocol_name}")
+        self.read_label.setText(f"{read_title(read)} · {read.protocol_name}")
         self.pages.setCurrentWidget(self.reading_page)
         self.station_label.setText("")
         self._set_title()
@@ -587,7 +590,7 @@ class MainWindow(QMainWindow):
                 self.broadcast(Changes(item=True))
                 return
         if not self.ask("Submit and lock the read",
-                        f"Submit {session.read.subject_code} · {session.read.exam_label}?\n\nThe read will be "
+                        f"Submit {read_title(session.read)}?\n\nThe read will be "
                         "locked: no value can be changed afterwards. Only the coordinator can reopen it."):
             return
         changes = self.run_session(ReadingSession.submit)

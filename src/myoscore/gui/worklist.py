@@ -1,9 +1,10 @@
 """The reader's worklist: their own reads, in their randomised order, nothing identifying.
 
 Columns are the pseudonymous subject code, the exam label, the protocol, the status
-and items done / total — the fields of a blinded :class:`~myoscore.domain.Read`.
-There is no exam date, no patient name or ID and no clinical field to show: the
-reader's session cannot return them.
+and items done / total — the fields of a blinded :class:`~myoscore.domain.Read`; under
+timepoint blinding (the study's setting) the read's opaque code takes the place of
+subject and exam. There is no exam date, no patient name or ID and no clinical field to
+show: the reader's session cannot return them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ _STATUS = {
     ReadStatus.SUBMITTED: "submitted (locked)",
 }
 COLUMNS = ("#", "Subject", "Exam", "Protocol", "Status", "Scored")
+#: Under timepoint blinding: the read's code instead of subject and exam.
+BLINDED_COLUMNS = ("#", "Read", "Protocol", "Status", "Scored")
 
 
 class _Table(QTableWidget):
@@ -86,18 +89,23 @@ class WorklistView(QWidget):
         layout.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignRight)
         self._read_ids: list[int] = []
 
-    def set_reads(self, reader_name: str, reads: list[Read]) -> None:
+    def set_reads(self, reader_name: str, reads: list[Read], *, blinded: bool = False) -> None:
+        """Show ``reads``; ``blinded`` (timepoint blinding): by read code, no subject or exam column."""
         current = self.current_read_id()
         done = sum(r.status is ReadStatus.SUBMITTED for r in reads)
         self.heading.setText(f"Worklist of {reader_name}: {plural(len(reads), 'read')}, {done} submitted")
+        columns = BLINDED_COLUMNS if blinded else COLUMNS
+        self.table.setColumnCount(len(columns))
+        self.table.setHorizontalHeaderLabels(columns)
         self.table.setRowCount(len(reads))
         self._read_ids = [r.id for r in reads]
         for row, read in enumerate(reads):
-            cells = (str(read.position), read.subject_code, read.exam_label, read.protocol_name,
+            named = (read.code or read.subject_code,) if blinded else (read.subject_code, read.exam_label)
+            cells = (str(read.position), *named, read.protocol_name,
                      _STATUS.get(read.status, read.status.value), f"{read.done} / {read.total}")
             for column, text in enumerate(cells):
                 cell = QTableWidgetItem(text)
-                if column in (0, 5):
+                if column in (0, len(columns) - 1):
                     cell.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, cell)
         if reads:
@@ -106,6 +114,12 @@ class WorklistView(QWidget):
             self.table.selectRow(target)
             self.table.setCurrentCell(target, 0)
         self.open_button.setEnabled(bool(reads))
+
+    def column(self, title: str) -> int:
+        """The index of the column headed ``title`` ("Status", "Scored"); the columns differ
+        with and without timepoint blinding."""
+        titles = [self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())]
+        return titles.index(title)
 
     def current_read_id(self) -> int | None:
         row = self.table.currentRow()

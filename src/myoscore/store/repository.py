@@ -71,6 +71,7 @@ from myoscore.store.tables import (
     ReaderRow,
     ReadRow,
     SeriesRow,
+    StudySettingRow,
     SubjectRow,
 )
 
@@ -170,6 +171,21 @@ class StudyRepository:
 
     def reader(self, name: str) -> Reader:
         return reader_of(self._reader_row(name))
+
+    # -- study settings ------------------------------------------------------------
+    def setting(self, name: str) -> str | None:
+        """A study setting's stored value; ``None`` when it was never set (its default)."""
+        return self._s.scalar(select(StudySettingRow.value).where(StudySettingRow.name == name))
+
+    def set_setting(self, name: str, value: str, shown_old: str) -> None:
+        """Store a study setting, audited old → new (``shown_old``: the value in effect before)."""
+        row = self._s.get(StudySettingRow, name)
+        if row is None:
+            self._s.add(StudySettingRow(name=name, value=value))
+        else:
+            row.value = value
+        audit(self._s, self.actor, "set_setting", f"setting {name}", shown_old, value)
+        self._s.flush()
 
     def readers(self) -> list[Reader]:
         return [reader_of(r) for r in self._s.scalars(select(ReaderRow).order_by(ReaderRow.name))]
@@ -524,6 +540,10 @@ class ReaderRepository:
         self.reader = reader
         self._protocols = protocols
         self._checked: dict[int, ReadRow] = {}  # reads found open to the reader in this unit of work
+
+    def setting(self, name: str) -> str | None:
+        """A study setting's stored value (readers may read them; ``None``: the default)."""
+        return self._s.scalar(select(StudySettingRow.value).where(StudySettingRow.name == name))
 
     def worklist(self) -> list[Read]:
         """The reader's own reads in their worklist order (hidden ones left out)."""

@@ -6,7 +6,11 @@ that counts the headers read and can cancel while they are read (nothing is regi
 until every header is read, so a cancelled import adds nothing). It ends with the
 import summary: series added, exams, and every skipped file with why.
 
-The coordinator sees file paths and reasons here (full access); readers never do.
+The coordinator sees everything here, but text that can carry a patient's name —
+SeriesDescription, a classification reason quoting it, import issues and folders naming
+files — is hidden until "Reveal descriptions", which is audited
+(:meth:`~myoscore.app.CoordinatorSession.reveal_series`, as ``series list --reveal``).
+Readers never see it. The study settings box (timepoint blinding) sits above the import.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from myoscore.app.progress import ProgressText
 from myoscore.app.wording import plural
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.jobs import JobRunner
+from myoscore.gui.coordinator.study_settings_box import StudySettingsBox
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
     Page,
@@ -54,6 +59,7 @@ from myoscore.gui.coordinator.widgets import (
 __all__ = ["ImportSummaryDialog", "StudySetupPage"]
 
 _TREATED = {"": None, "yes": True, "no": False}
+HIDDEN = "(hidden: Reveal descriptions, audited)"
 
 
 def _treated_text(value: bool | None) -> str:
@@ -116,9 +122,12 @@ class StudySetupPage(Page):
         self.summary_dialog: ImportSummaryDialog | None = None
         self._exams: list[Exam] = []
         self._series: list[Series] = []
+        self._revealed_exam: int | None = None  # the exam whose descriptions were revealed (audited)
 
         layout = QVBoxLayout(self)
         layout.addWidget(heading("Exams and image series", self))
+        self.settings_box = StudySettingsBox(coordinator, self)
+        layout.addWidget(self.settings_box)
 
         importing = QGroupBox("Import", self)
         import_layout = QHBoxLayout(importing)
@@ -183,7 +192,14 @@ class StudySetupPage(Page):
         series_layout.setContentsMargins(0, 0, 0, 0)
         self.series_label = QLabel(series_box)
         self.series_label.setStyleSheet("font-weight: bold;")
-        series_layout.addWidget(self.series_label)
+        self.reveal_button = QPushButton("Reveal descriptions", series_box)
+        self.reveal_button.setToolTip("Show the selected exam's SeriesDescriptions, classification reasons, import "
+                                      "issues and folders: text that can carry a patient's name (audited)")
+        series_title = QHBoxLayout()
+        series_title.addWidget(self.series_label)
+        series_title.addStretch(1)
+        series_title.addWidget(self.reveal_button)
+        series_layout.addLayout(series_title)
         series_layout.addWidget(hint("The sequence kind decides where a series is shown to readers (STIR and T1 "
                                      "side by side; label maps as overlays). Check the reason given and "
                                      "override a wrong classification (audited).", series_box))
@@ -212,6 +228,9 @@ class StudySetupPage(Page):
         self.series_table.currentCellChanged.connect(lambda *_: self._on_series_selected())
         self.save_exam_button.clicked.connect(self.save_exam)
         self.set_kind_button.clicked.connect(self.set_kind)
+        self.reveal_button.clicked.connect(self.reveal_descriptions)
+        self.settings_box.changed.connect(self.changed.emit)
+        self.settings_box.said.connect(self.message.show_message)
         self.refresh()
 
     # ------------------------------------------------------------------ import
@@ -377,27 +396,48 @@ class StudySetupPage(Page):
         self.refresh()
 
     # ------------------------------------------------------------------ series
-    def _show_series(self, exam: Exam) -> None:
+    def reveal_descriptions(self) -> None:
+        """Show the selected exam's identifying series text; audited (``reveal_series_descriptions``)."""
+        exam = next((e for e in self._exams if e.id == self.current_exam_id()), None)
+        if exam is None:
+            return
+        self._series = self.coordinator.reveal_series(exam.id)
+        self._revealed_exam = exam.id
+        self._show_series(exam, fetched=True)
+        self.status.emit(f"Series descriptions of {exam.subject_code} · {exam.label} shown (audited).")
+
+    def _show_series(self, exam: Exam, *, fetched: bool = False) -> None:
         current = row_data(self.series_table)
-        self._series = self.coordinator.series(exam.id)
-        self.series_label.setText(f"Series of {exam.subject_code} · {exam.label}: {len(self._series)}")
+        if self._revealed_exam != exam.id:
+            self._revealed_exam = None  # another exam: hidden again until revealed (and audited)
+        if not fetched:
+            self._series = self.coordinator.series(exam.id)
+        revealed = self._revealed_exam == exam.id
+        self.reveal_button.setEnabled(not revealed and bool(self._series))
+        self.series_label.setText(f"Series of {exam.subject_code} · {exam.label}: {len(self._series)}"
+                                  + (" (descriptions revealed)" if revealed else ""))
         table = self.series_table
         table.blockSignals(True)
         table.setRowCount(len(self._series))
         for row, record in enumerate(self._series):
             overridden = record.overridden
+            # A reason quoting the description, issues (they name files) and the folder are
+            # as identifying as the description itself.
+            reason = record.kind_reason if revealed or "'" not in record.kind_reason else HIDDEN
+            issues = "; ".join(record.issues) if revealed else (
+                f"{plural(len(record.issues), 'issue')} {HIDDEN}" if record.issues else "")
             fill_row(table, row, (
                 cell(record.id, right=True, data=record.id),
                 cell(record.kind.value, bold=overridden, background="#fff8e1" if overridden else None),
-                cell(record.kind_reason, tooltip=record.kind_reason),
-                cell(record.description),
+                cell(reason, tooltip=reason),
+                cell(record.description if revealed else HIDDEN),
                 cell(", ".join(record.regions) or "unknown",
                      tooltip="Atlas regions this series covers (its station): from a label map in its z-range, "
                              "else from its description"),
                 cell(" × ".join(str(n) for n in record.shape)),
                 cell(" × ".join(f"{s:g}" for s in record.spacing)),
-                cell(record.n_files, right=True, tooltip=record.path),
-                cell("; ".join(record.issues), tooltip="\n".join(record.issues),
+                cell(record.n_files, right=True, tooltip=record.path if revealed else ""),
+                cell(issues, tooltip="\n".join(record.issues) if revealed else "",
                      background="#fff3e0" if record.issues else None)))
         table.blockSignals(False)
         ids = [record.id for record in self._series]

@@ -1,0 +1,75 @@
+"""`myoscore settings` (coordinator, audited) and the reader's CLI under timepoint blinding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from myoscore.cli.main import main
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    monkeypatch.setenv("MYOSCORE_NEW_PASSWORD", "cli-pass-phrase")
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    assert run("init", "--coordinator", "boss")[0] == 0
+    assert run("readers", "add", "rad")[0] == 0
+    for label in ("baseline", "follow-up"):
+        for subject in ("P01", "P02"):
+            assert run("exams", "add", subject, "--label", label)[0] == 0
+    assert run("assign", "--protocol", "nxp2_lower_limb", "--readers", "rad", "--seed", "42")[0] == 0
+    return run
+
+
+def test_settings_show_and_set(cli) -> None:
+    """show lists timepoint-blinding on (default); set turns it off, audited; bad input is one sentence."""
+    code, out, _ = cli("settings", "show")
+    assert code == 0
+    assert out.startswith("timepoint-blinding   on (default): readers see")
+    assert json.loads(cli("settings", "--json")[1])[0] == {
+        "setting": "timepoint-blinding", "value": "on", "default": True, "values": ["on", "off"],
+        "meaning": json.loads(cli("settings", "show", "--json")[1])[0]["meaning"]}
+    assert cli("settings", "set", "timepoint-blinding", "off") == (0, "timepoint-blinding is off\n", "")
+    assert cli("settings", "set", "timepoint-blinding", "off")[1] == "timepoint-blinding is off (it was already)\n"
+    audit = json.loads(cli("audit", "--json", "--limit", "5")[1])
+    assert [(e["action"], e["old"], e["new"]) for e in audit if e["action"] == "set_setting"] == [
+        ("set_setting", "on", "off")]
+    code, _, err = cli("settings", "set", "timepoint-blinding", "maybe")
+    assert (code, err) == (1, "myoscore: timepoint-blinding is on or off, not 'maybe'\n")
+    code, _, err = cli("settings", "set", "timepoint-blinding", "on", "--as", "rad")
+    assert code == 1
+    assert "rad is a reader; this command needs a coordinator" in err
+
+
+def test_reader_cli_shows_codes_only_while_on(cli) -> None:
+    """worklist (text and JSON), rate and submit name no subject or timepoint while blinding
+    is on; off, the worklist shows them again."""
+    outputs = []
+    for argv in (("worklist",), ("worklist", "--json")):
+        code, out, err = cli(*argv, "--as", "rad")
+        assert code == 0
+        outputs.append(out + err)
+    rows = json.loads(outputs[1])
+    read = rows[0]["read"]
+    for argv in (("rate", str(read), "edema.thigh.anterior.R", "4", "--json"), ("rate", str(read), "nothing", "1"),
+                 ("submit", str(read)), ("rate", str(read), "edema.thigh.anterior.R", "3")):
+        outputs.append("".join(cli(*argv, "--as", "rad")[1:]))
+    text = "\n".join(outputs)
+    assert all(word not in text for word in ("P01", "P02", "baseline", "follow-up"))
+    assert rows[0]["code"] in outputs[0]
+    assert rows[0]["code"].startswith("R-")
+
+    assert cli("settings", "set", "timepoint-blinding", "off")[0] == 0
+    out = cli("worklist", "--as", "rad")[1]
+    assert "P01" in out
+    assert "follow-up" in out
