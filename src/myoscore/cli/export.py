@@ -17,21 +17,37 @@ def _only_protocol(ctx: Context) -> str:
 
 
 def cmd_export(ctx: Context) -> int:
-    from myoscore.app.export import FORMATS, export, read_groups  # matplotlib/openpyxl only when exporting
+    """Exit 0 when everything that can be written was written (the summary names each file
+    and what was skipped or left out, and why); 1, with nothing written, for bad input or
+    when nothing at all could be written; 2 for an unexpected failure (nothing written)."""
+    from myoscore.app.export import FORMATS, export_files, read_groups  # matplotlib/openpyxl only when exporting
 
     a = ctx.args
     formats = list(FORMATS) if a.format == "all" else [a.format]
-    written = export(
+    result = export_files(
         ctx.coordinator(), a.protocol or _only_protocol(ctx), formats, Path(a.out),
         readers=split_csv(a.readers) if a.readers else None, clinical=not a.no_clinical,
         groups=read_groups(Path(a.groups)) if a.groups else None, not_evaluable=a.not_evaluable,
+        source=a.source,
     )
     if a.json:
-        print_json([str(p) for p in written])
+        print_json({
+            "out": str(result.out),
+            "written": {fmt: [str(p) for p in paths] for fmt, paths in result.by_format.items()},
+            "skipped": [{"what": s.what, "reason": s.reason} for s in result.skipped],
+            "figure_source": result.figure_source,
+            "exams": result.n_exams,
+            "left_out": [{"exam": e.exam_id, "name": e.name, "reason": e.reason} for e in result.left_out],
+            "removed": [str(p) for p in result.removed],
+        })
     else:
-        print(f"wrote {len(written)} files under {a.out}")
-        for path in written:
-            print(f"  {path}")
+        lines = result.summary()
+        print(lines[0])
+        for fmt, paths in result.by_format.items():
+            for path in paths:
+                print(f"  {fmt:<8} {path}")
+        for line in lines[1 + len(result.by_format):]:
+            print(line)
     return 0
 
 
@@ -63,6 +79,9 @@ def register(commands: Any) -> None:
     export.add_argument("--out", required=True, help="folder (or a .csv/.xlsx file name for csv, wide, xlsx)")
     export.add_argument("--protocol", help="default: the only protocol with reads")
     export.add_argument("--readers", metavar="A,B", help="add the agreement report of these two readers")
+    export.add_argument("--source", metavar="consensus|READER",
+                        help="what the figures draw: consensus or one reader's ratings (default: consensus when "
+                             "any exam has it, else the first reader); exams without it are left out and named")
     export.add_argument("--groups", metavar="CSV", help="subject,group file for the per-group bar chart")
     export.add_argument("--not-evaluable", metavar="CODE", default="NE",
                         help="what a not evaluable item's cell holds in the wide CSV (default NE: an explicit "

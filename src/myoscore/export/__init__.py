@@ -17,7 +17,11 @@ PatientID, a birth date, an exam date or a file path).
     :func:`write_xlsx`: workbook with ratings, consensus, derived, agreement, dictionary.
 ``figures``
     :func:`write_heatmap`, :func:`write_stir_t1_heatmaps`, :func:`write_summed_bars`,
-    :func:`write_figures`: PNG, SVG and PDF.
+    :func:`write_figures`: PNG, SVG and PDF; :func:`write_figures_report` also says which
+    figures it skipped and which exams it left out, and why.
+``coverage``
+    :func:`coverage_note`, :class:`Skipped`: the sentence naming the exams a mid-study
+    export left out.
 
 Every writer is ``write_x(dataset, path) -> list[Path]`` (the figure writers return a
 :class:`FigureResult` whose ``paths`` is that list); :func:`write` dispatches on a format
@@ -28,6 +32,7 @@ See ``docs/export.md``.
 from __future__ import annotations
 
 from myoscore.export._common import spss_name, spss_names
+from myoscore.export.coverage import Skipped, coverage_note, exam_name, left_out_text, source_text
 from myoscore.export.dataset import (
     CONSENSUS,
     AgreementRow,
@@ -43,8 +48,10 @@ from myoscore.export.dataset import (
 from myoscore.export.figures import (
     FIGURE_FORMATS,
     FigureResult,
+    FigureSet,
     Panel,
     write_figures,
+    write_figures_report,
     write_heatmap,
     write_stir_t1_heatmaps,
     write_summed_bars,
@@ -75,21 +82,28 @@ __all__ = [
     "ExamInfo",
     "ExportDataset",
     "FigureResult",
+    "FigureSet",
     "Panel",
     "RatingRow",
+    "Skipped",
+    "coverage_note",
     "derived_for",
     "derived_rows",
+    "exam_name",
+    "left_out_text",
     "rating_rows",
     "reader_source",
     "redcap_choices",
     "redcap_codes",
     "redcap_item_names",
     "redcap_name",
+    "source_text",
     "spss_name",
     "spss_names",
     "wide_names",
     "write",
     "write_figures",
+    "write_figures_report",
     "write_heatmap",
     "write_redcap",
     "write_stir_t1_heatmaps",

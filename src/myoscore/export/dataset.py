@@ -169,6 +169,9 @@ class ExportDataset:
     #: Consensus items decided / stale / pending when the dataset was built (only decided
     #: values are in ``ratings``); ``None`` when not known (hand-built datasets).
     consensus_status: Mapping[str, int] | None = None
+    #: Why an exam has no ratings from a source, by ``(exam_id, source)``
+    #: (``"no consensus yet (1 of 2 reads submitted)"``); see :meth:`why_absent`.
+    absent: Mapping[tuple[int, str], str] = field(default_factory=dict)
     _by_exam_source: Mapping[tuple[int, str], Mapping[str, RatingRow]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
     _exam_by_id: Mapping[int, ExamInfo] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -180,6 +183,7 @@ class ExportDataset:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if self.groups is not None:
             object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
+        object.__setattr__(self, "absent", MappingProxyType(dict(self.absent)))
         exam_ids = {exam.exam_id for exam in self.exams}
         if len(exam_ids) != len(self.exams):
             raise InvalidValue("an exam_id appears twice in the dataset's exams")
@@ -265,6 +269,23 @@ class ExportDataset:
 
     def has_ratings(self, exam_id: int, source: str) -> bool:
         return (exam_id, source) in self._by_exam_source
+
+    def why_absent(self, exam_id: int, source: str) -> str:
+        """Why exam ``exam_id`` has no ratings from ``source``: the reason the app recorded
+        in :attr:`absent`, else a generic one ("no consensus yet", "no submitted read by A")."""
+        given = self.absent.get((exam_id, source))
+        if given:
+            return given
+        if source == CONSENSUS:
+            return "no consensus yet"
+        return f"no submitted read by {source.removeprefix(_READER_PREFIX)}"
+
+    def left_out(self, source: str, exams: Iterable[ExamInfo] | None = None) -> tuple[tuple[ExamInfo, str], ...]:
+        """The exams (of ``exams``, default all, in output order) with no ratings from
+        ``source``, each with :meth:`why_absent`."""
+        scope = self.exams_in_order if exams is None else tuple(exams)
+        return tuple((exam, self.why_absent(exam.exam_id, source)) for exam in scope
+                     if not self.has_ratings(exam.exam_id, source))
 
     def derived_of(self, exam_id: int, source: str) -> Mapping[str, DerivedRow]:
         """The derived scores of one exam from one source by score name (empty if none)."""

@@ -12,12 +12,20 @@
 
 Each returns a :class:`FigureResult` with the files, the matplotlib ``Figure`` and the
 numbers drawn (:class:`Panel`), so tests and callers can check what is on the page.
+
+Mid-study, a figure draws the exams that have ratings from its source and names the others
+in its title ("2 of 3 exams; left out: S-103 · baseline (no consensus yet)",
+:mod:`myoscore.export.coverage`); a figure with nothing to draw raises a
+:class:`~myoscore.domain.MyoscoreError` saying why, which :func:`write_figures_report`
+records as skipped while it writes the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +33,7 @@ import numpy as np
 
 from myoscore.domain import MyoscoreError
 from myoscore.export._common import number_text, target_dir
+from myoscore.export.coverage import Skipped, count, coverage_note, left_out_text, source_text
 from myoscore.export.dataset import CONSENSUS, ExamInfo, ExportDataset
 from myoscore.schemes import Item, Protocol, Scale, ScaleKind
 
@@ -32,6 +41,8 @@ if TYPE_CHECKING:  # matplotlib is imported lazily, inside the functions that dr
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
+
+log = logging.getLogger(__name__)
 
 #: Every figure is written in these formats.
 FIGURE_FORMATS = ("png", "svg", "pdf")
@@ -62,6 +73,17 @@ class FigureResult:
     figure: Figure
     panels: dict[str, Panel]
     paths: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class FigureSet:
+    """What :func:`write_figures_report` did: the files, the figures it could not draw
+    (with the reason), and the exams without ratings from ``source`` (with the reason)."""
+
+    source: str
+    paths: list[Path] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    left_out: tuple[tuple[ExamInfo, str], ...] = ()
 
 
 # -- shared helpers ---------------------------------------------------------------------------
@@ -189,6 +211,48 @@ def _new_figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _with_note(title: str, note: str) -> str:
+    return f"{title}\n{note}" if note else title
+
+
+def _none_rated(dataset: ExportDataset, source: str, scope: Sequence[ExamInfo], exam_order: int | None) -> str:
+    which = "no exam" if exam_order is None else "no baseline exam" if exam_order == 1 else \
+        f"no exam of order {exam_order}"
+    left = dataset.left_out(source, scope)
+    return f"{which} has ratings from {source_text(source)}" + (f": {left_out_text(left)}" if left else "")
+
+
+def follow_up_scope(dataset: ExportDataset) -> list[ExamInfo]:
+    """The exams of subjects with two or more exams in the dataset, in output order."""
+    counts: dict[str, int] = {}
+    for exam in dataset.exams:
+        counts[exam.subject] = counts.get(exam.subject, 0) + 1
+    return [exam for exam in dataset.exams_in_order if counts[exam.subject] >= 2]
+
+
+def follow_up_pairs(dataset: ExportDataset, source: str) -> list[tuple[ExamInfo, ExamInfo]]:
+    """Per subject, (first exam, last exam rated by ``source``): the subject's first exam
+    (order 1, its baseline) must be rated, so a follow-up never stands in for a baseline."""
+    pairs = []
+    for subject in dataset.subjects:
+        rated = [e for e in dataset.exams_in_order if e.subject == subject and dataset.has_ratings(e.exam_id, source)]
+        if len(rated) >= 2 and rated[0].order == 1:
+            pairs.append((rated[0], rated[-1]))
+    return pairs
+
+
+def first_exams(dataset: ExportDataset, source: str) -> list[ExamInfo]:
+    """Each subject's first exam (order 1) when ``source`` rated it, in output order."""
+    return [e for e in dataset.exams_in_order if e.order == 1 and dataset.has_ratings(e.exam_id, source)]
+
+
+def no_pairs_reason(dataset: ExportDataset, source: str, what: str) -> str:
+    scope = follow_up_scope(dataset)
+    left = dataset.left_out(source, scope)
+    return (f"no subject has its first and a later exam rated by {source_text(source)}: there is no {what} to draw"
+            + (f" ({left_out_text(left)})" if left else ""))
+
+
 # -- seed 000, Fig. 1 --------------------------------------------------------------------------------
 def heatmap_exams(dataset: ExportDataset, source: str, exam_order: int | None) -> list[ExamInfo]:
     """The rows of a heatmap: exams with ratings from ``source``, of order ``exam_order``
@@ -210,13 +274,14 @@ def write_heatmap(dataset: ExportDataset, path: str | Path, *, measure: str | No
     measure = measure or numeric_measures(protocol)[0]
     items = _measure_items(protocol, measure)
     _check_source(dataset, source)
+    scope = [exam for exam in dataset.exams_in_order if exam_order is None or exam.order == exam_order]
     exams = heatmap_exams(dataset, source, exam_order)
     if not exams:
-        raise MyoscoreError(f"no exam of order {exam_order} has ratings from {source!r}")
+        raise MyoscoreError(_none_rated(dataset, source, scope, exam_order))
     rows = tuple(exam.subject if exam_order is not None else f"{exam.subject} · {exam.label}" for exam in exams)
     values, not_evaluable = _cells(dataset, exams, items, source)
     scale = protocol.scales[items[0].scale]
-    title = f"{_title(items[0])}, {source}"
+    title = _with_note(f"{_title(items[0])}, {source}", coverage_note(dataset, source, scope, width=90))
     panel = Panel(title, rows, tuple(_column_label(it) for it in items), values, not_evaluable)
     figure = _new_figure(max(6.0, 1.8 + 0.22 * len(items)), max(3.5, 2.2 + 0.2 * len(exams)))
     ax = figure.add_subplot()
@@ -240,12 +305,13 @@ def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: 
     """Seed 004, Fig. 5: STIR and T1 heatmaps at baseline, then at follow-up (four stacked
     panels on an A4-wide page, one labelled right | left column pair per muscle).
 
-    Rows are the subjects with at least two exams rated by ``source``, sorted by months
-    from onset at baseline when known (as seed 004, Fig. 5), labelled with it and with the
-    months between the exams; baseline is each subject's first rated exam, follow-up the
-    last. Columns are the muscles (unit and side) of ``body`` (``None``: all), the same in
-    all four panels. Written as ``<protocol>_stir_t1_heatmaps_<body>.{png,svg,pdf}``
-    (lower and upper body apart, so 57 muscles stay readable on paper).
+    Rows are the subjects whose first exam and a later one are rated by ``source``, sorted
+    by months from onset at baseline when known (as seed 004, Fig. 5), labelled with it and
+    with the months between the exams; baseline is each subject's first exam, follow-up the
+    last rated one (exams left out are named in the title). Columns are the muscles (unit
+    and side) of ``body`` (``None``: all), the same in all four panels. Written as
+    ``<protocol>_stir_t1_heatmaps_<body>.{png,svg,pdf}`` (lower and upper body apart, so 57
+    muscles stay readable on paper).
     """
     protocol = dataset.protocol
     stir = stir_measure or _measure_on(protocol, "STIR")
@@ -260,13 +326,9 @@ def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: 
         raise MyoscoreError(f"measures {stir!r} and {t1!r} share no unit and side to draw side by side")
     _check_source(dataset, source)
 
-    pairs: list[tuple[ExamInfo, ExamInfo]] = []
-    for subject in dataset.subjects:
-        rated = [e for e in dataset.exams_in_order if e.subject == subject and dataset.has_ratings(e.exam_id, source)]
-        if len(rated) >= 2:
-            pairs.append((rated[0], rated[-1]))
+    pairs = follow_up_pairs(dataset, source)
     if not pairs:
-        raise MyoscoreError(f"no subject has two exams rated by {source!r}: there is no follow-up to draw")
+        raise MyoscoreError(no_pairs_reason(dataset, source, "follow-up"))
     pairs.sort(key=lambda p: (p[0].months_from_onset is None, p[0].months_from_onset or 0.0, p[0].subject))
 
     def label(first: ExamInfo, exam: ExamInfo) -> str:
@@ -308,9 +370,10 @@ def write_stir_t1_heatmaps(dataset: ExportDataset, path: str | Path, *, source: 
             _colorbar(figure, image, ax, scale, label=sequence)
             _muscle_ticks(ax, stir_items, labels=2 * row + col == 3)
     where = f"{body} body" if body else "all muscles"
-    figure.suptitle(f"Fig. 5 — {protocol.name}, {where}: first and last exam of {len(pairs)} subjects with a "
-                    f"follow-up; source: {'consensus' if source == CONSENSUS else source}\n"
-                    "rows by months from onset at the first exam; each muscle: right | left", fontsize=9)
+    figure.suptitle(f"Fig. 5 — {protocol.name}, {where}: first and last exam of "
+                    f"{count(len(pairs), 'subject')} with a follow-up; source: {source_text(source)}\n"
+                    "rows by months from onset at the first exam; each muscle: right | left"
+                    + _with_note("", coverage_note(dataset, source, follow_up_scope(dataset), width=120)), fontsize=9)
     _missing_legend(figure)
     result = FigureResult(figure, panels)
     stem = f"{protocol.name}_stir_t1_heatmaps" + (f"_{body}" if body else "")
@@ -351,9 +414,11 @@ def write_summed_bars(dataset: ExportDataset, path: str | Path, *, measures: Seq
     protocol = dataset.protocol
     measures = list(measures or numeric_measures(protocol))
     _check_source(dataset, source)
-    exams = [e for e in dataset.exams_in_order if e.order == exam_order and dataset.has_ratings(e.exam_id, source)]
+    scope = [e for e in dataset.exams_in_order if e.order == exam_order]
+    exams = [e for e in scope if dataset.has_ratings(e.exam_id, source)]
     if not exams:
-        raise MyoscoreError(f"no exam of order {exam_order} has ratings from {source!r}")
+        raise MyoscoreError(_none_rated(dataset, source, scope, exam_order))
+    note = coverage_note(dataset, source, scope, width=110)
 
     def group(exam: ExamInfo) -> str:
         return ALL_SUBJECTS if dataset.groups is None else dataset.group_of(exam.subject) or NO_GROUP
@@ -400,52 +465,84 @@ def write_summed_bars(dataset: ExportDataset, path: str | Path, *, measures: Seq
         ax.tick_params(axis="y", labelsize=7)
         ax.set_title(panel.title, fontsize=9)
         ax.legend(fontsize=7, frameon=False, loc="upper right")
+    if note:
+        figure.suptitle(note, fontsize=8)
     result = FigureResult(figure, panels)
     result.paths = _save(figure, target_dir(path), f"{protocol.name}_summed_scores")
     return result
 
 
-def write_figures(dataset: ExportDataset, path: str | Path, *, source: str | None = None) -> list[Path]:
-    """Every figure the dataset allows, into the folder ``path``; returns the files.
+def default_source(dataset: ExportDataset) -> str:
+    """Consensus when any exam has it, else the first reader with ratings."""
+    rated = [s for s in dataset.sources if any(r.source == s for r in dataset.ratings)]
+    if not rated:
+        raise MyoscoreError("the dataset has no ratings to draw")
+    return CONSENSUS if CONSENSUS in rated else rated[0]
 
-    A heatmap per numeric measure, the summed-score bar chart, and the STIR/T1 figure
-    when the protocol has numeric STIR and T1 measures and a subject has a follow-up.
-    ``source`` defaults to consensus when there is any, else the first reader.
+
+def write_figures_report(dataset: ExportDataset, path: str | Path, *, source: str | None = None) -> FigureSet:
+    """Every figure the dataset allows, into the folder ``path``, from the exams rated by
+    ``source`` (default :func:`default_source`); a figure with nothing to draw is skipped
+    with its reason, the others are written.
+
+    A heatmap per numeric measure and the summed-score bar chart (baseline exams), the
+    STIR/T1 figure when the protocol has numeric STIR and T1 measures and the study has a
+    follow-up, and seed 004's Fig. 1–4 when the protocol has their scores.
     """
-    if source is None:
-        rated = [s for s in dataset.sources if any(r.source == s for r in dataset.ratings)]
-        if not rated:
-            raise MyoscoreError("the dataset has no ratings to draw")
-        source = CONSENSUS if CONSENSUS in rated else rated[0]
+    source = default_source(dataset) if source is None else source
     protocol = dataset.protocol
-    paths: list[Path] = []
+    report = FigureSet(source, left_out=dataset.left_out(source))
+    stems: list[str] = []
+
+    def attempt(stem: str, draw: Callable[[], FigureResult]) -> None:
+        stems.append(stem)
+        try:
+            report.paths.extend(draw().paths)
+        except MyoscoreError as exc:
+            report.skipped.append(Skipped(stem, str(exc)))
+            log.info("figure %s not drawn: %s", stem, exc)
+
+    if not any(row.source == source for row in dataset.ratings):
+        present = ", ".join(source_text(s) for s in dataset.sources) or "none"
+        report.skipped.append(Skipped("figures", f"no exam has ratings from {source_text(source)} yet "
+                                                 f"(sources: {present})"))
+        return report
     for measure in numeric_measures(protocol):
-        paths += write_heatmap(dataset, path, measure=measure, source=source).paths
-    paths += write_summed_bars(dataset, path, source=source).paths
+        attempt(f"{protocol.name}_heatmap_{measure}",
+                partial(write_heatmap, dataset, path, measure=measure, source=source))
+    attempt(f"{protocol.name}_summed_scores", lambda: write_summed_bars(dataset, path, source=source))
     has_pair = _measure_on(protocol, "STIR") is not None and _measure_on(protocol, "T1") is not None
-    has_follow_up = any(
-        sum(1 for e in dataset.exams if e.subject == s and dataset.has_ratings(e.exam_id, source)) >= 2
-        for s in dataset.subjects)
+    has_follow_up = bool(follow_up_scope(dataset))  # a study with follow-ups, rated or not yet
     if has_pair and has_follow_up:
         for body in ("lower", "upper"):
             if any(it.unit.body == body for it in protocol.items):
-                paths += write_stir_t1_heatmaps(dataset, path, source=source, body=body).paths
-    paths += _paper_figures(dataset, path, source)
-    return paths
+                attempt(f"{protocol.name}_stir_t1_heatmaps_{body}",
+                        partial(write_stir_t1_heatmaps, dataset, path, source=source, body=body))
+    _paper_figures(dataset, path, source, attempt, has_follow_up)
+    return report
 
 
-def _paper_figures(dataset: ExportDataset, path: str | Path, source: str) -> list[Path]:
+def write_figures(dataset: ExportDataset, path: str | Path, *, source: str | None = None) -> list[Path]:
+    """:func:`write_figures_report`'s files; raises when no figure could be drawn at all."""
+    report = write_figures_report(dataset, path, source=source)
+    if not report.paths:
+        raise MyoscoreError("no figure to draw: " + "; ".join(f"{s.what}: {s.reason}" for s in report.skipped))
+    return report.paths
+
+
+def _paper_figures(dataset: ExportDataset, path: str | Path, source: str,
+                   attempt: Callable[[str, Callable[[], FigureResult]], None], has_follow_up: bool) -> None:
     """Seed 004's Fig. 1–4 when the protocol has its scores (STIR%LB, T1-LB, STIR and T1)."""
     from myoscore.export import paper_figures
 
     try:
         paper_figures.paper_scores(dataset.protocol)
     except MyoscoreError:
-        return []
-    paths = paper_figures.write_group_scores(dataset, path, source=source).paths
-    paths += paper_figures.write_muscle_scores_by_group(dataset, path, source=source).paths
-    if any(sum(1 for e in dataset.exams if e.subject == s and dataset.has_ratings(e.exam_id, source)) >= 2
-           for s in dataset.subjects):
-        paths += paper_figures.write_score_changes(dataset, path, source=source).paths
-        paths += paper_figures.write_progression(dataset, path, source=source).paths
-    return paths
+        return
+    name = dataset.protocol.name
+    attempt(f"{name}_fig1_scores_by_group", lambda: paper_figures.write_group_scores(dataset, path, source=source))
+    attempt(f"{name}_fig2_muscles_by_group",
+            lambda: paper_figures.write_muscle_scores_by_group(dataset, path, source=source))
+    if has_follow_up:
+        attempt(f"{name}_fig3_changes", lambda: paper_figures.write_score_changes(dataset, path, source=source))
+        attempt(f"{name}_fig4_progression", lambda: paper_figures.write_progression(dataset, path, source=source))

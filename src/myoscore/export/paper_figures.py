@@ -25,6 +25,7 @@ import numpy as np
 
 from myoscore.domain import MyoscoreError
 from myoscore.export._common import number_text, target_dir
+from myoscore.export.coverage import count, coverage_note, left_out_text
 from myoscore.export.dataset import CONSENSUS, ExamInfo, ExportDataset
 from myoscore.export.figures import (
     NO_GROUP,
@@ -37,6 +38,10 @@ from myoscore.export.figures import (
     _measure_on,
     _new_figure,
     _save,
+    first_exams,
+    follow_up_pairs,
+    follow_up_scope,
+    no_pairs_reason,
 )
 from myoscore.schemes import DerivedFunction, Protocol
 
@@ -104,19 +109,29 @@ def _colour(groups: Sequence[str], name: str) -> str:
 
 
 def _first_exams(dataset: ExportDataset, source: str) -> list[ExamInfo]:
-    firsts: dict[str, ExamInfo] = {}
-    for exam in dataset.exams_in_order:
-        if dataset.has_ratings(exam.exam_id, source):
-            firsts.setdefault(exam.subject, exam)
-    return list(firsts.values())
+    """Each subject's first exam rated by ``source`` (a later exam never stands in for it)."""
+    firsts = first_exams(dataset, source)
+    if not firsts:
+        scope = [e for e in dataset.exams_in_order if e.order == 1]
+        raise MyoscoreError(f"no first exam has ratings from {_source_text(source)}: "
+                            f"{left_out_text(dataset.left_out(source, scope))}")
+    return firsts
 
 
-def _pairs(dataset: ExportDataset, source: str) -> list[tuple[ExamInfo, ExamInfo]]:
-    pairs = []
-    for subject in dataset.subjects:
-        rated = [e for e in dataset.exams_in_order if e.subject == subject and dataset.has_ratings(e.exam_id, source)]
-        if len(rated) >= 2:
-            pairs.append((rated[0], rated[-1]))
+def _first_note(dataset: ExportDataset, source: str) -> str:
+    note = coverage_note(dataset, source, [e for e in dataset.exams_in_order if e.order == 1], width=120)
+    return f"\n{note}" if note else ""
+
+
+def _pairs_note(dataset: ExportDataset, source: str) -> str:
+    note = coverage_note(dataset, source, follow_up_scope(dataset), width=120)
+    return f"\n{note}" if note else ""
+
+
+def _pairs(dataset: ExportDataset, source: str, what: str) -> list[tuple[ExamInfo, ExamInfo]]:
+    pairs = follow_up_pairs(dataset, source)
+    if not pairs:
+        raise MyoscoreError(no_pairs_reason(dataset, source, what))
     return pairs
 
 
@@ -186,8 +201,9 @@ def write_group_scores(dataset: ExportDataset, path: str | Path, *, source: str 
         panels[f"{score} by treatment"] = Panel(f"{label} by treatment", tuple(names), ("median",),
                                                 np.array([[np.median(v)] if v else [np.nan] for v in by_treatment]),
                                                 np.array(missing_t))
-    figure.suptitle(f"Fig. 1 — {protocol.name}: STIR%LB and T1-LB at the first exam of {len(firsts)} subjects; "
-                    f"source: {_source_text(source)}", fontsize=10)
+    figure.suptitle(f"Fig. 1 — {protocol.name}: STIR%LB and T1-LB at the first exam of "
+                    f"{count(len(firsts), 'subject')}; "
+                    f"source: {_source_text(source)}" + _first_note(dataset, source), fontsize=10)
     result = FigureResult(figure, panels)
     result.paths = _save(figure, target_dir(path), f"{protocol.name}_fig1_scores_by_group")
     return result
@@ -258,8 +274,10 @@ def write_muscle_scores_by_group(dataset: ExportDataset, path: str | Path, *,
             ax.set_title(title, fontsize=9)
             panels[f"{measure} {body}"] = Panel(title, tuple(groups), tuple(names), parts, ne)
     figure.legend(loc="outside lower center", fontsize=7, frameon=False, ncols=len(groups))
-    figure.suptitle(f"Fig. 2 — {protocol.name}: per muscle, both sides, at the first exam of {len(firsts)} "
-                    f"subjects ({lower_units} lower-body muscles)\nsource: {_source_text(source)}", fontsize=10)
+    figure.suptitle(f"Fig. 2 — {protocol.name}: per muscle, both sides, at the first exam of "
+                    f"{count(len(firsts), 'subject')} "
+                    f"subjects ({lower_units} lower-body muscles)\nsource: {_source_text(source)}"
+                    + _first_note(dataset, source), fontsize=10)
     result = FigureResult(figure, panels)
     result.paths = _save(figure, target_dir(path), f"{protocol.name}_fig2_muscles_by_group")
     return result
@@ -274,9 +292,7 @@ def write_score_changes(dataset: ExportDataset, path: str | Path, *, source: str
     protocol = dataset.protocol
     stir_score, t1_score = paper_scores(protocol)
     _check_source(dataset, source)
-    pairs = _pairs(dataset, source)
-    if not pairs:
-        raise MyoscoreError(f"no subject has two exams rated by {source!r}: there is no change to draw")
+    pairs = _pairs(dataset, source, "change")
     groups = _groups(dataset, [p[0].subject for p in pairs])
     pairs.sort(key=lambda p: (groups.index(_group(dataset, p[0].subject)), p[0].subject))
     subjects = [p[0].subject for p in pairs]
@@ -308,8 +324,9 @@ def write_score_changes(dataset: ExportDataset, path: str | Path, *, source: str
 
     figure.legend(handles=[Patch(color=_colour(groups, g), label=g) for g in groups], loc="outside lower center",
                   fontsize=7, frameon=False, ncols=len(groups))
-    figure.suptitle(f"Fig. 3 — {protocol.name}: first and last exam of {len(pairs)} subjects with a follow-up\n"
-                    f"source: {_source_text(source)}", fontsize=10)
+    figure.suptitle(f"Fig. 3 — {protocol.name}: first and last exam of {count(len(pairs), 'subject')} "
+                    "with a follow-up\n"
+                    f"source: {_source_text(source)}" + _pairs_note(dataset, source), fontsize=10)
     result = FigureResult(figure, panels)
     result.paths = _save(figure, target_dir(path), f"{protocol.name}_fig3_changes")
     return result
@@ -329,9 +346,7 @@ def write_progression(dataset: ExportDataset, path: str | Path, *, source: str =
     if measures is None:
         raise MyoscoreError(f"protocol {protocol.name} has no STIR and T1 measures on the same muscles")
     _check_source(dataset, source)
-    pairs = _pairs(dataset, source)
-    if not pairs:
-        raise MyoscoreError(f"no subject has two exams rated by {source!r}: there is no progression to draw")
+    pairs = _pairs(dataset, source, "progression")
     groups = _groups(dataset, [p[0].subject for p in pairs])
 
     def values(exam: ExamInfo) -> dict[str, float | None]:
@@ -371,9 +386,9 @@ def write_progression(dataset: ExportDataset, path: str | Path, *, source: str =
         panels[title[0]] = Panel(title, tuple(groups), ("percent",), share[:, None],
                                  counts[:, [numerator, denominator]])
     left_out = int(excluded.sum())
-    figure.suptitle(f"Fig. 4 — {protocol.name}: first and last exam of {len(pairs)} subjects with a follow-up "
+    figure.suptitle(f"Fig. 4 — {protocol.name}: first and last exam of {count(len(pairs), 'subject')} with a follow-up "
                     f"(T1 +1 or more)\n{left_out} muscle-sides not evaluated left out; source: "
-                    f"{_source_text(source)}", fontsize=9)
+                    f"{_source_text(source)}" + _pairs_note(dataset, source), fontsize=9)
     result = FigureResult(figure, panels)
     result.paths = _save(figure, target_dir(path), f"{protocol.name}_fig4_progression")
     return result
