@@ -29,6 +29,13 @@ def imaged_study(study: CoordinatorSession, phantom: PhantomInfo) -> Coordinator
     return study
 
 
+@pytest.fixture(autouse=True)
+def _private_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows built without a settings file (the coordinator's desk) use the default one:
+    in tests a fresh folder, never the user's own config directory."""
+    monkeypatch.setenv("MYOSCORE_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture
 def settings_path(tmp_path: Path) -> Path:
     return tmp_path / "viewer.ini"

@@ -128,3 +128,58 @@ def test_intra_reader_agreement(qtbot, db: Database, study: CoordinatorSession, 
     assert table_texts(page.table, overall)[2:] == expected_cells(report.rows[-1])
     assert table_texts(page.table, overall)[5] == "100.0"
     assert "A vs A (repeat)" in page.info.text()
+
+
+def test_choosing_another_protocol_or_reader_recomputes_the_table(qtbot, db: Database, study: CoordinatorSession,
+                                                                  nxp2, imnm) -> None:
+    """Both readers submitted both protocols. Choosing the other protocol with the keyboard
+    shows that protocol's report at once (it kept the previous protocol's table until
+    Refresh); choosing the same reader twice replaces the table with the reason."""
+    import random
+
+    from PySide6.QtCore import Qt
+
+    from myoscore.app import sign_in
+
+    study.assign(imnm, ["A", "B"], seed=12)
+    drawn = {e.id: paired_codes(nxp2, e.id) for e in study.exams()}
+    for index, name in enumerate(("A", "B")):
+        reader = sign_in(db, name, f"pass-phrase-{name}")
+        for read in reader.worklist():
+            if read.protocol_name == "nxp2_lower_limb":
+                codes = drawn[read.exam_id][index]
+            else:
+                rng = random.Random(read.exam_id)
+                codes = {item.key: rng.choice(imnm.scales[item.scale].codes) for item in imnm.items[:40]}
+                if name == "B":
+                    codes = {key: (code if i % 3 else imnm.scales[imnm.items[i].scale].codes[0])
+                             for i, (key, code) in enumerate(codes.items())}
+            for key, code in codes.items():
+                reader.rate(read.id, key, code)
+            reader.submit(read.id)
+    window = open_desk(qtbot, study)
+    page = window.agreement_page
+    with qtbot.waitSignal(page.report_shown):
+        click_tab(qtbot, window.tabs, "Agreement")
+    first = page.protocol_combo.currentText()
+    other = next(page.protocol_combo.itemText(i) for i in range(page.protocol_combo.count())
+                 if page.protocol_combo.itemText(i) != first)
+    assert page.report.protocol == first
+    before = [table_texts(page.table, r)[0] for r in range(page.table.rowCount())]
+
+    key = Qt.Key.Key_Down if page.protocol_combo.currentIndex() == 0 else Qt.Key.Key_Up
+    with qtbot.waitSignal(page.report_shown):
+        qtbot.keyClick(page.protocol_combo, key)
+    assert page.protocol_combo.currentText() == other
+    assert page.report.protocol == other
+    assert f"· {other} ·" in page.info.text()
+    after = [table_texts(page.table, r)[0] for r in range(page.table.rowCount())]
+    assert after != before
+    expected = agreement_report(study, other, ["A", "B"])
+    assert page.table.rowCount() == len([row for row in expected.rows if row.kind != "unit"])
+
+    qtbot.keyClick(page.first_combo, Qt.Key.Key_Down)  # A → B: B vs B
+    assert page.first_combo.currentText() == "B"
+    assert page.report is None
+    assert not page.body.isVisible()
+    assert "choose two different readers" in page.message.text()

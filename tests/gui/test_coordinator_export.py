@@ -6,11 +6,12 @@ import csv
 from pathlib import Path
 
 import pytest
-from gui_helpers import click, click_check, open_desk, submit_both
+from gui_helpers import click, click_check, open_desk, paired_codes, submit_both, submit_reads
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import reconcile_reads
 from myoscore.gui.coordinator import ExportDialog
+from myoscore.gui.settings import ViewSettings
 
 pytestmark = pytest.mark.gui
 
@@ -48,7 +49,7 @@ def test_export_dialog_writes_and_lists_the_files(qtbot, db: Database, study: Co
             "nxp2_lower_limb_redcap_import.csv", "nxp2_lower_limb_redcap_dictionary.csv"} <= names
     assert dialog.files.count() == len(written)
     assert dialog.files.item(0).text() == str(Path(written[0]).relative_to(out))
-    assert f"{len(written)} files written" in dialog.message.text()
+    assert dialog.message.text().startswith(f"Wrote {len(written)} files under {out}.")
 
     with (out / "wide" / "nxp2_lower_limb_wide.csv").open(newline="", encoding="utf-8") as handle:
         header = next(csv.reader(handle))
@@ -71,3 +72,62 @@ def test_export_refuses_without_a_format(qtbot, db: Database, study: Coordinator
     click(qtbot, dialog.export_button)
     assert dialog.message.kind == "error"
     assert "at least one format" in dialog.message.text()
+
+
+def test_mid_study_export_names_what_it_left_out_remembers_and_opens_the_folder(
+        qtbot, db: Database, study: CoordinatorSession, nxp2, tmp_path: Path) -> None:
+    """Half-finished study: B has not submitted the follow-up, so consensus covers the
+    baseline only. Figures are ticked by default; the export writes the baseline figures,
+    says which exam it left out and which figure it skipped, and why; "Open folder" opens
+    the export folder (the URL handed to Qt's desktop services); a new dialog of the same
+    study comes back with that folder and those formats, another study with the defaults."""
+    baseline, follow_up = (e.id for e in study.exams())
+    drawn = {exam: paired_codes(nxp2, exam) for exam in (baseline, follow_up)}
+    submit_reads(db, "A", {exam: pair[0] for exam, pair in drawn.items()})
+    b = {baseline: drawn[baseline][1]}
+    from myoscore.app import sign_in
+
+    reader = sign_in(db, "B", "pass-phrase-B")
+    for read in reader.worklist():
+        if read.exam_id == baseline:
+            for key, code in b[baseline].items():
+                reader.rate(read.id, key, code)
+            reader.submit(read.id)
+    reconcile_reads(study, "nxp2_lower_limb", ["A", "B"], "mean")
+
+    window = open_desk(qtbot, study)
+    click(qtbot, window.export_button)
+    dialog = window.export_dialog
+    assert dialog.format_checks["figures"].isChecked()
+    assert dialog.formats() == ["csv", "wide", "xlsx", "figures"]
+    assert not dialog.open_button.isEnabled()
+    out = tmp_path / "mid-study"
+    dialog.choose_path = lambda what: str(out) if what == "folder" else ""
+    click(qtbot, dialog.folder_button)
+    click_check(qtbot, dialog.format_checks["wide"])
+    with qtbot.waitSignal(dialog.export_finished, timeout=120_000) as finished:
+        click(qtbot, dialog.export_button)
+    written = [Path(p) for p in finished.args[0]]
+    names = {p.name for p in written}
+    assert "nxp2_lower_limb_heatmap_edema.png" in names
+    assert "nxp2_lower_limb_stir_t1_heatmaps_lower.png" not in names
+    text = dialog.message.text()
+    assert (f"figures from consensus: 1 of 2 exams; left out: exam {follow_up} (SUBJ-01 · follow-up): "
+            "no consensus yet (1 of 2 reads submitted)") in text
+    assert "skipped nxp2_lower_limb_stir_t1_heatmaps_lower: no subject has its first and a later exam rated " \
+           "by consensus" in text
+    assert dialog.message.kind == "note"
+
+    opened = []
+    dialog.open_url = lambda url: opened.append(url) or True
+    assert dialog.open_button.isEnabled()
+    click(qtbot, dialog.open_button)
+    assert [url.toLocalFile() for url in opened] == [str(out.resolve())]
+    assert opened[0].scheme() == "file"
+    click(qtbot, dialog.close_button)
+
+    again = window.open_export()
+    assert again.folder_edit.text() == str(out)
+    assert again.formats() == ["csv", "xlsx", "figures"]
+    click(qtbot, again.close_button)
+    assert ViewSettings().export_choices("another-study.sqlite") == (None, None)

@@ -1,5 +1,6 @@
 """Export whatever exists (issue 14): a half-finished study's export writes figures for the
-finished exams, names the rest with the reason, and its exit code and summary agree."""
+finished exams, names the rest with the reason, and its exit code and summary agree; the
+same study's status filtered by reader and status."""
 
 from __future__ import annotations
 
@@ -151,3 +152,23 @@ def test_figures_from_an_unknown_reader_are_refused(half_done, tmp_path: Path) -
     with pytest.raises(MyoscoreError, match="no such reader has reads of nxp2_lower_limb"):
         export_files(half_done, PROTOCOL, ["figures"], tmp_path / "x", source="Z")
     assert not (tmp_path / "x").exists()
+
+
+def test_status_filters_by_reader_and_status(half_done, cli_coordinator, db_path: Path, capsys) -> None:
+    """`status --reader B --status open` lists B's two reads not yet submitted, says how many
+    of all reads it shows, and counts with the right plural; an unknown reader is refused."""
+    assert main(["--db", str(db_path), "status", "--reader", "B", "--status", "open"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("3 subjects, 5 exams, ")
+    assert "reads of B, open: 2 of 10 reads" in lines
+    listed = [line for line in lines if line.startswith("  read ")]
+    assert len(listed) == 2
+    assert all(" B " in line and "submitted" not in line for line in listed)
+    assert main(["--db", str(db_path), "status", "--status", "submitted", "--json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert len(view["reads"]) == 7  # A: 4, B: 3
+    assert {row["status"] for row in view["reads"]} == {"submitted"}
+    assert view["total_reads"] == 10
+    assert view["stale_consensus"] == {}
+    assert main(["--db", str(db_path), "status", "--reader", "Z"]) == 1
+    assert "no reader named 'Z'" in capsys.readouterr().err

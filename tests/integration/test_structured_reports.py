@@ -107,7 +107,8 @@ def test_a_changed_grade_is_found(exported: list[Path], db_path: Path, tmp_path:
     capsys.readouterr()
     assert main(["--db", str(db_path), "import-sr", str(edited)]) == 1
     out = capsys.readouterr().out
-    assert "1 differences" in out
+    assert "1 difference:" in out or "1 difference\n" in out
+    assert "1 differences" not in out
     assert "('5', 5.0) vs database ('NE', None)" in out
 
 

@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from myoscore.app import analysis
+from myoscore.app.wording import plural
 from myoscore.cli.main import Context, add_command, print_json, split_csv
 from myoscore.domain import ConsensusMethod, MyoscoreError
 
@@ -38,7 +39,7 @@ def cmd_agreement(ctx: Context) -> int:
     if a.json:
         print_json(analysis.jsonable(report))
         return 0
-    print(f"{report.protocol}: {report.readers[0]} vs {report.readers[1]}, {report.n_exams} exams "
+    print(f"{report.protocol}: {report.readers[0]} vs {report.readers[1]}, {plural(report.n_exams, 'exam')} "
           "(submitted reads only)")
     print(f"{'':<52} {'n':>6} {'NE':>5} {'%agr':>6}  {'κ (95% CI)':<22} {'κw linear (95% CI)':<22} "
           f"{'AC1':>6} {'α':>6}")
@@ -77,8 +78,10 @@ def cmd_reconcile(ctx: Context) -> int:
         print_json(analysis.jsonable(outcome))
         return 0
     policy = outcome.policy.value if outcome.policy is not None else "protocol policies"
-    print(f"{outcome.protocol}: {policy} of {', '.join(outcome.readers)} over {outcome.n_exams} exams; "
-          f"{outcome.n_values} consensus values stored, {len(outcome.pending)} items need joint review")
+    pending = len(outcome.pending)
+    print(f"{outcome.protocol}: {policy} of {', '.join(outcome.readers)} over {plural(outcome.n_exams, 'exam')}; "
+          f"{plural(outcome.n_values, 'consensus value')} stored, {plural(pending, 'item')} "
+          f"{'needs' if pending == 1 else 'need'} joint review")
     _print_discordant(outcome.pending)
     if outcome.pending:
         print("record each agreed value with: myoscore consensus set --protocol P --exam E --item K --value V")
@@ -91,7 +94,7 @@ def cmd_discordant(ctx: Context) -> int:
     if a.json:
         print_json(_discordant_json(items))
         return 0
-    print(f"{len(items)} discordant items")
+    print(plural(len(items), "discordant item"))
     _print_discordant(items)
     return 0
 

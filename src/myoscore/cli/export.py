@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from myoscore.app.wording import plural
 from myoscore.cli.main import Context, add_command, print_json, split_csv
 from myoscore.domain import MyoscoreError
 
@@ -61,9 +62,9 @@ def cmd_import_sr(ctx: Context) -> int:
                      "matches": r.matches, "differences": list(r.differences)} for r in results])
     else:
         for r in results:
-            state = "same as the database" if r.matches else f"{len(r.differences)} differences"
+            state = "same as the database" if r.matches else plural(len(r.differences), "difference")
             print(f"{r.path}: {r.content.kind} by {r.content.observer}, {r.content.patient_id}, "
-                  f"{len(r.content.values)} items: {state}")
+                  f"{plural(len(r.content.values), 'item')}: {state}")
             for line in r.differences[:20]:
                 print(f"  {line}")
     return 0 if all(r.matches for r in results) else 1

@@ -316,21 +316,34 @@ def cmd_reopen(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
-    return _print_status(ctx.coordinator(), as_json=ctx.args.json)
+    return _print_status(ctx.coordinator(), as_json=ctx.args.json, reader=ctx.args.reader, status=ctx.args.status)
 
 
-def _print_status(coordinator: CoordinatorSession, *, as_json: bool) -> int:
-    status = study.study_status(coordinator)
+def _print_status(coordinator: CoordinatorSession, *, as_json: bool, reader: str | None = None,
+                  status: str | None = None) -> int:
+    from myoscore.app.progress_view import status_view
+    from myoscore.app.wording import plural
+
+    view = status_view(coordinator, reader=reader, status=status)
     if as_json:
-        print_json(status)
+        print_json(view)
         return 0
-    print(f"{status['subjects']} subjects, {status['exams']} exams, {len(status['readers'])} users")
-    for name, counts in status["progress"].items():
+    print(f"{plural(view['subjects'], 'subject')}, {plural(view['exams'], 'exam')}, "
+          f"{plural(len(view['readers']), 'user')}")
+    for name, counts in view["progress"].items():
         summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
         print(f"  {name:<16} {summary}")
-    for r in status["reads"]:
+    if reader is not None or status is not None:
+        print(f"reads of {reader or 'every reader'}, {(status or 'any status').replace('_', ' ')}: "
+              f"{len(view['reads'])} of {plural(view['total_reads'], 'read')}")
+    for r in view["reads"]:
         print(f"  read {r['read']:<4} {r['reader']:<14} {r['subject']:<12} {r['exam']:<10} "
               f"{r['protocol']:<18} {r['status']:<12} {r['done']}/{r['total']}")
+    for protocol, count in view["stale_consensus"].items():
+        print(f"consensus to decide again: {plural(count, 'value')} of {protocol} "
+              f"(myoscore consensus list --protocol {protocol} --stale)")
+    for e in view["excluded_exams"]:
+        print(f"excluded: exam {e['exam']} {e['subject']} · {e['label']} ({e['reason'] or 'no reason given'})")
     return 0
 
 
@@ -440,7 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
     reopen = command("reopen", cmd_reopen, "reopen a submitted read (coordinator, audited)", as_user=True)
     reopen.add_argument("read", type=int)
     reopen.add_argument("--reason")
-    command("status", cmd_status, "progress of every read (no rating values)", json_flag=True, as_user=True)
+    status_parser = command("status", cmd_status, "progress of every read (no rating values)", json_flag=True,
+                            as_user=True)
+    status_parser.add_argument("--reader", help="only this reader's reads")
+    status_parser.add_argument("--status", choices=["assigned", "in_progress", "submitted", "open"],
+                               help="only reads with this status (open: not yet submitted)")
     audit = command("audit", cmd_audit, "the latest audit events", json_flag=True, as_user=True)
     audit.add_argument("--limit", type=int, default=50)
     for module in COMMAND_MODULES:

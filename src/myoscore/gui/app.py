@@ -120,7 +120,7 @@ def _report_uncaught_errors() -> None:
 def window_for(session: ReaderSession | CoordinatorSession, settings: ViewSettings | None = None) -> QMainWindow:
     """The window of a signed-in user's role."""
     if isinstance(session, CoordinatorSession):
-        return CoordinatorWindow(session)
+        return CoordinatorWindow(session, settings=settings)
     return MainWindow(session, settings)
 
 

@@ -1,13 +1,17 @@
-"""Per-user viewer settings: the last window/level of each reader per sequence kind.
+"""Per-user settings: the last window/level of each reader per sequence kind, and the
+export dialog's last folder and formats per study.
 
 Kept in an INI file in the per-user config directory (``platformdirs``), never in the
 study database: a display preference is not study data and must not be audited or
-shared between readers. Nothing identifying is stored.
+shared between readers. Nothing identifying is stored: a study is keyed by a hash of its
+database location (a PostgreSQL URL may hold a password; the hash never does).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -55,4 +59,26 @@ class ViewSettings:
 
     def forget_window(self, reader: str, kind: str) -> None:
         self._settings.remove(self._key(reader, kind))
+        self._settings.sync()
+
+    # -- the export dialog, per study -----------------------------------------------------
+    @staticmethod
+    def _study_key(location: str) -> str:
+        return "export/" + hashlib.sha256(location.encode("utf-8")).hexdigest()[:20]
+
+    def export_choices(self, location: str) -> tuple[str | None, list[str] | None]:
+        """The last export folder and formats used for the study at ``location`` (``None``
+        where nothing was remembered)."""
+        key = self._study_key(location)
+        folder = self._settings.value(f"{key}/folder")
+        formats = self._settings.value(f"{key}/formats")
+        if isinstance(formats, str):
+            formats = [f for f in formats.split(",") if f]
+        return (str(folder) if folder else None,
+                [str(f) for f in formats] if isinstance(formats, list) else None)
+
+    def set_export_choices(self, location: str, folder: str, formats: Sequence[str]) -> None:
+        key = self._study_key(location)
+        self._settings.setValue(f"{key}/folder", folder)
+        self._settings.setValue(f"{key}/formats", ",".join(formats))
         self._settings.sync()

@@ -4,8 +4,10 @@ per row, and a per-unit agreement heatmap.
 Everything comes from one call, :func:`myoscore.app.analysis.agreement_report` (two
 readers) or :func:`~myoscore.app.analysis.intra_reader_report` (a reader against their
 blinded repeat reads); the call reveals the readers' ratings, so it is audited, and the
-page makes it only when it is first shown and on Refresh. Until the two readers have both
-submitted a read of one exam the store refuses, and the page says what is missing.
+page makes it when it is first shown, whenever the coordinator chooses another protocol,
+reader or kind of report (a table never shows one protocol's numbers under another's
+name), and on Refresh. Until the two readers have both submitted a read of one exam the
+store refuses, and the page says what is missing.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
 from myoscore.app import CoordinatorSession
 from myoscore.app.analysis import AgreementReport, AgreementRow, agreement_report, intra_reader_report
 from myoscore.app.changes import StudyChanges
+from myoscore.app.wording import plural
 from myoscore.domain import MyoscoreError, NotFound, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
@@ -98,6 +101,7 @@ class AgreementPage(Page):
         super().__init__(coordinator, parent)
         self.report: AgreementReport | None = None
         self._shown_once = False
+        self._filling = False
         self._heat_rows: list[list[int | None]] = []
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -175,7 +179,10 @@ class AgreementPage(Page):
         layout.addWidget(self.body, 1)
 
         self.refresh_button.clicked.connect(self.compute)
-        self.protocol_combo.currentIndexChanged.connect(lambda _i: self._fill_readers())
+        self.protocol_combo.currentIndexChanged.connect(lambda _i: self._on_protocol_chosen())
+        for combo in (self.first_combo, self.second_combo, self.intra_combo):
+            combo.currentIndexChanged.connect(lambda _i: self._on_choice_changed())
+        self.pair_radio.toggled.connect(lambda _checked: self._on_choice_changed())
         self.table.currentCellChanged.connect(lambda row, *_: self._on_row_selected(row))
         self.heatmap.currentCellChanged.connect(lambda row, column, *_: self._on_heat_selected(row, column))
         self.statistic_combo.currentIndexChanged.connect(lambda _i: self._fill_heatmap())
@@ -193,6 +200,13 @@ class AgreementPage(Page):
                                    "Refresh." if protocols else "No read has been assigned yet.")
 
     def _fill_readers(self, reads: list[Read] | None = None) -> None:
+        self._filling = True  # choices set here are not the coordinator's: no report for each
+        try:
+            self._fill_reader_choices(reads)
+        finally:
+            self._filling = False
+
+    def _fill_reader_choices(self, reads: list[Read] | None) -> None:
         reads = self.coordinator.reads() if reads is None else reads
         protocol = self.protocol_combo.currentText()
         names = sorted({r.reader_name for r in reads if r.protocol_name == protocol})
@@ -204,6 +218,16 @@ class AgreementPage(Page):
         self.intra_radio.setEnabled(bool(repeaters))
         if not repeaters:
             self.pair_radio.setChecked(True)
+
+    def _on_protocol_chosen(self) -> None:
+        self._fill_readers()
+        self._on_choice_changed()
+
+    def _on_choice_changed(self) -> None:
+        """Another protocol, reader or report kind: compute for it at once (once the page
+        has been shown), so the table always matches the choices above it."""
+        if self._shown_once and not self._filling:
+            self.compute()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -250,8 +274,8 @@ class AgreementPage(Page):
         self.message.clear_message()
         self.body.setVisible(True)
         now = QDateTime.currentDateTime().toString("HH:mm:ss")
-        self.info.setText(f"{report.readers[0]} vs {report.readers[1]} · {report.protocol} · {report.n_exams} "
-                          f"exams both submitted · computed {now}")
+        self.info.setText(f"{report.readers[0]} vs {report.readers[1]} · {report.protocol} · "
+                          f"{plural(report.n_exams, 'exam')} both submitted · computed {now}")
         rows = [(i, row) for i, row in enumerate(report.rows) if row.kind != "unit"]
         table = self.table
         table.blockSignals(True)
@@ -276,7 +300,7 @@ class AgreementPage(Page):
         if rows:
             table.selectRow(0)
             self._on_row_selected(0)
-        self.status.emit(f"Agreement over {report.n_exams} exams.")
+        self.status.emit(f"Agreement over {plural(report.n_exams, 'exam')}.")
         self.report_shown.emit()
 
     def _on_row_selected(self, line: int) -> None:

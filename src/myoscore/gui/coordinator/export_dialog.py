@@ -1,9 +1,12 @@
 """The export dialog: formats, output folder, readers for the agreement sheet, clinical fields.
 
-One call, :func:`myoscore.app.export.export`, the same as ``myoscore export``. It runs on a
-worker thread with its own database connection (figures take a few seconds); the
-dialog then lists every file written. Everything written is pseudonymous (subject codes
-and timepoint labels only; see docs/export.md).
+One call, :func:`myoscore.app.export.export_files`, the same as ``myoscore export``. It
+runs on a worker thread with its own database connection (figures take a few seconds);
+the dialog then lists every file written and says what was skipped and which exams the
+figures left out, and why (a mid-study export writes whatever exists). "Open folder"
+shows the files. The last folder and formats are remembered per study (per-user
+settings, :class:`~myoscore.gui.settings.ViewSettings`). Everything written is
+pseudonymous (subject codes and timepoint labels only; see docs/export.md).
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,13 +33,19 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app import CoordinatorSession
-from myoscore.app.export import FORMATS, export, read_groups
+from myoscore.app.export import FORMATS, ExportResult, export_files, read_groups
 from myoscore.domain import MyoscoreError
 from myoscore.gui.coordinator.agreement_page import default_pair
 from myoscore.gui.coordinator.jobs import JobRunner
-from myoscore.gui.coordinator.widgets import MessageLabel, chosen, set_choices
+from myoscore.gui.coordinator.widgets import NONE_CHOICE, MessageLabel, chosen, set_choices
+from myoscore.gui.settings import ViewSettings
 
-__all__ = ["FORMAT_TITLES", "ExportDialog", "default_folder"]
+__all__ = ["AUTOMATIC_SOURCE", "DEFAULT_FORMATS", "FORMAT_TITLES", "ExportDialog", "default_folder"]
+
+#: Ticked the first time a study is exported (later: the formats used last time).
+DEFAULT_FORMATS = ("csv", "wide", "xlsx", "figures")
+#: The "figures from" choice that means consensus when any exam has it, else the first reader.
+AUTOMATIC_SOURCE = "consensus (else the first reader)"
 
 FORMAT_TITLES = {
     "csv": "Tidy CSV — one row per subject × exam × item × source",
@@ -60,12 +70,19 @@ class ExportDialog(QDialog):
 
     export_finished = Signal(object)  # list of Paths, or None after a failure
 
-    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
+    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None,
+                 settings: ViewSettings | None = None) -> None:
         super().__init__(parent)
         self.coordinator = coordinator
+        self.settings = settings if settings is not None else ViewSettings()
         self.written: list[Path] = []
+        self.result: ExportResult | None = None
         #: Asks for a folder or a file ("folder"/"groups"); tests replace it.
         self.choose_path: Callable[[str], str] = self._choose_path_dialog
+        #: Opens a URL with the desktop's file manager (Qt's QDesktopServices); tests replace it.
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        location = coordinator.database.location
+        remembered_folder, remembered_formats = self.settings.export_choices(location)
         self.jobs = JobRunner(coordinator, self)
         self.jobs.finished.connect(self._on_finished)
         self.jobs.failed.connect(self._on_failed)
@@ -81,12 +98,12 @@ class ExportDialog(QDialog):
         self.format_checks: dict[str, QCheckBox] = {}
         for name in FORMATS:
             check = QCheckBox(f"{name}: {FORMAT_TITLES.get(name, name)}", formats)
-            check.setChecked(name in ("csv", "wide", "xlsx"))
+            check.setChecked(name in (remembered_formats if remembered_formats is not None else DEFAULT_FORMATS))
             formats_layout.addWidget(check)
             self.format_checks[name] = check
         form.addRow(formats)
         folder_row = QHBoxLayout()
-        self.folder_edit = QLineEdit(str(default_folder(coordinator)), self)
+        self.folder_edit = QLineEdit(remembered_folder or str(default_folder(coordinator)), self)
         self.folder_button = QPushButton("Browse…", self)
         folder_row.addWidget(self.folder_edit, 1)
         folder_row.addWidget(self.folder_button)
@@ -99,6 +116,10 @@ class ExportDialog(QDialog):
         readers_row.addWidget(self.second_combo)
         readers_row.addStretch(1)
         form.addRow("Agreement sheet", readers_row)
+        self.source_combo = QComboBox(self)
+        self.source_combo.setToolTip("The figures draw the exams this source has rated; the others are named "
+                                     "in each figure's title and below after the export.")
+        form.addRow("Figures from", self.source_combo)
         self.clinical_check = QCheckBox("Include clinical fields (months from onset, treated)", self)
         self.clinical_check.setChecked(True)
         form.addRow(self.clinical_check)
@@ -124,7 +145,11 @@ class ExportDialog(QDialog):
         buttons.addStretch(1)
         self.export_button = QPushButton("Export", self)
         self.export_button.setDefault(True)
+        self.open_button = QPushButton("Open folder", self)
+        self.open_button.setToolTip("Show the exported files in the file manager")
+        self.open_button.setEnabled(False)
         self.close_button = QPushButton("Close", self)
+        buttons.addWidget(self.open_button)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.close_button)
         layout.addLayout(buttons)
@@ -133,6 +158,7 @@ class ExportDialog(QDialog):
         self.folder_button.clicked.connect(self._browse_folder)
         self.groups_button.clicked.connect(self._browse_groups)
         self.export_button.clicked.connect(self.run_export)
+        self.open_button.clicked.connect(self.open_folder)
         self.close_button.clicked.connect(self.reject)
         self._fill_readers()
         if not self.protocol_combo.count():
@@ -147,6 +173,7 @@ class ExportDialog(QDialog):
         pair = default_pair(reads, protocol)
         set_choices(self.first_combo, names, none=True, keep=False, default=pair[0] if pair else None)
         set_choices(self.second_combo, names, none=True, keep=False, default=pair[1] if pair else None)
+        set_choices(self.source_combo, [AUTOMATIC_SOURCE, "consensus", *names], default=AUTOMATIC_SOURCE)
 
     def _choose_path_dialog(self, what: str) -> str:
         if what == "folder":
@@ -190,11 +217,15 @@ class ExportDialog(QDialog):
         readers = [first, second] if first and second else None
         clinical = self.clinical_check.isChecked()
         out = Path(folder)
+        source = self.figure_source()
 
-        def work(coordinator: CoordinatorSession, _progress: Callable[[int, int], None]) -> list[Path]:
-            return export(coordinator, protocol, formats, out, readers=readers, clinical=clinical, groups=groups)
+        def work(coordinator: CoordinatorSession, _progress: Callable[[int, int], None]) -> ExportResult:
+            return export_files(coordinator, protocol, formats, out, readers=readers, clinical=clinical,
+                                groups=groups, source=source)
 
+        self.settings.set_export_choices(self.coordinator.database.location, folder, formats)
         self.export_button.setEnabled(False)
+        self.open_button.setEnabled(False)
         self.files.clear()
         self.files.setVisible(False)
         self.message.show_message(f"Exporting {', '.join(formats)} of {protocol} …", "note")
@@ -204,12 +235,36 @@ class ExportDialog(QDialog):
         except MyoscoreError as exc:
             self._on_failed(str(exc))
 
-    def _on_finished(self, written: list[Path]) -> None:
+    def figure_source(self) -> str | None:
+        """``None`` (automatic), ``"consensus"`` or a reader's name."""
+        text = self.source_combo.currentText()
+        return None if text in (AUTOMATIC_SOURCE, NONE_CHOICE, "") else text
+
+    def output_url(self) -> QUrl:
+        """The folder "Open folder" shows: where the last export wrote (else the chosen folder)."""
+        folder = self.result.out if self.result is not None else Path(self.folder_edit.text().strip())
+        return QUrl.fromLocalFile(str(folder.resolve()))
+
+    def open_folder(self) -> None:
+        """Show the export's folder in the desktop's file manager."""
+        if not self.open_url(self.output_url()):
+            self.message.show_message(f"Could not open {self.output_url().toLocalFile()}: no file manager "
+                                      "answered. The files are there.", "note")
+
+    def _on_finished(self, result: ExportResult) -> None:
         self.unsetCursor()
         self.export_button.setEnabled(True)
-        self.written = list(written)
-        out = Path(self.folder_edit.text().strip())
-        self.message.show_message(f"{len(written)} files written to {out}.", "info")
+        self.result = result
+        written = list(result.written)
+        self.written = written
+        out = result.out
+        lines = result.summary()
+        text = f"{lines[0][0].upper()}{lines[0][1:]}."
+        notes = lines[1 + len(result.by_format):]
+        if notes:
+            text += "\n" + "\n".join(notes)
+        self.message.show_message(text, "note" if result.skipped or result.left_out else "info")
+        self.open_button.setEnabled(True)
         self.files.clear()
         for path in written:
             try:

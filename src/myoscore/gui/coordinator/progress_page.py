@@ -1,15 +1,19 @@
-"""Study progress: every read with reader, subject code, exam, status and items done / total.
+"""Study progress: every read with reader, subject code, exam, status and items done / total,
+filtered by reader and status; consensus values to decide again; excluded exams.
 
-Counts only, never values (rating values are shown on the agreement and consensus
-screens, where every reveal is audited). A submitted read can be reopened from here
+Counts only, never rating values (those are shown on the agreement and consensus
+screens, where every reveal is audited). Which consensus values are stale is checked
+against the readers' ratings, an audited reveal, so it is checked only while the page is
+on screen (:mod:`myoscore.app.progress_view`). A submitted read can be reopened from here
 (:meth:`~myoscore.app.CoordinatorSession.reopen`, audited with the reason given).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QPainter, QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -22,14 +26,31 @@ from PySide6.QtWidgets import (
 
 from myoscore.app import CoordinatorSession, study
 from myoscore.app.changes import StudyChanges
+from myoscore.app.progress_view import StaleRow, excluded_exams, filter_reads, stale_rows
 from myoscore.app.study import study_status
 from myoscore.app.wording import plural
-from myoscore.domain import MyoscoreError, Read, ReadStatus
-from myoscore.gui.coordinator.widgets import MessageLabel, Page, cell, fill_row, hint, make_table, row_data
+from myoscore.domain import Exam, MyoscoreError, Read, ReadStatus
+from myoscore.gui.coordinator.widgets import (
+    MessageLabel,
+    Page,
+    cell,
+    chosen,
+    fill_row,
+    hint,
+    make_table,
+    row_data,
+    set_choices,
+)
 
-__all__ = ["COLUMNS", "ProgressPage"]
+__all__ = ["ALL_READERS", "COLUMNS", "EXCLUDED_COLUMNS", "STALE_COLUMNS", "STATUS_CHOICES", "ProgressPage"]
 
 COLUMNS = ("Reader", "#", "Subject", "Exam", "Protocol", "Status", "Scored", "Read", "Seed", "Progress")
+STALE_COLUMNS = ("Protocol", "Subject", "Exam", "Item", "Why it is to be decided again")
+EXCLUDED_COLUMNS = ("Subject", "Exam", "Excluded", "Reason")
+ALL_READERS = "all readers"
+#: The status filter's choices → :data:`myoscore.app.progress_view.STATUS_FILTERS` (None: any).
+STATUS_CHOICES = {"any status": None, "to do": "assigned", "in progress": "in_progress",
+                  "not submitted": "open", "submitted": "submitted"}
 _STATUS = {
     ReadStatus.ASSIGNED: ("to do", None),
     ReadStatus.IN_PROGRESS: ("in progress", "#fff8e1"),
@@ -57,11 +78,14 @@ class _BarDelegate(QStyledItemDelegate):
 class ProgressPage(Page):
     """Every read of the study and its progress; reopen a submitted read."""
 
-    shows = StudyChanges(reads=True, readers=True, exams=True)
+    shows = StudyChanges(reads=True, readers=True, exams=True, consensus=True)
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
         super().__init__(coordinator, parent)
         self._reads: list[Read] = []
+        self._all_reads: list[Read] = []
+        self.stale: list[StaleRow] = []
+        self.excluded: list[Exam] = []
         layout = QVBoxLayout(self)
         self.summary = QLabel(self)
         self.summary.setStyleSheet("font-size: 15px; font-weight: bold;")
@@ -72,9 +96,31 @@ class ProgressPage(Page):
         layout.addWidget(hint("Progress only: rating values are shown in the agreement and consensus screens, "
                               "where every reveal is audited. Readers' progress arrives as they score; Refresh "
                               "(F5) reads it again.", self))
+        filters = QHBoxLayout()
+        self.reader_combo = QComboBox(self)
+        self.status_combo = QComboBox(self)
+        self.status_combo.addItems(list(STATUS_CHOICES))
+        self.shown_label = QLabel(self)
+        filters.addWidget(QLabel("Show", self))
+        filters.addWidget(self.reader_combo)
+        filters.addWidget(self.status_combo)
+        filters.addWidget(self.shown_label)
+        filters.addStretch(1)
+        layout.addLayout(filters)
         self.table = make_table(COLUMNS, self, stretch=len(COLUMNS) - 1)
         self.table.setItemDelegateForColumn(len(COLUMNS) - 1, _BarDelegate(self.table))
         layout.addWidget(self.table, 1)
+        self.stale_label = QLabel(self)
+        self.stale_label.setWordWrap(True)
+        layout.addWidget(self.stale_label)
+        self.stale_table = make_table(STALE_COLUMNS, self, stretch=len(STALE_COLUMNS) - 1)
+        self.stale_table.setMaximumHeight(170)
+        layout.addWidget(self.stale_table)
+        self.excluded_label = QLabel(self)
+        layout.addWidget(self.excluded_label)
+        self.excluded_table = make_table(EXCLUDED_COLUMNS, self, stretch=len(EXCLUDED_COLUMNS) - 1)
+        self.excluded_table.setMaximumHeight(140)
+        layout.addWidget(self.excluded_table)
         bar = QHBoxLayout()
         self.refresh_button = QPushButton("Refresh", self)
         self.reason_edit = QLineEdit(self)
@@ -89,16 +135,17 @@ class ProgressPage(Page):
         layout.addWidget(self.message)
         self.refresh_button.clicked.connect(self.refresh)
         self.reopen_button.clicked.connect(self.reopen)
+        self.reader_combo.currentIndexChanged.connect(lambda _i: self._fill_reads())
+        self.status_combo.currentIndexChanged.connect(lambda _i: self._fill_reads())
         self.table.currentCellChanged.connect(lambda *_: self._on_selected())
         self.refresh()
 
     def refresh(self) -> None:
         status = study_status(self.coordinator)
-        current = row_data(self.table)
-        self._reads = self.coordinator.reads()
-        submitted = sum(r.status is ReadStatus.SUBMITTED for r in self._reads)
+        self._all_reads = self.coordinator.reads()
+        submitted = sum(r.status is ReadStatus.SUBMITTED for r in self._all_reads)
         self.summary.setText(f"{plural(status['subjects'], 'subject')}, {plural(status['exams'], 'exam')}, "
-                             f"{plural(len(self._reads), 'read')}, {submitted} submitted")
+                             f"{plural(len(self._all_reads), 'read')}, {submitted} submitted")
         parts = []
         for name, counts in status["progress"].items():
             done = counts.get(ReadStatus.SUBMITTED.value, 0)
@@ -106,6 +153,29 @@ class ProgressPage(Page):
             going = counts.get(ReadStatus.IN_PROGRESS.value, 0)
             parts.append(f"{name}: {done}/{total} submitted" + (f", {going} in progress" if going else ""))
         self.by_reader.setText(" · ".join(parts) or "No reads yet: assign exams under Readers & assignment.")
+        set_choices(self.reader_combo, [ALL_READERS, *sorted(status["progress"])], default=ALL_READERS)
+        self._fill_reads()
+        self._fill_excluded()
+        if self.isVisible():
+            self._fill_stale()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fill_stale()
+
+    def reader_filter(self) -> str | None:
+        name = chosen(self.reader_combo)
+        return None if name in (None, ALL_READERS) else name
+
+    def status_filter(self) -> str | None:
+        return STATUS_CHOICES.get(self.status_combo.currentText())
+
+    def _fill_reads(self) -> None:
+        current = row_data(self.table)
+        self._reads = filter_reads(self._all_reads, reader=self.reader_filter(), status=self.status_filter())
+        filtered = self.reader_filter() is not None or self.status_filter() is not None
+        self.shown_label.setText(f"{len(self._reads)} of {plural(len(self._all_reads), 'read')} shown"
+                                 if filtered else "")
         table = self.table
         table.blockSignals(True)
         table.setRowCount(len(self._reads))
@@ -124,6 +194,38 @@ class ProgressPage(Page):
         if current in ids:
             table.selectRow(ids.index(current))
         self._on_selected()
+
+    def _fill_stale(self) -> None:
+        """Consensus values to decide again (an audited check of the readers' ratings)."""
+        try:
+            self.stale = stale_rows(self.coordinator)
+        except MyoscoreError as exc:
+            self.stale = []
+            self.stale_label.setText(f"Consensus could not be checked: {exc}")
+            return
+        exams = len({(row.protocol, row.exam_id) for row in self.stale})
+        self.stale_label.setText(
+            f"<b>Consensus to decide again</b>: {plural(len(self.stale), 'value')} of {plural(exams, 'exam')} "
+            "(a reader's rating changed since it was decided; Consensus review decides them again; exports "
+            "leave them out)" if self.stale else "No consensus value is stale.")
+        self.stale_table.setVisible(bool(self.stale))
+        self.stale_table.setRowCount(len(self.stale))
+        for row, value in enumerate(self.stale):
+            fill_row(self.stale_table, row, (
+                cell(value.protocol, data=value.exam_id), cell(value.subject), cell(value.label),
+                cell(value.item_key), cell(value.reason, tooltip=value.reason)))
+
+    def _fill_excluded(self) -> None:
+        self.excluded = excluded_exams(self.coordinator)
+        self.excluded_label.setText(
+            f"<b>Excluded</b>: {plural(len(self.excluded), 'exam')} (reads and ratings kept; left out of "
+            "worklists, agreement, scores and exports)" if self.excluded else "No exam is excluded.")
+        self.excluded_table.setVisible(bool(self.excluded))
+        self.excluded_table.setRowCount(len(self.excluded))
+        for row, exam in enumerate(self.excluded):
+            when = f"{exam.excluded_at:%Y-%m-%d %H:%M}" if exam.excluded_at else ""
+            fill_row(self.excluded_table, row, (
+                cell(exam.subject_code, data=exam.id), cell(exam.label), cell(when), cell(exam.excluded_reason or "")))
 
     def current_read(self) -> Read | None:
         read_id = row_data(self.table)

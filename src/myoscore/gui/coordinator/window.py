@@ -19,6 +19,7 @@ from myoscore.gui.coordinator.progress_page import ProgressPage
 from myoscore.gui.coordinator.readers_page import ReadersPage
 from myoscore.gui.coordinator.setup_page import StudySetupPage
 from myoscore.gui.coordinator.widgets import Page
+from myoscore.gui.settings import ViewSettings
 
 __all__ = ["CoordinatorWindow"]
 
@@ -26,9 +27,11 @@ __all__ = ["CoordinatorWindow"]
 class CoordinatorWindow(QMainWindow):
     """Study set-up, progress, agreement, consensus review and export for a coordinator."""
 
-    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None) -> None:
+    def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None,
+                 settings: ViewSettings | None = None) -> None:
         super().__init__(parent)
         self.coordinator = coordinator
+        self.settings = settings  # per-user; the export dialog remembers its folder and formats there
         self.setWindowTitle(f"myoscore — {coordinator.actor} — coordinator")
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -89,7 +92,7 @@ class CoordinatorWindow(QMainWindow):
 
     def open_export(self) -> ExportDialog:
         """Open the export dialog (window-modal, so the window stays visible behind it)."""
-        dialog = ExportDialog(self.coordinator, self)
+        dialog = ExportDialog(self.coordinator, self, settings=self.settings)
         self.export_dialog = dialog
         dialog.open()
         return dialog
