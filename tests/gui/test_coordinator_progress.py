@@ -4,7 +4,7 @@ decide again, excluded exams; counts with the right plural."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import click_tab, open_desk, submit_both, table_texts
+from gui_helpers import click, click_tab, open_desk, submit_both, table_texts
 
 from myoscore.app import CoordinatorSession, Database, sign_in
 from myoscore.app.analysis import reconcile_reads
@@ -29,7 +29,7 @@ def test_filters_stale_consensus_and_excluded_exams(qtbot, db: Database, db_path
     """Both readers submit both exams and consensus is reconciled; B's read of the baseline
     is reopened and re-scored. Choosing B and then "in progress" with the keyboard leaves
     only that read; the stale list names the baseline's values and why; an excluded exam
-    is listed with its reason; the summary says "1 subject"."""
+    is listed with its reason after Refresh; the summary says "1 subject"."""
     from PySide6.QtCore import Qt
 
     submit_both(db, study, nxp2)
@@ -39,7 +39,6 @@ def test_filters_stale_consensus_and_excluded_exams(qtbot, db: Database, db_path
     reopen(study, b_read.id, "second look")
     reader = sign_in(db, "B", "pass-phrase-B")
     reader.rate(b_read.id, "edema.thigh.anterior.R", "5")
-    exclude_directly(db_path, follow_up, "duplicate of the baseline images")
 
     window = open_desk(qtbot, study)
     click_tab(qtbot, window.tabs, "Progress")
@@ -71,6 +70,11 @@ def test_filters_stale_consensus_and_excluded_exams(qtbot, db: Database, db_path
     assert all(f"B's read {b_read.id} was reopened" in row[4] for row in rows)
     assert "Consensus to decide again" in page.stale_label.text()
 
+    assert not page.excluded_table.isVisible()
+    assert page.excluded_label.text() == "No exam is excluded."
+    exclude_directly(db_path, follow_up, "duplicate of the baseline images")
+    click(qtbot, page.refresh_button)
+    assert page.table.rowCount() == 1  # the filters stay: B's reopened baseline read
     excluded = page.excluded_table
     assert excluded.isVisible()
     assert excluded.rowCount() == 1
