@@ -79,6 +79,14 @@ def test_reopened_and_rescored_item_is_stale_and_not_exported(reconciled, db, tm
     with (out / "nxp2_lower_limb_ratings_tidy.csv").open(newline="", encoding="utf-8") as handle:
         rows = [r for r in csv.DictReader(handle) if r["source"] == "consensus" and r["item_key"] == EDEMA]
     assert [(r["code"], r["value"], r["status"]) for r in rows] == [("", "", "unscored")]
+    # The consensus SR, like the tables, leaves the stale value out.
+    from myoscore.app.structured_reports import export_sr, import_sr
+
+    (sr_path,) = [p for p in export_sr(reconciled, "nxp2_lower_limb", tmp_path / "sr")
+                  if p.name.endswith("_consensus.dcm")]
+    (read_back,) = import_sr(reconciled, [sr_path])
+    assert EDEMA not in read_back.content.values
+    assert read_back.matches
 
     events = [e for e in reconciled.audit_log(200) if e.action == "consensus_stale"]
     assert len(events) == 1

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from myoscore.app.coordination import consensus_for, exams_for, protocol_in_use, reveal_ratings
+from myoscore.app.consensus_status import decided_consensus
+from myoscore.app.coordination import exams_for, protocol_in_use, reveal_ratings
 from myoscore.app.schemes import scheme_library
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Exam, MyoscoreError, ReadStatus
@@ -93,7 +94,7 @@ def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path, *,
                                               f"{_safe(read.reader_name)}.dcm"))
     by_exam: dict[int, dict[str, tuple[str | None, float | None]]] = {}
     deciders: dict[int, str] = {}
-    for value in consensus_for(coordinator, protocol_name):
+    for value in decided_consensus(coordinator, protocol_name):  # a stale value is no longer the consensus
         by_exam.setdefault(value.exam_id, {})[value.item_key] = (value.code, value.value)
         deciders.setdefault(value.exam_id, value.decided_by)
     for exam_id, values in by_exam.items():
@@ -152,7 +153,8 @@ def import_sr(coordinator: CoordinatorSession, paths: Sequence[Path]) -> list[Im
 def _stored_values(coordinator: CoordinatorSession, protocol_name: str, exam_id: int,
                    content: SrContent) -> dict[str, tuple[str | None, float | None]]:
     if content.kind == "consensus":
-        return {c.item_key: (c.code, c.value) for c in consensus_for(coordinator, protocol_name, [exam_id])}
+        return {c.item_key: (c.code, c.value) for c in decided_consensus(coordinator, protocol_name)
+                if c.exam_id == exam_id}
     reads = [r for r in coordinator.reads(protocol_name)
              if r.exam_id == exam_id and r.reader_name == content.observer and r.repeat == 0]
     if not reads:
