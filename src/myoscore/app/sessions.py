@@ -55,7 +55,8 @@ from myoscore.store.repository import (
     study_unit,
 )
 
-__all__ = ["UNCHANGED", "CoordinatorSession", "ReaderSession", "bootstrap_coordinator", "sign_in", "user_names"]
+__all__ = ["UNCHANGED", "CoordinatorSession", "ReaderSession", "bootstrap_coordinator", "sign_in", "user_names",
+           "worklist_order"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,15 @@ _ReaderUnit = AbstractContextManager[ReaderRepository]
 
 def _seed_text(seed: int | None) -> str:
     return str(seed if seed is not None else secrets.randbelow(2**31))
+
+
+def worklist_order(exam_ids: Seq[int], seed: str, reader_name: str) -> list[int]:
+    """The order in which ``reader_name`` gets newly assigned exams: the sorted ids
+    shuffled by ``random.Random(f"{seed}:{reader_name}")``, reproducible from the seed
+    recorded with each read (every assignment, whatever its design, uses this)."""
+    order = sorted(exam_ids)
+    random.Random(f"{seed}:{reader_name}").shuffle(order)
+    return order
 
 
 @checked_arguments  # ids and keys typed at the boundary, before any rule
@@ -289,8 +299,7 @@ class CoordinatorSession:
             subject_of = {exam.id: exam.subject_code for exam in repo.exams(wanted)} if spread else {}
             created: list[int] = []
             for reader in readers:
-                order = sorted(wanted)
-                random.Random(f"{seed_text}:{reader.name}").shuffle(order)
+                order = worklist_order(wanted, seed_text, reader.name)
                 if spread:
                     order = spread_subjects(order, subject_of.__getitem__, _last_subject(repo, reader.name))
                 start = repo.last_position(reader.id)

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Sequence as Seq
 from typing import Any
 
+from myoscore.app.assignment import assign_selected
 from myoscore.app.changes import ASSIGNED, EXAMS, NO_CHANGE, READERS, READS, SERIES, Done
 from myoscore.app.schemes import protocol
 from myoscore.app.sessions import UNCHANGED, CoordinatorSession
@@ -14,7 +15,10 @@ from myoscore.domain import Exam, Read, Reader, Role, Sequence, Series
 
 def assign(coordinator: CoordinatorSession, protocol_name: str, readers: Seq[str],
            exam_ids: Seq[int] | None = None, seed: int | None = None) -> list[Read]:
-    return coordinator.assign(protocol(protocol_name), readers, exam_ids, seed)
+    """Every reader × every exam (``exam_ids=None``: those not yet assigned for the protocol),
+    recorded as one assignment (:mod:`myoscore.app.assignment`, design ``all``)."""
+    return list(assign_selected(coordinator, protocol_name, list(readers),
+                                None if exam_ids is None else list(exam_ids), seed=seed).value.reads)
 
 
 def assign_repeats(coordinator: CoordinatorSession, protocol_name: str, reader: str, fraction: float,

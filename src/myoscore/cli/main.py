@@ -256,18 +256,6 @@ def cmd_exams_list(ctx: Context) -> int:
     return 0
 
 
-def cmd_assign(ctx: Context) -> int:
-    a = ctx.args
-    exam_ids = [whole_number(x, "--exams") for x in split_csv(a.exams)] if a.exams else None
-    reads = study.assign(ctx.coordinator(), a.protocol, split_csv(a.readers), exam_ids, a.seed)
-    if a.json:
-        print_json([{"read": r.id, "reader": r.reader_name, "exam": r.exam_id, "position": r.position}
-                     for r in reads])
-    else:
-        print(f"assigned {len(reads)} reads for {a.protocol}")
-    return 0
-
-
 def cmd_repeats(ctx: Context) -> int:
     a = ctx.args
     reads = study.assign_repeats(ctx.coordinator(), a.protocol, a.reader, a.fraction, a.washout_days, a.seed)
@@ -361,7 +349,7 @@ def cmd_audit(ctx: Context) -> int:
 # -- parser ----------------------------------------------------------------------------------
 #: Modules that add their own commands with ``register(commands)``, each one job.
 COMMAND_MODULES: tuple[str, ...] = ("myoscore.cli.imaging", "myoscore.cli.analysis", "myoscore.cli.export",
-                                     "myoscore.cli.servers", "myoscore.cli.settings")
+                                     "myoscore.cli.servers", "myoscore.cli.settings", "myoscore.cli.assignment")
 
 
 def add_command(parent: argparse._SubParsersAction[argparse.ArgumentParser], name: str, handler: Any,
@@ -425,13 +413,6 @@ def build_parser() -> argparse.ArgumentParser:
     exam_add.add_argument("--treated", choices=["yes", "no"])
     add_command(exams_commands, "list", cmd_exams_list, "list exams (coordinator view)", json_flag=True,
                 as_user=True)
-
-    assign_parser = command("assign", cmd_assign, "assign exams to readers in randomised order",
-                            json_flag=True, as_user=True)
-    assign_parser.add_argument("--protocol", required=True)
-    assign_parser.add_argument("--readers", required=True, help="comma-separated reader names")
-    assign_parser.add_argument("--exams", help="comma-separated exam ids (default: every unassigned exam)")
-    assign_parser.add_argument("--seed", type=int, help="random seed (recorded; default: drawn)")
 
     repeats = command("repeats", cmd_repeats, "re-assign a fraction of a reader's exams for intra-reader "
                       "agreement, after a wash-out period and blind to the first read", json_flag=True, as_user=True)

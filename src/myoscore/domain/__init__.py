@@ -1,5 +1,6 @@
 """Frozen dataclasses and error types; standard library only."""
 
+from myoscore.domain.assignment import Assignment
 from myoscore.domain.errors import (
     AccessDenied,
     DatabaseVersionError,
@@ -32,6 +33,7 @@ from myoscore.domain.model import (
 __all__ = [
     "NOT_EVALUABLE",
     "AccessDenied",
+    "Assignment",
     "AuditEvent",
     "BlindedExam",
     "Consensus",

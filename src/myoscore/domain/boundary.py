@@ -156,6 +156,15 @@ def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def checked_function(function: F) -> F:
+    """:func:`checked_arguments` for one plain function: an ``app`` use case that takes
+    ids from the GUI or the CLI directly is a boundary too."""
+    return typing.cast(F, _checked(function))
+
+
 def checked_arguments(cls: T) -> T:
     """Check every public method's (and ``__init__``'s) arguments before it runs."""
     for name, member in list(vars(cls).items()):

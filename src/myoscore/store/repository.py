@@ -59,6 +59,7 @@ from myoscore.store._rows import (
     reads_query,
     series_of,
 )
+from myoscore.store.assignments import AssignmentRepository
 from myoscore.store.authentication import new_user_row, set_user_password
 from myoscore.store.database import Database, aware, utcnow
 from myoscore.store.tables import (
@@ -164,6 +165,11 @@ class StudyRepository:
     def set_password(self, name: str, password: str) -> None:
         set_user_password(self._s, self._reader_row(name), password)
         audit(self._s, self.actor, "set_password", f"reader {name}")
+
+    @property
+    def assignments(self) -> AssignmentRepository:
+        """The recorded assignments, in this unit of work (:mod:`myoscore.store.assignments`)."""
+        return AssignmentRepository(self._s, self.actor, self._protocols)
 
     def record(self, action: str, target: str, new: str | None = None) -> None:
         """Audit a coordinator action that changes nothing (a reveal)."""
