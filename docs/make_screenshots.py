@@ -22,7 +22,8 @@ the coordinator's desk:
 
 * ``coordinator-setup.png`` — exams and series, one classification overridden;
 * ``coordinator-import.png`` — the import summary with the files skipped and why;
-* ``coordinator-readers.png`` — readers and assignment, the seed recorded;
+* ``coordinator-readers.png`` — readers, assignment by selection (two exams, two readers, the seed), the
+  assignments made, repeat reads;
 * ``coordinator-progress.png`` — every read with status and counts;
 * ``coordinator-agreement.png`` — the per-indicator table, a confusion matrix, the heatmap;
 * ``coordinator-review.png`` — joint review of a discordant item with the images;
@@ -197,6 +198,13 @@ def coordinator_screens(out: Path, root: Path) -> None:
     readers.fraction_spin.setValue(34)
     readers.repeat_seed_edit.setText("77")
     readers.repeat_button.click()  # a third of the radiologist's exams again, after four weeks
+    panel = readers.assignment  # a selection for a second protocol, about to be confirmed
+    panel.protocol_combo.setCurrentIndex(panel.protocol_combo.findData("imnm_whole_body"))
+    for row in (0, 2):
+        panel.exam_table.cellClicked.emit(row, 0)
+    for name in ("radiologist", "neurologist"):
+        panel.reader_checks[name].setChecked(True)
+    panel.seed_edit.setText("2026")
     save_png(window, out / "coordinator-readers.png")
 
     window.tabs.setCurrentWidget(window.progress_page)
