@@ -99,7 +99,9 @@ def _seed_text(seed: int | None) -> str:
 def worklist_order(exam_ids: Seq[int], seed: str, reader_name: str) -> list[int]:
     """The order in which ``reader_name`` gets newly assigned exams: the sorted ids
     shuffled by ``random.Random(f"{seed}:{reader_name}")``, reproducible from the seed
-    recorded with each read (every assignment, whatever its design, uses this)."""
+    recorded with each read. Every assignment goes through here — ``CoordinatorSession.assign``
+    and :mod:`myoscore.app.assignment` (by selection, any design) — so a rule about the
+    order of new reads (timepoint blinding's, say) belongs here, for both."""
     order = sorted(exam_ids)
     random.Random(f"{seed}:{reader_name}").shuffle(order)
     return order
