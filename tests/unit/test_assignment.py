@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import UTC, datetime
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import pytest
 
@@ -143,7 +143,8 @@ def test_new_reads_follow_the_per_reader_shuffle_of_the_recorded_seed(coordinato
         assert list(done.value.worklists[name]) == expected
     reader = sign_in(coordinator.database, "B", "pass-phrase-B")
     assert isinstance(reader, ReaderSession)
-    assert [r.exam_id for r in reader.worklist()] == list(done.value.worklists["B"])
+    exam_of = {r.id: r.exam_id for r in coordinator.reads()}  # readers see no exam ids (timepoint blinding)
+    assert [exam_of[r.id] for r in reader.worklist()] == list(done.value.worklists["B"])
 
 
 def test_balanced_assignment_of_a_larger_study_is_recorded_with_its_parameters(coordinator) -> None:
@@ -265,11 +266,12 @@ def test_undo_is_refused_while_a_read_has_ratings(coordinator: CoordinatorSessio
     reader = sign_in(coordinator.database, "A", "pass-phrase-A")
     assert isinstance(reader, ReaderSession)
     first = reader.worklist()[0]
+    first_exam = {r.id: r.exam_id for r in coordinator.reads()}[first.id]
     reader.rate(first.id, "edema.thigh.anterior.R", "2")
     with pytest.raises(MyoscoreError) as refused:
         undo_assignment(coordinator, done.assignment_id)
     assert str(refused.value) == (f"assignment {done.assignment_id}: 1 of its 4 reads has ratings "
-                                  f"(reader A exam {first.exam_id}); nothing was undone")
+                                  f"(reader A exam {first_exam}); nothing was undone")
     assert len(coordinator.reads()) == 4
     [record] = assignments(coordinator)
     assert (record.reads, record.started) == (4, 1)
@@ -297,3 +299,21 @@ def test_the_existing_form_records_an_assignment_too(coordinator: CoordinatorSes
     assert len(reads) == 4
     [record] = assignments(coordinator)
     assert (record.design, record.seed, record.exam_ids) == ("all", "8", tuple(exams))
+
+
+def test_new_reads_keep_a_subjects_exams_apart_under_timepoint_blinding(coordinator: CoordinatorSession) -> None:
+    """Timepoint blinding (on by default) spreads each reader's new reads so that no two
+    exams of one subject are adjacent — for assignment by selection and balanced designs too."""
+    for subject in ("SUBJ-01", "SUBJ-02", "SUBJ-03"):
+        for label in ("baseline", "follow-up"):
+            coordinator.add_exam(subject, label)
+    _readers(coordinator, "A", "B", "C")
+    for seed in range(6):
+        done = assign_selected(coordinator, NXP2, ["A", "B", "C"], design="balanced", anchor=2, per_exam=2,
+                               seed=seed)
+        for name in ("A", "B", "C"):
+            own = sorted((r for r in coordinator.reads() if r.reader_name == name), key=lambda r: r.position)
+            subjects = [r.subject_code for r in own]
+            assert all(a != b for a, b in pairwise(subjects)), (seed, name, subjects)
+            assert [r.exam_id for r in own] == list(done.value.worklists[name])
+        undo_assignment(coordinator, done.value.assignment_id)

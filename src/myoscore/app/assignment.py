@@ -15,7 +15,8 @@ a protocol and a design:
 Each assignment is recorded (table ``assignments``: design, seed, protocol, readers,
 exams, parameters; every read it creates names it) and audited. Each reader's new reads
 join the end of their worklist in the order :func:`myoscore.app.sessions.worklist_order`
-draws from the same seed, as every assignment does. An assignment can be undone — its
+draws from the same seed, as every assignment does (spread under timepoint blinding so
+that a subject's exams are never adjacent). An assignment can be undone — its
 reads deleted, audited — while none of its reads has a rating or was submitted.
 
 :func:`plan_assignment` is the dry run (the confirmation dialog and ``assign --dry-run``
@@ -284,7 +285,7 @@ def _plan(coordinator: CoordinatorSession, protocol_name: str, reader_names: Seq
             name, exam_id = clashes[0]
             raise MyoscoreError(f"exam {exam_id} is already assigned to {name} for {protocol.name}{more}; "
                                 "choose exams not yet assigned to these readers")
-        worklists = {name: tuple(worklist_order(chosen.by_reader[name], seed_text, name)) for name in names}
+        worklists = {name: tuple(worklist_order(repo, chosen.by_reader[name], seed_text, name)) for name in names}
         plan = AssignmentPlan(protocol.name, chosen, seed_text, worklists)
         if not record or not plan.n_reads:
             return plan

@@ -96,14 +96,20 @@ def _seed_text(seed: int | None) -> str:
     return str(seed if seed is not None else secrets.randbelow(2**31))
 
 
-def worklist_order(exam_ids: Seq[int], seed: str, reader_name: str) -> list[int]:
+def worklist_order(repo: StudyRepository, exam_ids: Seq[int], seed: str, reader_name: str) -> list[int]:
     """The order in which ``reader_name`` gets newly assigned exams: the sorted ids
     shuffled by ``random.Random(f"{seed}:{reader_name}")``, reproducible from the seed
-    recorded with each read. Every assignment goes through here — ``CoordinatorSession.assign``
-    and :mod:`myoscore.app.assignment` (by selection, any design) — so a rule about the
-    order of new reads (timepoint blinding's, say) belongs here, for both."""
+    recorded with each read; under timepoint blinding then spread so that no two exams of
+    one subject are adjacent, nor the first next to the reader's last exam
+    (:func:`myoscore.app.worklist_order.spread_subjects`, deterministic). Every
+    assignment goes through here — ``CoordinatorSession.assign`` and
+    :mod:`myoscore.app.assignment` (by selection, any design) — so a rule about the order
+    of new reads belongs here, for both."""
     order = sorted(exam_ids)
     random.Random(f"{seed}:{reader_name}").shuffle(order)
+    if order and timepoint_blinding_on(repo):
+        subject_of = {exam.id: exam.subject_code for exam in repo.exams(order)}
+        order = spread_subjects(order, subject_of.__getitem__, _last_subject(repo, reader_name))
     return order
 
 
@@ -297,13 +303,9 @@ class CoordinatorSession:
                 wanted = list(exam_ids)
                 for exam_id in wanted:
                     repo.exam(exam_id)  # NotFound if missing
-            spread = timepoint_blinding_on(repo)
-            subject_of = {exam.id: exam.subject_code for exam in repo.exams(wanted)} if spread else {}
             created: list[int] = []
             for reader in readers:
-                order = worklist_order(wanted, seed_text, reader.name)
-                if spread:
-                    order = spread_subjects(order, subject_of.__getitem__, _last_subject(repo, reader.name))
+                order = worklist_order(repo, wanted, seed_text, reader.name)
                 start = repo.last_position(reader.id)
                 for offset, exam_id in enumerate(order, start=1):
                     if repo.has_read(reader.id, exam_id, protocol.hash):
