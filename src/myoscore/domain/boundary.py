@@ -156,6 +156,15 @@ def _checked(method: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def checked_function(function: F) -> F:
+    """Check a use case function's arguments as :func:`checked_arguments` checks a
+    session's methods (for ``app`` functions that take a session as their first argument)."""
+    return _checked(function)  # type: ignore[return-value]
+
+
 def checked_arguments(cls: T) -> T:
     """Check every public method's (and ``__init__``'s) arguments before it runs."""
     for name, member in list(vars(cls).items()):
