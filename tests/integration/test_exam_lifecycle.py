@@ -13,7 +13,7 @@ import pytest
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, exam_lifecycle, sign_in, study
 from myoscore.app.agreement_report import agreement_report
-from myoscore.app.consensus import discordant_items, reconcile_reads
+from myoscore.app.consensus import discordant_items, reconcile_reads, record_review_decision
 from myoscore.app.consensus_status import tracked_consensus
 from myoscore.app.derived_scores import derived_scores
 from myoscore.app.export import export, export_dataset
@@ -113,6 +113,9 @@ def test_an_excluded_exam_leaves_worklists_analysis_and_exports_and_comes_back(
     assert dropped in {r.exam_id for r in coordinator.reads(include_excluded=True)}
     with pytest.raises(MyoscoreError, match=r"exam \d+ \(DROP-02 · baseline\) is excluded"):
         coordinator.assign(nxp2, ["A"], [dropped])
+    with pytest.raises(MyoscoreError, match=r"\(DROP-02 · baseline\) is excluded \(duplicate of another import\); "
+                                            "include it again to decide its consensus"):
+        record_review_decision(coordinator, PROTOCOL, dropped, nxp2.items[0].key, "0")
     # Every export format.
     assert DROPPED not in {e.subject for e in export_dataset(coordinator, PROTOCOL).exams}
     formats = ["csv", "wide", "redcap", "xlsx", "figures", "sr"]
