@@ -227,3 +227,50 @@ def test_user_passwords_reach_the_server_only_as_scram_secrets(pg_url: str) -> N
     assert "SCRAM-SHA-256$4096:" in log
     for password in (first, second):  # …the passwords are not
         assert password not in log
+
+
+@pytest.mark.slow
+def test_exam_lifecycle_under_row_level_security(pg_url: str) -> None:
+    """On PostgreSQL, with every session on its own role: an excluded exam leaves the reader's
+    worklist (their role may read only whether an exam is excluded) and agreement; a
+    signed-in coordinator includes it again and deletes an exam nothing was submitted for."""
+    import psycopg
+
+    from myoscore.app import exam_lifecycle
+
+    with psycopg.connect(**_psycopg_args(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE lifecycle_study")
+    db = open_database(pg_url.replace("/postgres?", "/lifecycle_study?"), create=True)
+    owner = CoordinatorSession(db, "installer")
+    nxp2 = protocol("nxp2_lower_limb")
+    for name in ("A", "B"):
+        owner.add_reader(name, Role.READER, f"pass-phrase-{name}")
+    owner.add_reader("C", Role.COORDINATOR, "pass-phrase-C")
+    kept, dropped = owner.add_exam("LC-01", "baseline"), owner.add_exam("LC-02", "baseline")
+    owner.assign(nxp2, ["A", "B"], seed=5)
+    for name in ("A", "B"):
+        reader = sign_in(db, name, f"pass-phrase-{name}")
+        assert isinstance(reader, ReaderSession)
+        for read in reader.worklist():
+            reader.rate(read.id, "edema.thigh.anterior.R", "2")
+            reader.submit(read.id)
+    coordinator = sign_in(db, "C", "pass-phrase-C")
+    assert isinstance(coordinator, CoordinatorSession)
+
+    exam_lifecycle.exclude_exam(coordinator, dropped.id, "duplicate")
+    a = sign_in(db, "A", "pass-phrase-A")
+    assert isinstance(a, ReaderSession)
+    of_a = {r.exam_id: r.id for r in coordinator.reads(include_excluded=True) if r.reader_name == "A"}
+    assert [r.id for r in a.worklist()] == [of_a[kept.id]]
+    assert agreement_report(coordinator, "nxp2_lower_limb", ["A", "B"]).n_exams == 1
+    exam_lifecycle.include_exam(coordinator, dropped.id)
+    assert sorted(r.id for r in a.worklist()) == sorted(of_a.values())
+
+    extra = coordinator.add_exam("LC-03", "baseline")
+    coordinator.assign(nxp2, ["A"], [extra.id], seed=6)
+    (begun,) = [r for r in coordinator.reads() if r.exam_id == extra.id]
+    a.rate(begun.id, "edema.thigh.anterior.R", "1")
+    assert exam_lifecycle.delete_exam(coordinator, extra.id).value.ratings == 1
+    assert extra.id not in {e.id for e in coordinator.exams()}
+    assert "LC-03" not in {s.code for s in coordinator.subjects()}
+    db.dispose()

@@ -175,8 +175,10 @@ def agreement_rows(protocol: Protocol, pairs: Sequence[tuple[Codes, Codes]]) -> 
     return rows
 
 
-def agreement_report(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str]) -> AgreementReport:
-    """Agreement between two readers over every exam both have submitted for the protocol.
+def agreement_report(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str], *,
+                     include_excluded: bool = False) -> AgreementReport:
+    """Agreement between two readers over every exam both have submitted for the protocol
+    (excluded exams only with ``include_excluded``).
 
     Reveals both readers' ratings to the coordinator (audited, one event per read).
     """
@@ -184,7 +186,7 @@ def agreement_report(coordinator: CoordinatorSession, protocol_name: str, reader
     if len(names) != 2:
         raise MyoscoreError(f"agreement is between two readers; got {len(names)}: {', '.join(names)}")
     protocol = protocol_in_use(coordinator, protocol_name)
-    groups = submitted_reads(coordinator, protocol_name, names)
+    groups = submitted_reads(coordinator, protocol_name, names, include_excluded=include_excluded)
     ratings = reveal_ratings(coordinator, [read.id for group in groups for read in group],
                              f"agreement {protocol_name} {','.join(names)}")
     pairs = [(codes_of(ratings[a.id]), codes_of(ratings[b.id])) for a, b in groups]
@@ -192,10 +194,11 @@ def agreement_report(coordinator: CoordinatorSession, protocol_name: str, reader
                            tuple(agreement_rows(protocol, pairs)), protocol.min_pairs)
 
 
-def intra_reader_report(coordinator: CoordinatorSession, protocol_name: str, reader: str) -> AgreementReport:
+def intra_reader_report(coordinator: CoordinatorSession, protocol_name: str, reader: str, *,
+                        include_excluded: bool = False) -> AgreementReport:
     """Agreement of one reader with themself: first read against the blinded repeat read."""
     protocol = protocol_in_use(coordinator, protocol_name)
-    pairs_of_reads = repeat_pairs(coordinator, protocol_name, reader)
+    pairs_of_reads = repeat_pairs(coordinator, protocol_name, reader, include_excluded=include_excluded)
     ratings = reveal_ratings(coordinator, [read.id for pair in pairs_of_reads for read in pair],
                              f"intra-reader agreement {protocol_name} {reader}")
     pairs = [(codes_of(ratings[first.id]), codes_of(ratings[again.id])) for first, again in pairs_of_reads]

@@ -81,16 +81,18 @@ def _two(readers: Sequence[str]) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def _paired(coordinator: CoordinatorSession, protocol_name: str, names: tuple[str, str], purpose: str
+def _paired(coordinator: CoordinatorSession, protocol_name: str, names: tuple[str, str], purpose: str,
+            include_excluded: bool
             ) -> tuple[Protocol, list[tuple[Read, ...]], dict[int, dict[str, str]], dict[int, dict[str, Rating]]]:
     protocol = protocol_in_use(coordinator, protocol_name)
-    groups = submitted_reads(coordinator, protocol_name, names)
+    groups = submitted_reads(coordinator, protocol_name, names, include_excluded=include_excluded)
     ratings = reveal_ratings(coordinator, [read.id for group in groups for read in group], purpose)
     return protocol, groups, {read_id: codes_of(r) for read_id, r in ratings.items()}, ratings
 
 
 def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str],
-                    policy: ConsensusMethod | str | None = None, adjudicator: str | None = None) -> ReconcileOutcome:
+                    policy: ConsensusMethod | str | None = None, adjudicator: str | None = None, *,
+                    include_excluded: bool = False) -> ReconcileOutcome:
     """Reconcile two readers' submitted reads of every exam both read, and save consensus.
 
     ``policy`` ``None`` (or ``"protocol"``) applies each measure's policy as the protocol
@@ -100,7 +102,7 @@ def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers
     scored; ``review`` takes concordant items.
     Items decided at joint review are kept (never overwritten by a later run) as long as
     the readers' codes they were decided on are unchanged; what is still undecided is
-    returned in ``pending``.
+    returned in ``pending``. Excluded exams are left out unless ``include_excluded``.
     """
     policy = None if policy in (None, PROTOCOL_POLICY) else ConsensusMethod(policy)
     names = _two(readers)
@@ -113,11 +115,12 @@ def reconcile_reads(coordinator: CoordinatorSession, protocol_name: str, readers
     elif adjudicator:
         raise MyoscoreError(f"--adjudicator is only used with the adjudicator policy, not {policy}")
     purpose = f"consensus {protocol_name} {policy.value if policy else PROTOCOL_POLICY}"
-    protocol, groups, codes, revealed_pairs = _paired(coordinator, protocol_name, names, purpose)
+    protocol, groups, codes, revealed_pairs = _paired(coordinator, protocol_name, names, purpose, include_excluded)
     third: dict[int, dict[str, str]] = {}
     third_ratings: dict[int, dict[str, Rating]] = {}
     if adjudicator:
-        adjudicated = [group[0] for group in submitted_reads(coordinator, protocol_name, [adjudicator])]
+        adjudicated = [group[0] for group in submitted_reads(coordinator, protocol_name, [adjudicator],
+                                                             include_excluded=include_excluded)]
         wanted = {group[0].exam_id for group in groups}
         adjudicator_reads = [read for read in adjudicated if read.exam_id in wanted]
         revealed = reveal_ratings(coordinator, [read.id for read in adjudicator_reads], purpose)
@@ -161,7 +164,7 @@ def _current(value: Consensus, reads: dict[str, dict[str, Rating]]) -> bool:
 def _reviewed(coordinator: CoordinatorSession, protocol_name: str, exam_ids: list[int], *,
               every_method: bool = False) -> dict[int, dict[str, Consensus]]:
     found: dict[int, dict[str, Consensus]] = {}
-    for value in consensus_for(coordinator, protocol_name, exam_ids):
+    for value in consensus_for(coordinator, protocol_name, exam_ids, include_excluded=True):  # exams chosen
         if every_method or value.method is ConsensusMethod.REVIEW:
             found.setdefault(value.exam_id, {})[value.item_key] = value
     return found
@@ -174,17 +177,20 @@ def _item(protocol: Protocol, read: Read, key: str, kind: str, codes: dict[str, 
 
 
 def discordant_items(coordinator: CoordinatorSession, protocol_name: str, readers: Sequence[str], *,
-                     pending_only: bool = False) -> list[DiscordantItem]:
+                     pending_only: bool = False, include_excluded: bool = False) -> list[DiscordantItem]:
     """The joint-review list: every item on which the two readers' submitted reads differ,
     with both codes and the consensus stored so far.
 
     ``pending_only`` keeps the items with no consensus, or with one decided on ratings the
-    readers have since changed (``status`` ``undecided`` or ``stale``).
+    readers have since changed (``status`` ``undecided`` or ``stale``). Excluded exams are
+    left out unless ``include_excluded``.
     """
     names = _two(readers)
-    protocol, groups, codes, revealed = _paired(coordinator, protocol_name, names, f"discordant {protocol_name}")
+    protocol, groups, codes, revealed = _paired(coordinator, protocol_name, names, f"discordant {protocol_name}",
+                                                include_excluded)
     stored: dict[tuple[int, str], Consensus] = {
-        (c.exam_id, c.item_key): c for c in consensus_for(coordinator, protocol_name, [g[0].exam_id for g in groups])
+        (c.exam_id, c.item_key): c for c in consensus_for(coordinator, protocol_name, [g[0].exam_id for g in groups],
+                                                          include_excluded=True)  # the exams are chosen above
     }
     items: list[DiscordantItem] = []
     for read_a, read_b in groups:
@@ -224,7 +230,8 @@ def record_review_decision(coordinator: CoordinatorSession, protocol_name: str, 
     return record_decision(coordinator, protocol_name, exam_id, key, code, ConsensusMethod.REVIEW)
 
 
-def consensus_list(coordinator: CoordinatorSession, protocol_name: str) -> list[Consensus]:
+def consensus_list(coordinator: CoordinatorSession, protocol_name: str, *,
+                   include_excluded: bool = False) -> list[Consensus]:
     """Every consensus value stored for the protocol (decided and stale; see
     :func:`myoscore.app.consensus_status.tracked_consensus` for which is which)."""
-    return consensus_for(coordinator, protocol_name)
+    return consensus_for(coordinator, protocol_name, include_excluded=include_excluded)

@@ -86,18 +86,20 @@ def _reason(value: Consensus, reads: dict[str, Read], ratings: dict[int, dict[st
 
 
 def tracked_consensus(coordinator: CoordinatorSession, protocol_name: str,
-                      exam_ids: Iterable[int] | None = None) -> list[TrackedConsensus]:
-    """Every stored consensus value of the protocol (or of the given exams) with its status.
+                      exam_ids: Iterable[int] | None = None, *,
+                      include_excluded: bool = False) -> list[TrackedConsensus]:
+    """Every stored consensus value of the protocol (or of the given exams) with its status;
+    excluded exams' values only with ``include_excluded``.
 
     Reads the first reads' ratings (an audited reveal). A value found stale for a reason
     not yet recorded adds one ``consensus_stale`` audit event (old: the value; new: why).
     """
-    values = consensus_for(coordinator, protocol_name, exam_ids)
+    values = consensus_for(coordinator, protocol_name, exam_ids, include_excluded=include_excluded)
     if not values:
         return []
     wanted = {value.exam_id for value in values}
     reads: dict[int, dict[str, Read]] = {}
-    for read in coordinator.reads(protocol_name):
+    for read in coordinator.reads(protocol_name, include_excluded=True):  # the exams wanted are chosen above
         if read.repeat == 0 and read.exam_id in wanted:
             reads.setdefault(read.exam_id, {})[read.reader_name] = read
     submitted = [read.id for by_name in reads.values() for read in by_name.values()
@@ -113,14 +115,18 @@ def tracked_consensus(coordinator: CoordinatorSession, protocol_name: str,
     return tracked
 
 
-def decided_consensus(coordinator: CoordinatorSession, protocol_name: str) -> list[Consensus]:
+def decided_consensus(coordinator: CoordinatorSession, protocol_name: str, *,
+                      include_excluded: bool = False) -> list[Consensus]:
     """The consensus values that still stand: what scores and exports use."""
-    return [t.value for t in tracked_consensus(coordinator, protocol_name) if t.status is ConsensusStatus.DECIDED]
+    return [t.value for t in tracked_consensus(coordinator, protocol_name, include_excluded=include_excluded)
+            if t.status is ConsensusStatus.DECIDED]
 
 
-def stale_consensus(coordinator: CoordinatorSession, protocol_name: str) -> list[TrackedConsensus]:
+def stale_consensus(coordinator: CoordinatorSession, protocol_name: str, *,
+                    include_excluded: bool = False) -> list[TrackedConsensus]:
     """The coordinator's to-do list: consensus values to decide again, with the reason."""
-    return [t for t in tracked_consensus(coordinator, protocol_name) if t.status is ConsensusStatus.STALE]
+    return [t for t in tracked_consensus(coordinator, protocol_name, include_excluded=include_excluded)
+            if t.status is ConsensusStatus.STALE]
 
 
 def consensus_counts(tracked: Iterable[TrackedConsensus], n_items: int) -> ConsensusCounts:

@@ -4,6 +4,12 @@ Every function takes a :class:`~myoscore.app.sessions.CoordinatorSession`: a rea
 session has no way in. Revealing ratings is audited by the store (``reveal_ratings``, one
 event per read); every consensus value written is audited old → new (``set_consensus``).
 Consensus lives in its own table and never touches a reader's ratings.
+
+Excluded exams (:mod:`myoscore.app.exam_lifecycle`) are left out of everything analysis
+lists here: matched and repeat reads, consensus, the exams of a protocol. Each function
+takes ``include_excluded=True`` to count them again; the agreement, consensus, score and
+export use cases pass their own ``include_excluded`` through, so this module (and the
+store's one clause, ``store.repository.in_scope``) is the only place that filters.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ def protocol_in_use(coordinator: CoordinatorSession, protocol_name: str) -> Prot
 
 
 def submitted_reads(coordinator: CoordinatorSession, protocol_name: str,
-                    reader_names: Sequence[str]) -> list[tuple[Read, ...]]:
+                    reader_names: Sequence[str], *, include_excluded: bool = False) -> list[tuple[Read, ...]]:
     """The submitted reads of the named readers for one protocol, matched by exam.
 
     One tuple per exam that *every* named reader has submitted, in the order the readers
@@ -74,7 +80,8 @@ def submitted_reads(coordinator: CoordinatorSession, protocol_name: str,
         repo.protocol_hashes(protocol_name)
         for name in names:
             repo.reader(name)
-        reads = repo.reads(protocol_name=protocol_name, reader_names=names, submitted_only=True, first_only=True)
+        reads = repo.reads(protocol_name=protocol_name, reader_names=names, submitted_only=True, first_only=True,
+                           include_excluded=include_excluded)
     by_exam: dict[int, dict[str, Read]] = {}
     for read in sorted(reads, key=lambda r: (r.exam_id, r.id)):
         by_exam.setdefault(read.exam_id, {})[read.reader_name] = read
@@ -93,11 +100,13 @@ def submitted_reads(coordinator: CoordinatorSession, protocol_name: str,
     return matched
 
 
-def repeat_pairs(coordinator: CoordinatorSession, protocol_name: str, reader_name: str) -> list[tuple[Read, Read]]:
+def repeat_pairs(coordinator: CoordinatorSession, protocol_name: str, reader_name: str, *,
+                 include_excluded: bool = False) -> list[tuple[Read, Read]]:
     """A reader's submitted first reads paired with their submitted repeat reads, by exam."""
     with _only_coordinator(coordinator).unit() as repo:
         repo.protocol_hashes(protocol_name)
-        reads = repo.reads(protocol_name=protocol_name, reader_names=[reader_name], submitted_only=True)
+        reads = repo.reads(protocol_name=protocol_name, reader_names=[reader_name], submitted_only=True,
+                           include_excluded=include_excluded)
     first = {r.exam_id: r for r in reads if r.repeat == 0}
     second = {r.exam_id: r for r in reads if r.repeat > 0}
     pairs = [(first[exam], second[exam]) for exam in sorted(first.keys() & second.keys())]
@@ -140,7 +149,10 @@ def record_decision(coordinator: CoordinatorSession, protocol_name: str, exam_id
     """
     with _only_coordinator(coordinator).unit() as repo:
         hashes = repo.protocol_hashes(protocol_name)
-        repo.exam(exam_id)
+        exam = repo.exam(exam_id)
+        if exam.excluded_at is not None:
+            raise MyoscoreError(f"exam {exam_id} ({exam.subject_code} · {exam.label}) is excluded "
+                                f"({exam.excluded_reason}); include it again to decide its consensus")
         reads = sorted(repo.reads(exam_id=exam_id, protocol_hashes=hashes, submitted_only=True, first_only=True),
                        key=lambda read: read.reader_name)
         used = {read.protocol_hash for read in reads}
@@ -176,20 +188,30 @@ def record_override(coordinator: CoordinatorSession, value: Consensus, code: str
 
 
 def consensus_for(coordinator: CoordinatorSession, protocol_name: str,
-                  exam_ids: Iterable[int] | None = None) -> list[Consensus]:
+                  exam_ids: Iterable[int] | None = None, *, include_excluded: bool = False) -> list[Consensus]:
     """Consensus values of the protocol for every exam (or the given ones), by exam and then
     in the order they were first written."""
     with _only_coordinator(coordinator).unit() as repo:
-        return repo.consensus(repo.protocol_hashes(protocol_name), exam_ids)
+        return repo.consensus(repo.protocol_hashes(protocol_name), exam_ids, include_excluded=include_excluded)
 
 
-def exams_for(coordinator: CoordinatorSession, protocol_name: str) -> list[Exam]:
+def exams_for(coordinator: CoordinatorSession, protocol_name: str, *,
+              include_excluded: bool = False) -> list[Exam]:
     """Exams with at least one read of the protocol, with subject code, label, exam date and
     months from onset (coordinator-only fields), by subject then exam id."""
     with _only_coordinator(coordinator).unit() as repo:
         hashes = repo.protocol_hashes(protocol_name)
-        exam_ids = {read.exam_id for read in repo.reads(protocol_hashes=hashes)}
+        exam_ids = {read.exam_id for read in repo.reads(protocol_hashes=hashes, include_excluded=include_excluded)}
         return repo.exams(exam_ids)
+
+
+def first_reads(coordinator: CoordinatorSession, protocol_name: str, protocol_hash: str, *,
+                include_excluded: bool = False) -> list[Read]:
+    """Every reader's submitted first read of the protocol version ``protocol_hash``, by
+    reader and position (what exports and structured reports hold)."""
+    with _only_coordinator(coordinator).unit() as repo:
+        return repo.reads(protocol_name=protocol_name, protocol_hashes=[protocol_hash], submitted_only=True,
+                          first_only=True, include_excluded=include_excluded)
 
 
 def codes_of(ratings: dict[str, Rating]) -> dict[str, str]:
@@ -201,6 +223,7 @@ __all__ = [
     "codes_of",
     "consensus_for",
     "exams_for",
+    "first_reads",
     "protocol_in_use",
     "record_decision",
     "record_override",

@@ -50,9 +50,10 @@ class ScoresReport:
     consensus: ConsensusCounts | None = None  # decided / stale / pending (consensus source only)
 
 
-def _from_reader(coordinator: CoordinatorSession, protocol_name: str,
-                 reader: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
-    reads = [group[0] for group in submitted_reads(coordinator, protocol_name, [reader])]
+def _from_reader(coordinator: CoordinatorSession, protocol_name: str, reader: str, include_excluded: bool
+                 ) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
+    reads = [group[0] for group in submitted_reads(coordinator, protocol_name, [reader],
+                                                   include_excluded=include_excluded)]
     ratings = reveal_ratings(coordinator, [read.id for read in reads], f"scores {protocol_name}")
     return {
         read.exam_id: ({k: r.value for k, r in ratings[read.id].items()},
@@ -61,12 +62,12 @@ def _from_reader(coordinator: CoordinatorSession, protocol_name: str,
     }
 
 
-def _from_consensus(coordinator: CoordinatorSession,
-                    protocol_name: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
+def _from_consensus(coordinator: CoordinatorSession, protocol_name: str, include_excluded: bool
+                    ) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
     """Decided consensus only: a stale value (a contributing rating changed since) is left
     out, so the score counts it as not evaluated and shows ``complete = False``."""
     found: dict[int, tuple[dict[str, float | None], dict[str, str | None]]] = {}
-    for value in decided_consensus(coordinator, protocol_name):
+    for value in decided_consensus(coordinator, protocol_name, include_excluded=include_excluded):
         values, codes = found.setdefault(value.exam_id, ({}, {}))
         values[value.item_key] = value.value
         codes[value.item_key] = value.code
@@ -77,20 +78,22 @@ def _from_consensus(coordinator: CoordinatorSession,
 
 
 def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reader: str | None = None,
-                   stir_measure: str | None = None, t1_measure: str | None = None) -> ScoresReport:
-    """The protocol's derived scores for every exam, from consensus or (``reader``) from
-    one reader's submitted reads, with the cross-subject summaries.
+                   stir_measure: str | None = None, t1_measure: str | None = None,
+                   include_excluded: bool = False) -> ScoresReport:
+    """The protocol's derived scores for every exam (excluded exams only with
+    ``include_excluded``), from consensus or (``reader``) from one reader's submitted
+    reads, with the cross-subject summaries.
 
     ``stir_measure``/``t1_measure`` choose the measures matched for STIR → T1 progression
     (default: the protocol's ``[progression]``, whose regions always apply; see
     :func:`myoscore.scores.protocol_progression`).
     """
     protocol = protocol_in_use(coordinator, protocol_name)
-    counts = consensus_counts(tracked_consensus(coordinator, protocol_name), len(protocol.items)) \
-        if reader is None else None
-    data = _from_consensus(coordinator, protocol_name) if reader is None else \
-        _from_reader(coordinator, protocol_name, reader.strip())
-    exams = {exam.id: exam for exam in exams_for(coordinator, protocol_name)}
+    counts = consensus_counts(tracked_consensus(coordinator, protocol_name, include_excluded=include_excluded),
+                              len(protocol.items)) if reader is None else None
+    data = _from_consensus(coordinator, protocol_name, include_excluded) if reader is None else \
+        _from_reader(coordinator, protocol_name, reader.strip(), include_excluded)
+    exams = {exam.id: exam for exam in exams_for(coordinator, protocol_name, include_excluded=include_excluded)}
     records = [
         ExamValues(exam.id, exam.subject_code, data[exam.id][0], exam.exam_date, exam.label, exam.months_from_onset)
         for exam in exams.values() if exam.id in data

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from myoscore.app.agreement_report import agreement_report
 from myoscore.app.consensus_status import ConsensusStatus, consensus_counts, tracked_consensus
-from myoscore.app.coordination import codes_of, exams_for, protocol_in_use, reveal_ratings
+from myoscore.app.coordination import codes_of, exams_for, first_reads, protocol_in_use, reveal_ratings
 from myoscore.app.export_coverage import absent_reasons
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.app.wording import plural
-from myoscore.domain import MyoscoreError, ReadStatus
+from myoscore.domain import MyoscoreError
 from myoscore.domain.files import make_private, owner_only
 from myoscore.export import (
     CONSENSUS,
@@ -72,10 +72,12 @@ def read_groups(path: Path) -> dict[str, str]:
 
 
 def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, readers: Sequence[str] | None = None,
-                   clinical: bool = True, groups: Mapping[str, str] | None = None) -> ExportDataset:
-    """Everything exportable for one protocol. ``readers`` (two names) adds the agreement report."""
+                   clinical: bool = True, groups: Mapping[str, str] | None = None,
+                   include_excluded: bool = False) -> ExportDataset:
+    """Everything exportable for one protocol. ``readers`` (two names) adds the agreement report.
+    Excluded exams are left out unless ``include_excluded``."""
     protocol = protocol_in_use(coordinator, protocol_name)
-    exams = exams_for(coordinator, protocol_name)
+    exams = exams_for(coordinator, protocol_name, include_excluded=include_excluded)
     ordered = exams_in_order([ExamValues(e.id, e.subject_code, {}, e.exam_date, e.label, e.months_from_onset)
                               for e in exams])
     position = {row.exam_id: i for rows in ordered.values() for i, row in enumerate(rows, start=1)}
@@ -84,17 +86,15 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
                   for e in exams)
 
     # Repeat reads measure intra-reader agreement; the study's scores use first reads.
-    first_reads = [r for r in coordinator.reads(protocol_name)
-                   if r.status is ReadStatus.SUBMITTED and r.repeat == 0 and r.protocol_hash == protocol.hash
-                   and r.exam_id in position]
-    revealed = reveal_ratings(coordinator, [r.id for r in first_reads], f"export {protocol_name}") \
-        if first_reads else {}
+    reads = [r for r in first_reads(coordinator, protocol_name, protocol.hash, include_excluded=include_excluded)
+             if r.exam_id in position]
+    revealed = reveal_ratings(coordinator, [r.id for r in reads], f"export {protocol_name}") if reads else {}
     ratings: list[RatingRow] = []
-    for read in first_reads:
+    for read in reads:
         ratings += rating_rows(protocol, read.exam_id, reader_source(read.reader_name), codes_of(revealed[read.id]))
     # Only decided consensus is exported: a stale value (a contributing rating changed since
     # it was decided) is absent, so the item reads as unscored in consensus, never as decided.
-    tracked = tracked_consensus(coordinator, protocol_name)
+    tracked = tracked_consensus(coordinator, protocol_name, include_excluded=include_excluded)
     for value in (t.value for t in tracked if t.status is ConsensusStatus.DECIDED):
         given = value.code if value.code is not None else value.value
         ratings += rating_rows(protocol, value.exam_id, CONSENSUS, {value.item_key: given})
@@ -103,7 +103,7 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
 
     agreement: tuple[AgreementRow, ...] = ()
     if readers:
-        report = agreement_report(coordinator, protocol_name, readers)
+        report = agreement_report(coordinator, protocol_name, readers, include_excluded=include_excluded)
         agreement = tuple(
             AgreementRow(row.indicator or row.label, row.region, row.n_compared, row.n_not_evaluable,
                          row.percent_agreement, row.kappa, row.weighted_kappa, row.kappa_ci_low,
@@ -116,7 +116,8 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
     if groups is None:  # the study's groups as data: rules over clinical fields at the first exam
         groups = study_groups(coordinator, protocol_name, [e.id for e in exams])
     counts = consensus_counts(tracked, len(protocol.items))
-    absent = absent_reasons(coordinator.reads(protocol_name), exams, tracked, protocol.hash)
+    absent = absent_reasons(coordinator.reads(protocol_name, include_excluded=include_excluded), exams, tracked,
+                            protocol.hash)
     return ExportDataset(protocol, infos, tuple(ratings), derived_for(protocol, ratings), agreement,
                          dict(groups) if groups else None,
                          consensus_status={"decided": counts.decided, "stale": counts.stale,
@@ -202,7 +203,7 @@ def _figure_source(coordinator: CoordinatorSession, protocol_name: str, source: 
 def export_files(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,
                  readers: Sequence[str] | None = None, clinical: bool = True,
                  groups: Mapping[str, str] | None = None, not_evaluable: str = NOT_EVALUABLE_CELL,
-                 source: str | None = None) -> ExportResult:
+                 source: str | None = None, include_excluded: bool = False) -> ExportResult:
     """Write the protocol's dataset in each format (a folder per format under ``out``) and
     say what was written, skipped and left out.
 
@@ -215,7 +216,8 @@ def export_files(coordinator: CoordinatorSession, protocol_name: str, formats: S
     format or source, a study with nothing to export, or when nothing at all could be
     written. Any other failure also leaves ``out`` untouched (files are staged first).
     ``not_evaluable`` is what the wide CSV writes for a not evaluable item (default ``NE``;
-    see :func:`myoscore.export.write_wide_csv`).
+    see :func:`myoscore.export.write_wide_csv`). Excluded exams are in no format unless
+    ``include_excluded``.
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -225,8 +227,8 @@ def export_files(coordinator: CoordinatorSession, protocol_name: str, formats: S
     figure_source = _figure_source(coordinator, protocol_name, source)
     formats = list(dict.fromkeys(formats))
     tables = [f for f in formats if f != "sr"]
-    dataset = export_dataset(coordinator, protocol_name, readers=readers, clinical=clinical, groups=groups) \
-        if tables else None
+    dataset = export_dataset(coordinator, protocol_name, readers=readers, clinical=clinical, groups=groups,
+                             include_excluded=include_excluded) if tables else None
     out = Path(out)
     single_file = len(formats) == 1 and _FILE_SUFFIXES.get(formats[0]) == out.suffix.lower() != ""
     root = out.parent if single_file else out
@@ -245,7 +247,8 @@ def export_files(coordinator: CoordinatorSession, protocol_name: str, formats: S
                     from myoscore.app.structured_reports import export_sr
 
                     with owner_only():
-                        staged[fmt] = export_sr(coordinator, protocol_name, target)
+                        staged[fmt] = export_sr(coordinator, protocol_name, target,
+                                                include_excluded=include_excluded)
                     for file in staged[fmt]:
                         make_private(file)
                 elif fmt == "figures":
@@ -314,7 +317,8 @@ def _remove_outdated(skipped: Sequence[Skipped], folder: Path) -> list[Path]:
 def export(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,
            readers: Sequence[str] | None = None, clinical: bool = True,
            groups: Mapping[str, str] | None = None, not_evaluable: str = NOT_EVALUABLE_CELL,
-           source: str | None = None) -> list[Path]:
+           source: str | None = None, include_excluded: bool = False) -> list[Path]:
     """:func:`export_files`, returning only the files written."""
     return list(export_files(coordinator, protocol_name, formats, out, readers=readers, clinical=clinical,
-                             groups=groups, not_evaluable=not_evaluable, source=source).written)
+                             groups=groups, not_evaluable=not_evaluable, source=source,
+                             include_excluded=include_excluded).written)

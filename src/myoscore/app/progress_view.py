@@ -78,15 +78,17 @@ def excluded_exams(coordinator: CoordinatorSession) -> list[Exam]:
 
 
 def status_view(coordinator: CoordinatorSession, *, reader: str | None = None,
-                status: str | None = None) -> dict[str, Any]:
+                status: str | None = None, include_excluded: bool = False) -> dict[str, Any]:
     """``myoscore status``: :func:`~myoscore.app.study.study_status` with its ``reads``
     filtered by reader and status (``shown`` of ``total``), the number of stale consensus
-    values per protocol and the excluded exams. Counts and labels only."""
+    values per protocol and the excluded exams (whose reads are counted only with
+    ``include_excluded``). Counts and labels only."""
     from myoscore.app.study import study_status
 
-    view = study_status(coordinator)
+    view = study_status(coordinator, include_excluded=include_excluded)
     names = sorted({row["reader"] for row in view["reads"]} | {r["name"] for r in view["readers"]})
-    reads = filter_reads(coordinator.reads(), reader=reader, status=status, readers=names)
+    reads = filter_reads(coordinator.reads(include_excluded=include_excluded), reader=reader, status=status,
+                         readers=names)
     shown = {read.id for read in reads}
     view["total_reads"] = len(view["reads"])
     view["reads"] = [row for row in view["reads"] if row["read"] in shown]

@@ -187,9 +187,10 @@ class CoordinatorSession:
         with self.unit() as repo:
             return repo.subjects()
 
-    def exams(self) -> list[Exam]:
+    def exams(self, *, include_excluded: bool = True) -> list[Exam]:
+        """Every exam, excluded ones with their reason (``include_excluded=False``: not those)."""
         with self.unit() as repo:
-            return repo.exams()
+            return repo.exams(include_excluded=include_excluded)
 
     # -- series and identity -----------------------------------------------------------
     def add_series(self, exam_id: int, series_uid: str, kind: Sequence, *, kind_reason: str = "",
@@ -298,11 +299,14 @@ class CoordinatorSession:
                     raise MyoscoreError(f"{reader.name} is a coordinator, not a reader")
             if exam_ids is None:
                 taken = repo.assigned_exam_ids(protocol.hash)
-                wanted = [exam.id for exam in repo.exams() if exam.id not in taken]
+                wanted = [exam.id for exam in repo.exams(include_excluded=False) if exam.id not in taken]
             else:
                 wanted = list(exam_ids)
                 for exam_id in wanted:
-                    repo.exam(exam_id)  # NotFound if missing
+                    exam = repo.exam(exam_id)  # NotFound if missing
+                    if exam.excluded_at is not None:
+                        raise MyoscoreError(f"exam {exam_id} ({exam.subject_code} · {exam.label}) is excluded "
+                                            f"({exam.excluded_reason}); include it again before assigning it")
             created: list[int] = []
             for reader in readers:
                 order = worklist_order(repo, wanted, seed_text, reader.name)
@@ -334,7 +338,8 @@ class CoordinatorSession:
         with self.unit() as repo:
             reader = repo.reader(reader_name)
             firsts = sorted((read for read in repo.reads(reader_names=[reader.name], submitted_only=True,
-                                                         first_only=True, protocol_hashes=[protocol.hash])),
+                                                         first_only=True, protocol_hashes=[protocol.hash],
+                                                         include_excluded=False)),
                             key=lambda read: read.exam_id)
             eligible = [read for read in firsts if not repo.has_read(reader.id, read.exam_id, protocol.hash,
                                                                      repeat=None)]
@@ -355,10 +360,11 @@ class CoordinatorSession:
             return sorted(repo.reads(ids=created), key=lambda read: read.position)
 
     # -- progress and reveals -----------------------------------------------------------
-    def reads(self, protocol_name: str | None = None) -> list[Read]:
-        """Every read with its progress (counts only: no rating values)."""
+    def reads(self, protocol_name: str | None = None, *, include_excluded: bool = False) -> list[Read]:
+        """Every read with its progress (counts only: no rating values); the reads of
+        excluded exams only with ``include_excluded``."""
         with self.unit() as repo:
-            return repo.reads(protocol_name=protocol_name)
+            return repo.reads(protocol_name=protocol_name, include_excluded=include_excluded)
 
     def protocol_of(self, read_id: int) -> Protocol:
         with self.unit() as repo:

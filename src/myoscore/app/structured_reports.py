@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from myoscore.app.consensus_status import decided_consensus
-from myoscore.app.coordination import exams_for, protocol_in_use, reveal_ratings
+from myoscore.app.coordination import exams_for, first_reads, protocol_in_use, reveal_ratings
 from myoscore.app.schemes import scheme_library
 from myoscore.app.sessions import CoordinatorSession
-from myoscore.domain import Exam, MyoscoreError, ReadStatus
+from myoscore.domain import Exam, MyoscoreError
 from myoscore.export.sr import (
     InstanceReference,
     SrContent,
@@ -57,17 +57,18 @@ def _subject(exam: Exam, patient_ids: dict[str, str] | None = None) -> SrSubject
 
 
 def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path, *,
-              identified: bool = False) -> list[Path]:
+              identified: bool = False, include_excluded: bool = False) -> list[Path]:
     """One pseudonymous SR per submitted first read and per exam with consensus, under ``out``.
 
     ``identified``: the SRs carry the hospital PatientID linked to each subject instead
     of the pseudonym (to send results back to the hospital's PACS, where the images
     carry the same Study Instance UIDs). Audited as a reveal of each subject's identity;
     refused when a subject has no linked PatientID, rather than mixing the two kinds.
+    Excluded exams are left out unless ``include_excluded``.
     """
     protocol = protocol_in_use(coordinator, protocol_name)
     library = scheme_library().scales
-    exams = {e.id: e for e in exams_for(coordinator, protocol_name)}
+    exams = {e.id: e for e in exams_for(coordinator, protocol_name, include_excluded=include_excluded)}
     patient_ids: dict[str, str] | None = None
     if identified:
         codes = {e.subject_code for e in exams.values()}
@@ -76,8 +77,7 @@ def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path, *,
             raise MyoscoreError(f"no PatientID is linked to subject {', '.join(missing[:5])}"
                                 f"{' …' if len(missing) > 5 else ''}: identified SRs need every subject's "
                                 f"link (kept when DICOM is imported without --no-identity-link)")
-    reads = [r for r in coordinator.reads(protocol_name)
-             if r.status is ReadStatus.SUBMITTED and r.repeat == 0 and r.protocol_hash == protocol.hash]
+    reads = first_reads(coordinator, protocol_name, protocol.hash, include_excluded=include_excluded)
     revealed = reveal_ratings(coordinator, [r.id for r in reads], f"export sr {protocol_name}") if reads else {}
     refs: dict[int, list[InstanceReference]] = {}
     written: list[Path] = []
@@ -94,7 +94,8 @@ def export_sr(coordinator: CoordinatorSession, protocol_name: str, out: Path, *,
                                               f"{_safe(read.reader_name)}.dcm"))
     by_exam: dict[int, dict[str, tuple[str | None, float | None]]] = {}
     deciders: dict[int, str] = {}
-    for value in decided_consensus(coordinator, protocol_name):  # a stale value is no longer the consensus
+    # a stale value is no longer the consensus
+    for value in decided_consensus(coordinator, protocol_name, include_excluded=include_excluded):
         by_exam.setdefault(value.exam_id, {})[value.item_key] = (value.code, value.value)
         deciders.setdefault(value.exam_id, value.decided_by)
     for exam_id, values in by_exam.items():
@@ -135,7 +136,7 @@ def import_sr(coordinator: CoordinatorSession, paths: Sequence[Path]) -> list[Im
         name = sr_protocol_name(sr)
         protocol = protocol_in_use(coordinator, name)
         content = sr_ratings(sr, protocol, library.scales)
-        exams = exams_for(coordinator, name)
+        exams = exams_for(coordinator, name, include_excluded=True)  # an SR of an excluded exam still compares
         exam = next((e for e in exams if e.study_uid == content.study_uid), None) or next(
             (e for e in exams if _subject(e).study_uid == content.study_uid), None)
         if exam is None:
@@ -153,9 +154,10 @@ def import_sr(coordinator: CoordinatorSession, paths: Sequence[Path]) -> list[Im
 def _stored_values(coordinator: CoordinatorSession, protocol_name: str, exam_id: int,
                    content: SrContent) -> dict[str, tuple[str | None, float | None]]:
     if content.kind == "consensus":
-        return {c.item_key: (c.code, c.value) for c in decided_consensus(coordinator, protocol_name)
+        return {c.item_key: (c.code, c.value)
+                for c in decided_consensus(coordinator, protocol_name, include_excluded=True)  # any exam's SR
                 if c.exam_id == exam_id}
-    reads = [r for r in coordinator.reads(protocol_name)
+    reads = [r for r in coordinator.reads(protocol_name, include_excluded=True)
              if r.exam_id == exam_id and r.reader_name == content.observer and r.repeat == 0]
     if not reads:
         return {}

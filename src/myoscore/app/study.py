@@ -66,15 +66,20 @@ def assign_repeat_reads(coordinator: CoordinatorSession, protocol_name: str, rea
     return Done(reads, ASSIGNED if reads else NO_CHANGE)
 
 
-def study_status(coordinator: CoordinatorSession) -> dict[str, Any]:
-    """Counts for the status summary: no rating values, nothing identifying."""
-    reads = coordinator.reads()
+def study_status(coordinator: CoordinatorSession, *, include_excluded: bool = False) -> dict[str, Any]:
+    """Counts for the status summary: no rating values, nothing identifying. Excluded exams
+    and their reads are not counted (``excluded`` says how many there are) unless
+    ``include_excluded``."""
+    reads = coordinator.reads(include_excluded=include_excluded)
     by_reader: dict[str, Counter[str]] = {}
     for read in reads:
         by_reader.setdefault(read.reader_name, Counter())[read.status.value] += 1
+    every_exam = coordinator.exams()
+    exams = [e for e in every_exam if include_excluded or e.excluded_at is None]
     return {
-        "subjects": len(coordinator.subjects()),
-        "exams": len(coordinator.exams()),
+        "subjects": len({e.subject_code for e in exams}),
+        "exams": len(exams),
+        "excluded": sum(e.excluded_at is not None for e in every_exam),
         "readers": [{"name": r.name, "role": r.role.value} for r in coordinator.readers()],
         "reads": [
             {"read": r.id, "reader": r.reader_name, "subject": r.subject_code, "exam": r.exam_label,

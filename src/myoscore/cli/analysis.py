@@ -12,7 +12,7 @@ from typing import Any
 
 from myoscore.app import analysis
 from myoscore.app.wording import plural
-from myoscore.cli.main import Context, add_command, print_json, split_csv
+from myoscore.cli.main import Context, add_command, add_include_excluded, print_json, split_csv
 from myoscore.domain import ConsensusMethod, MyoscoreError
 
 
@@ -33,9 +33,11 @@ def cmd_agreement(ctx: Context) -> int:
     if bool(a.readers) == bool(a.intra):
         raise MyoscoreError("name two readers (--readers A,B) or one reader's repeat reads (--intra A)")
     if a.intra:
-        report = analysis.intra_reader_report(ctx.coordinator(), a.protocol, a.intra)
+        report = analysis.intra_reader_report(ctx.coordinator(), a.protocol, a.intra,
+                                              include_excluded=a.include_excluded)
     else:
-        report = analysis.agreement_report(ctx.coordinator(), a.protocol, split_csv(a.readers))
+        report = analysis.agreement_report(ctx.coordinator(), a.protocol, split_csv(a.readers),
+                                           include_excluded=a.include_excluded)
     if a.json:
         print_json(analysis.jsonable(report))
         return 0
@@ -73,7 +75,7 @@ def _print_discordant(items: Any) -> None:
 def cmd_reconcile(ctx: Context) -> int:
     a = ctx.args
     outcome = analysis.reconcile_reads(ctx.coordinator(), a.protocol, split_csv(a.readers), a.policy,
-                                       a.adjudicator)
+                                       a.adjudicator, include_excluded=a.include_excluded)
     if a.json:
         print_json(analysis.jsonable(outcome))
         return 0
@@ -90,7 +92,8 @@ def cmd_reconcile(ctx: Context) -> int:
 
 def cmd_discordant(ctx: Context) -> int:
     a = ctx.args
-    items = analysis.discordant_items(ctx.coordinator(), a.protocol, split_csv(a.readers), pending_only=a.pending)
+    items = analysis.discordant_items(ctx.coordinator(), a.protocol, split_csv(a.readers), pending_only=a.pending,
+                                      include_excluded=a.include_excluded)
     if a.json:
         print_json(_discordant_json(items))
         return 0
@@ -111,7 +114,7 @@ def cmd_consensus_set(ctx: Context) -> int:
 
 def cmd_consensus_list(ctx: Context) -> int:
     a = ctx.args
-    tracked = analysis.tracked_consensus(ctx.coordinator(), a.protocol)
+    tracked = analysis.tracked_consensus(ctx.coordinator(), a.protocol, include_excluded=a.include_excluded)
     if a.stale:
         tracked = [t for t in tracked if t.status is analysis.ConsensusStatus.STALE]
     if a.json:
@@ -133,7 +136,8 @@ def cmd_consensus_list(ctx: Context) -> int:
 def cmd_scores(ctx: Context) -> int:
     a = ctx.args
     report = analysis.derived_scores(ctx.coordinator(), a.protocol, reader=a.reader,
-                                     stir_measure=a.stir_measure, t1_measure=a.t1_measure)
+                                     stir_measure=a.stir_measure, t1_measure=a.t1_measure,
+                                     include_excluded=a.include_excluded)
     if a.json:
         print_json(analysis.jsonable(report))
         return 0
@@ -177,6 +181,7 @@ def register(commands: Any) -> None:
     agreement.add_argument("--readers", metavar="A,B", help="the two readers, comma-separated")
     agreement.add_argument("--intra", metavar="READER", help="intra-reader agreement: first reads against the "
                            "reader's blinded repeat reads")
+    add_include_excluded(agreement)
 
     reconcile = add_command(commands, "reconcile", cmd_reconcile,
                             "reconcile two readers' submitted reads into consensus (readers' ratings unchanged)",
@@ -187,6 +192,7 @@ def register(commands: Any) -> None:
                            help="protocol (default): each measure's policy as the protocol declares it "
                            "(`myoscore schemes show P`); or one policy for every item whose scale can take it")
     reconcile.add_argument("--adjudicator", metavar="C", help="third reader who decides discordant items")
+    add_include_excluded(reconcile)
 
     discordant = add_command(commands, "discordant", cmd_discordant,
                              "the joint-review list: items on which two readers differ, with both values",
@@ -194,6 +200,7 @@ def register(commands: Any) -> None:
     discordant.add_argument("--protocol", required=True)
     discordant.add_argument("--readers", required=True, metavar="A,B")
     discordant.add_argument("--pending", action="store_true", help="only items with no consensus value yet")
+    add_include_excluded(discordant)
 
     consensus_parser = commands.add_parser("consensus", help="consensus values")
     consensus_commands = consensus_parser.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
@@ -209,6 +216,7 @@ def register(commands: Any) -> None:
     listing.add_argument("--protocol", required=True)
     listing.add_argument("--stale", action="store_true",
                          help="only values whose contributing rating changed after the decision (to decide again)")
+    add_include_excluded(listing)
 
     scores = add_command(commands, "scores", cmd_scores,
                          "derived scores per exam, frequencies and first → last changes",
@@ -219,3 +227,4 @@ def register(commands: Any) -> None:
     source.add_argument("--reader", metavar="R", help="from this reader's submitted reads")
     scores.add_argument("--stir-measure", help="measure matched as STIR for progression (default: detected)")
     scores.add_argument("--t1-measure", help="measure matched as T1 for progression (default: detected)")
+    add_include_excluded(scores)

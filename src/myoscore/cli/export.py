@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from myoscore.app.wording import plural
-from myoscore.cli.main import Context, add_command, print_json, split_csv
+from myoscore.cli.main import Context, add_command, add_include_excluded, print_json, split_csv
 from myoscore.domain import MyoscoreError
 
 
@@ -30,6 +30,7 @@ def cmd_export(ctx: Context) -> int:
         readers=split_csv(a.readers) if a.readers else None, clinical=not a.no_clinical,
         groups=read_groups(Path(a.groups)) if a.groups else None, not_evaluable=a.not_evaluable,
         source=a.source,
+        include_excluded=a.include_excluded,
     )
     if a.json:
         print_json({
@@ -90,6 +91,7 @@ def register(commands: Any) -> None:
                              "'' for an empty cell)")
     export.add_argument("--no-clinical", action="store_true",
                         help="leave out months from onset and treated (the only clinical fields ever exported)")
+    add_include_excluded(export)
     check = add_command(commands, "import-sr", cmd_import_sr, "read back DICOM SRs written by myoscore and compare "
                         "them with the database", json_flag=True, as_user=True)
     check.add_argument("files", nargs="+", help="SR files (.dcm)")

@@ -244,18 +244,6 @@ def cmd_exams_add(ctx: Context) -> int:
     return 0
 
 
-def cmd_exams_list(ctx: Context) -> int:
-    exams = ctx.coordinator().exams()
-    if ctx.args.json:
-        print_json([{"exam": e.id, "subject": e.subject_code, "label": e.label,
-                      "date": e.exam_date, "months_from_onset": e.months_from_onset,
-                      "treated": e.treated} for e in exams])
-    else:
-        for e in exams:
-            print(f"{e.id:>5}  {e.subject_code:<14} {e.label}")
-    return 0
-
-
 def cmd_repeats(ctx: Context) -> int:
     a = ctx.args
     reads = study.assign_repeats(ctx.coordinator(), a.protocol, a.reader, a.fraction, a.washout_days, a.seed)
@@ -304,19 +292,21 @@ def cmd_reopen(ctx: Context) -> int:
 
 
 def cmd_status(ctx: Context) -> int:
-    return _print_status(ctx.coordinator(), as_json=ctx.args.json, reader=ctx.args.reader, status=ctx.args.status)
+    return _print_status(ctx.coordinator(), as_json=ctx.args.json, reader=ctx.args.reader, status=ctx.args.status,
+                         include_excluded=ctx.args.include_excluded)
 
 
 def _print_status(coordinator: CoordinatorSession, *, as_json: bool, reader: str | None = None,
-                  status: str | None = None) -> int:
+                  status: str | None = None, include_excluded: bool = False) -> int:
     from myoscore.app.progress_view import status_view
     from myoscore.app.wording import plural
 
-    view = status_view(coordinator, reader=reader, status=status)
+    view = status_view(coordinator, reader=reader, status=status, include_excluded=include_excluded)
     if as_json:
         print_json(view)
         return 0
-    print(f"{plural(view['subjects'], 'subject')}, {plural(view['exams'], 'exam')}, "
+    excluded = f" ({view['excluded']} excluded, not counted)" if view["excluded"] and not include_excluded else ""
+    print(f"{plural(view['subjects'], 'subject')}, {plural(view['exams'], 'exam')}{excluded}, "
           f"{plural(len(view['readers']), 'user')}")
     for name, counts in view["progress"].items():
         summary = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
@@ -365,6 +355,12 @@ def add_command(parent: argparse._SubParsersAction[argparse.ArgumentParser], nam
     return sub
 
 
+def add_include_excluded(sub: argparse.ArgumentParser) -> None:
+    """``--include-excluded``: count excluded exams too (``myoscore exams exclude``)."""
+    sub.add_argument("--include-excluded", action="store_true",
+                     help="count excluded exams too (by default they are left out)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="myoscore", description="myoscore: blinded, semi-quantitative muscle MRI reading for myositis research")
@@ -411,8 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     exam_add.add_argument("--date", help="exam date YYYY-MM-DD (coordinator-only)")
     exam_add.add_argument("--months-from-onset", type=float)
     exam_add.add_argument("--treated", choices=["yes", "no"])
-    add_command(exams_commands, "list", cmd_exams_list, "list exams (coordinator view)", json_flag=True,
-                as_user=True)
+    import_module("myoscore.cli.exams").register(exams_commands)  # list, exclude, include, delete
 
     repeats = command("repeats", cmd_repeats, "re-assign a fraction of a reader's exams for intra-reader "
                       "agreement, after a wash-out period and blind to the first read", json_flag=True, as_user=True)
@@ -439,6 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     status_parser.add_argument("--reader", help="only this reader's reads")
     status_parser.add_argument("--status", choices=["assigned", "in_progress", "submitted", "open"],
                                help="only reads with this status (open: not yet submitted)")
+    add_include_excluded(status_parser)
     audit = command("audit", cmd_audit, "the latest audit events", json_flag=True, as_user=True)
     audit.add_argument("--limit", type=int, default=50)
     for module in COMMAND_MODULES:

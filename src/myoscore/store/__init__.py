@@ -15,6 +15,7 @@ from myoscore.store.database import (
 )
 from myoscore.store.repository import (
     ConsensusWrite,
+    ExamContents,
     NewRead,
     ReaderRepository,
     StudyRepository,
@@ -25,6 +26,7 @@ from myoscore.store.repository import (
 __all__ = [
     "ConsensusWrite",
     "Database",
+    "ExamContents",
     "NewRead",
     "ProtocolCache",
     "ReaderRepository",

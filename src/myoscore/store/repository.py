@@ -23,8 +23,9 @@ from collections.abc import Sequence as Seq
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,6 +79,7 @@ from myoscore.store.tables import (
 
 __all__ = [
     "ConsensusWrite",
+    "ExamContents",
     "NewRead",
     "ReaderRepository",
     "StudyRepository",
@@ -135,6 +137,27 @@ class ConsensusWrite:
     sources: dict[str, str]
     # reader → "<rating id>.<version>" of the ratings the value was decided from
     rating_versions: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExamContents:
+    """What an exam holds, by count: what deleting it would remove (or why it may not)."""
+
+    reads: int
+    submitted_reads: int
+    ratings: int
+    series: int
+    consensus: int
+    subject_exams: int  # exams of its subject, this one included
+
+
+#: Any select statement (``Select`` is variadic in its row types).
+_Query = TypeVar("_Query", bound="Select[*tuple[Any, ...]]")
+
+
+def in_scope(query: _Query, include_excluded: bool) -> _Query:
+    """The one clause that leaves excluded exams out of a query joined with ``exams``."""
+    return query if include_excluded else query.where(ExamRow.excluded_at.is_(None))
 
 
 def _shown(code: str | None, value: float | None, method: str) -> str:
@@ -232,11 +255,74 @@ class StudyRepository:
         return self._s.scalar(select(func.count()).select_from(ExamRow).join(SubjectRow)
                               .where(SubjectRow.code == subject_code)) or 0
 
-    def exams(self, ids: Iterable[int] | None = None) -> list[Exam]:
+    def exams(self, ids: Iterable[int] | None = None, *, include_excluded: bool = True) -> list[Exam]:
         query = select(ExamRow, SubjectRow.code).join(SubjectRow).order_by(SubjectRow.code, ExamRow.id)
         if ids is not None:
             query = query.where(ExamRow.id.in_(list(ids)))
+        query = in_scope(query, include_excluded)
         return [exam_of(exam, code) for exam, code in self._s.execute(query)]
+
+    def set_exam_excluded(self, exam_id: int, reason: str | None) -> Exam:
+        """Exclude an exam with ``reason`` (``None``: include it again), audited
+        ``exclude_exam`` / ``include_exam`` with the reason old → new. Its reads, ratings,
+        series and consensus are kept."""
+        row = self._s.get(ExamRow, exam_id)
+        if row is None:
+            raise NotFound(f"no exam {exam_id}")
+        old = row.excluded_reason
+        if reason is None:
+            row.excluded_at, row.excluded_reason = None, None
+            audit(self._s, self.actor, "include_exam", f"exam {exam_id}", old, None)
+        else:
+            row.excluded_at, row.excluded_reason = utcnow(), reason
+            audit(self._s, self.actor, "exclude_exam", f"exam {exam_id}", old, reason)
+        self._s.flush()
+        return self.exam(exam_id)
+
+    def exam_contents(self, exam_id: int) -> ExamContents:
+        row = self._s.get(ExamRow, exam_id)
+        if row is None:
+            raise NotFound(f"no exam {exam_id}")
+        read_ids = select(ReadRow.id).where(ReadRow.exam_id == exam_id)
+
+        def count(query: Select[*tuple[Any, ...]]) -> int:
+            return self._s.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+        return ExamContents(
+            reads=count(read_ids),
+            submitted_reads=count(read_ids.where(ReadRow.status == ReadStatus.SUBMITTED.value)),
+            ratings=count(select(RatingRow.id).where(RatingRow.read_id.in_(read_ids))),
+            series=count(select(SeriesRow.id).where(SeriesRow.exam_id == exam_id)),
+            consensus=count(select(ConsensusRow.id).where(ConsensusRow.exam_id == exam_id)),
+            subject_exams=count(select(ExamRow.id).where(ExamRow.subject_id == row.subject_id)),
+        )
+
+    def delete_exam(self, exam_id: int) -> Exam:
+        """Delete an exam with its reads, their ratings and its series rows; its subject
+        (and the subject's identity link) too when no other exam is left. Each deleted
+        read, the exam and the subject are audited (``delete_read``, ``delete_exam``,
+        ``delete_subject``: old says what was there). Whether it may be deleted is the
+        caller's rule. Returns the exam as it was."""
+        exam = self.exam(exam_id)
+        contents = self.exam_contents(exam_id)
+        for read in self.reads(exam_id=exam_id):
+            self._s.execute(delete(RatingRow).where(RatingRow.read_id == read.id))
+            self._s.execute(delete(ReadRow).where(ReadRow.id == read.id))
+            audit(self._s, self.actor, "delete_read", f"read {read.id}",
+                  f"{read.reader_name} exam {exam_id} {read.protocol_name} {read.status.value} "
+                  f"{read.done}/{read.total}", None)
+        self._s.execute(delete(SeriesRow).where(SeriesRow.exam_id == exam_id))
+        self._s.execute(delete(ConsensusRow).where(ConsensusRow.exam_id == exam_id))
+        self._s.execute(delete(ExamRow).where(ExamRow.id == exam_id))
+        audit(self._s, self.actor, "delete_exam", f"exam {exam_id}",
+              f"{exam.subject_code} {exam.label}: {contents.reads} reads, {contents.ratings} ratings, "
+              f"{contents.series} series", None)
+        if contents.subject_exams <= 1:
+            self._s.execute(delete(IdentityLinkRow).where(IdentityLinkRow.subject_id == exam.subject_id))
+            self._s.execute(delete(SubjectRow).where(SubjectRow.id == exam.subject_id))
+            audit(self._s, self.actor, "delete_subject", f"subject {exam.subject_code}", exam.subject_code, None)
+        self._s.flush()
+        return exam
 
     def set_exam_fields(self, exam_id: int, fields: dict[str, object]) -> tuple[str, ...]:
         """Set the named exam fields (``label``, ``months_from_onset``, ``treated``; ``None``
@@ -351,10 +437,11 @@ class StudyRepository:
     def reads(self, *, ids: Iterable[int] | None = None, protocol_name: str | None = None,
               reader_names: Iterable[str] | None = None, exam_id: int | None = None,
               submitted_only: bool = False, first_only: bool = False,
-              protocol_hashes: Iterable[str] | None = None) -> list[Read]:
+              protocol_hashes: Iterable[str] | None = None, include_excluded: bool = True) -> list[Read]:
         """Reads with their progress (counts only: no rating values), by reader and position
-        unless ``ids`` are given (then by id)."""
-        query = reads_query()
+        unless ``ids`` are given (then by id); ``include_excluded=False`` leaves out the reads
+        of excluded exams."""
+        query = in_scope(reads_query(), include_excluded)
         if ids is not None:
             query = query.where(ReadRow.id.in_(list(ids))).order_by(ReadRow.id)
         else:
@@ -434,10 +521,13 @@ class StudyRepository:
             audit(self._s, self.actor, "reveal_ratings", f"read {read_id}", None, purpose or None)
         return result
 
-    def consensus(self, protocol_hashes: Iterable[str], exam_ids: Iterable[int] | None = None) -> list[Consensus]:
+    def consensus(self, protocol_hashes: Iterable[str], exam_ids: Iterable[int] | None = None, *,
+                  include_excluded: bool = True) -> list[Consensus]:
         query = select(ConsensusRow).where(ConsensusRow.protocol_hash.in_(list(protocol_hashes)))
         if exam_ids is not None:
             query = query.where(ConsensusRow.exam_id.in_(list(exam_ids)))
+        if not include_excluded:
+            query = in_scope(query.join(ExamRow, ExamRow.id == ConsensusRow.exam_id), False)
         return [consensus_of(row) for row in self._s.scalars(query.order_by(ConsensusRow.exam_id, ConsensusRow.id))]
 
     def write_consensus(self, exam_id: int, protocol_hash: str,
@@ -643,9 +733,10 @@ class ReaderRepository:
         return read
 
     def _hidden(self, of: ReadRow | None = None) -> set[int]:
-        """Own reads the reader may not open now (intra-reader repeats):
+        """Own reads the reader may not open now (excluded exams, intra-reader repeats):
 
-        a repeat read before its ``available_from`` (the wash-out the coordinator set), and
+        every read of an exam the coordinator excluded; a repeat read before its
+        ``available_from`` (the wash-out the coordinator set); and
         the first read of an exam from the moment its repeat is assigned until the repeat is
         submitted, so the reader neither studies the first read during the wash-out nor
         sees it while scoring the repeat.
@@ -655,11 +746,14 @@ class ReaderRepository:
         """
         now = utcnow()
         query = select(ReadRow.id, ReadRow.exam_id, ReadRow.protocol_hash, ReadRow.repeat, ReadRow.status,
-                       ReadRow.available_from).where(ReadRow.reader_id == self.reader.id)
+                       ReadRow.available_from, ExamRow.excluded_at).join(ExamRow, ExamRow.id == ReadRow.exam_id) \
+            .where(ReadRow.reader_id == self.reader.id)
         if of is not None:
             query = query.where(ReadRow.exam_id == of.exam_id, ReadRow.protocol_hash == of.protocol_hash)
         rows = self._s.execute(query).all()
-        hidden = {r.id for r in rows if r.available_from is not None and aware(r.available_from) > now}
+        # An excluded exam leaves the worklist (its reads and ratings are kept for when it is included again).
+        hidden = {r.id for r in rows if r.excluded_at is not None}
+        hidden |= {r.id for r in rows if r.available_from is not None and aware(r.available_from) > now}
         open_repeats = {(r.exam_id, r.protocol_hash) for r in rows
                         if r.repeat > 0 and r.status != ReadStatus.SUBMITTED}
         hidden |= {r.id for r in rows if r.repeat == 0 and (r.exam_id, r.protocol_hash) in open_repeats}

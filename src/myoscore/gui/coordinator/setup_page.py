@@ -11,6 +11,10 @@ SeriesDescription, a classification reason quoting it, import issues and folders
 files — is hidden until "Reveal descriptions", which is audited
 (:meth:`~myoscore.app.CoordinatorSession.reveal_series`, as ``series list --reveal``).
 Readers never see it. The study settings box (timepoint blinding) sits above the import.
+
+The selected exam can be excluded with a reason (:func:`myoscore.app.exam_lifecycle.exclude_exam`:
+kept, shown greyed with its reason, left out of worklists and analysis), included again,
+or deleted while no read of it is submitted; a refusal is shown in a message box.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,6 +35,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressDialog,
     QPushButton,
     QSplitter,
@@ -37,7 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from myoscore.app import CoordinatorSession, study
+from myoscore.app import CoordinatorSession, exam_lifecycle, study
 from myoscore.app.changes import StudyChanges
 from myoscore.app.imports import ImportSummary, import_paths
 from myoscore.app.progress import ProgressText
@@ -56,10 +62,11 @@ from myoscore.gui.coordinator.widgets import (
     row_data,
 )
 
-__all__ = ["ImportSummaryDialog", "StudySetupPage"]
+__all__ = ["ExclusionDialog", "ImportSummaryDialog", "StudySetupPage"]
 
 _TREATED = {"": None, "yes": True, "no": False}
 HIDDEN = "(hidden: Reveal descriptions, audited)"
+_EXCLUDED_TEXT = "#9e9e9e"  # excluded exams are shown greyed
 
 
 def _treated_text(value: bool | None) -> str:
@@ -101,6 +108,39 @@ class ImportSummaryDialog(QDialog):
         self.resize(820, 360 if summary.skipped else 180)
 
 
+class ExclusionDialog(QDialog):
+    """Asks why an exam is excluded; OK stays disabled until a reason is typed."""
+
+    def __init__(self, exam: Exam, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.exam = exam
+        self.setWindowTitle("myoscore — exclude an exam")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"Exclude {exam_lifecycle.exam_name(exam)} from the study?", self))
+        layout.addWidget(hint("Its reads, ratings and consensus are kept; it leaves the readers' worklists, "
+                              "agreement, consensus, scores, progress counts and exports until it is included "
+                              "again. Both are kept in the audit trail.", self))
+        self.reason_edit = QLineEdit(exam.excluded_reason or "", self)
+        self.reason_edit.setPlaceholderText("reason (e.g. duplicate of exam 2, labels only, withdrawn consent)")
+        layout.addWidget(self.reason_edit)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Exclude")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.reason_edit.textChanged.connect(self._on_reason_changed)
+        self._on_reason_changed()
+        self.resize(560, 160)
+
+    def reason(self) -> str:
+        return self.reason_edit.text().strip()
+
+    def _on_reason_changed(self) -> None:
+        self.ok_button.setEnabled(bool(self.reason()))
+
+
 class StudySetupPage(Page):
     """Import folders; exams with their clinical fields; series and their classification."""
 
@@ -120,6 +160,8 @@ class StudySetupPage(Page):
         self._progress_done = -1
         self._progress_text = ProgressText("Reading headers")
         self.summary_dialog: ImportSummaryDialog | None = None
+        self.exclusion_dialog: ExclusionDialog | None = None
+        self.refusal_box: QMessageBox | None = None
         self._exams: list[Exam] = []
         self._series: list[Series] = []
         self._revealed_exam: int | None = None  # the exam whose descriptions were revealed (audited)
@@ -164,7 +206,7 @@ class StudySetupPage(Page):
         self.exams_label.setStyleSheet("font-weight: bold;")
         exams_layout.addWidget(self.exams_label)
         self.exams_table = make_table(("Subject", "Exam", "Date", "Months from onset", "Treated", "Series",
-                                       "Reads"), exams_box)
+                                       "Reads", "Excluded"), exams_box, stretch=7)
         exams_layout.addWidget(self.exams_table, 1)
         edit = QHBoxLayout()
         self.label_edit = QLineEdit(exams_box)
@@ -185,6 +227,17 @@ class StudySetupPage(Page):
         edit.addWidget(self.treated_combo)
         edit.addWidget(self.save_exam_button)
         edit.addStretch(1)
+        self.exclude_button = QPushButton("Exclude…", exams_box)
+        self.exclude_button.setToolTip("Leave the selected exam out of worklists, agreement, scores and exports, "
+                                       "with a reason; its reads and ratings are kept")
+        self.include_button = QPushButton("Include", exams_box)
+        self.include_button.setToolTip("Bring the selected excluded exam back, with its reads and ratings")
+        self.delete_button = QPushButton("Delete…", exams_box)
+        self.delete_button.setToolTip("Delete the selected exam, if no read of it is submitted (its series rows "
+                                      "and unsubmitted reads go too; image files stay)")
+        edit.addWidget(self.exclude_button)
+        edit.addWidget(self.include_button)
+        edit.addWidget(self.delete_button)
         exams_layout.addLayout(edit)
 
         series_box = QWidget(splitter)
@@ -227,6 +280,9 @@ class StudySetupPage(Page):
         self.exams_table.currentCellChanged.connect(lambda *_: self._on_exam_selected())
         self.series_table.currentCellChanged.connect(lambda *_: self._on_series_selected())
         self.save_exam_button.clicked.connect(self.save_exam)
+        self.exclude_button.clicked.connect(self.ask_exclude)
+        self.include_button.clicked.connect(self.include_exam)
+        self.delete_button.clicked.connect(self.delete_exam)
         self.set_kind_button.clicked.connect(self.set_kind)
         self.reveal_button.clicked.connect(self.reveal_descriptions)
         self.settings_box.changed.connect(self.changed.emit)
@@ -328,7 +384,7 @@ class StudySetupPage(Page):
         self._exams = sorted(self.coordinator.exams(), key=lambda e: (
             e.subject_code, e.exam_date is None, e.exam_date.toordinal() if e.exam_date else 0, e.id))
         series = self.coordinator.series()
-        reads = self.coordinator.reads()
+        reads = self.coordinator.reads(include_excluded=True)
         n_series = {exam.id: 0 for exam in self._exams}
         for record in series:
             n_series[record.exam_id] = n_series.get(record.exam_id, 0) + 1
@@ -336,8 +392,9 @@ class StudySetupPage(Page):
         for read in reads:
             n_reads[read.exam_id] = n_reads.get(read.exam_id, 0) + 1
         subjects = len({exam.subject_code for exam in self._exams})
+        excluded = sum(exam.excluded_at is not None for exam in self._exams)
         self.exams_label.setText(f"{plural(len(self._exams), 'exam')} of {plural(subjects, 'subject')}, "
-                                 f"{plural(len(series), 'series')}")
+                                 f"{plural(len(series), 'series')}" + (f"; {excluded} excluded" if excluded else ""))
         table = self.exams_table
         table.blockSignals(True)
         table.setRowCount(len(self._exams))
@@ -347,7 +404,13 @@ class StudySetupPage(Page):
                 cell(exam.subject_code, data=exam.id), cell(exam.label),
                 cell(exam.exam_date.isoformat() if exam.exam_date else ""), cell(months, right=True),
                 cell(_treated_text(exam.treated)), cell(n_series[exam.id], right=True),
-                cell(n_reads[exam.id], right=True)))
+                cell(n_reads[exam.id], right=True), cell(exam.excluded_reason or "")))
+            if exam.excluded_at is not None:
+                why = f"Excluded {exam.excluded_at:%Y-%m-%d %H:%M} UTC: {exam.excluded_reason}"
+                for column in range(table.columnCount()):
+                    item = table.item(row, column)
+                    item.setForeground(QBrush(QColor(_EXCLUDED_TEXT)))
+                    item.setToolTip(why)
         ids = [exam.id for exam in self._exams]
         table.blockSignals(False)
         if ids:
@@ -365,8 +428,11 @@ class StudySetupPage(Page):
                 return
 
     def _on_exam_selected(self) -> None:
-        exam = next((e for e in self._exams if e.id == self.current_exam_id()), None)
+        exam = self.current_exam()
         self.save_exam_button.setEnabled(exam is not None)
+        self.exclude_button.setEnabled(exam is not None and exam.excluded_at is None)
+        self.include_button.setEnabled(exam is not None and exam.excluded_at is not None)
+        self.delete_button.setEnabled(exam is not None)
         if exam is None:
             self.series_label.setText("Series: no exam selected")
             self._series = []
@@ -377,6 +443,72 @@ class StudySetupPage(Page):
         self.months_spin.setValue(exam.months_from_onset if exam.months_from_onset is not None else -1)
         self.treated_combo.setCurrentText(_treated_text(exam.treated))
         self._show_series(exam)
+
+    def current_exam(self) -> Exam | None:
+        return next((e for e in self._exams if e.id == self.current_exam_id()), None)
+
+    def ask_exclude(self) -> None:
+        """Ask for the reason (a window-modal dialog); OK excludes the exam."""
+        exam = self.current_exam()
+        if exam is None:
+            return
+        dialog = ExclusionDialog(exam, self)
+        dialog.accepted.connect(lambda: self.exclude_exam(exam.id, dialog.reason()))
+        self.exclusion_dialog = dialog
+        dialog.open()
+
+    def exclude_exam(self, exam_id: int, reason: str) -> None:
+        """Exclude an exam with ``reason`` (audited); shown greyed with its reason."""
+        try:
+            done = exam_lifecycle.exclude_exam(self.coordinator, exam_id, reason)
+        except MyoscoreError as exc:
+            self._refused("The exam was not excluded", str(exc))
+            return
+        self.message.show_message(f"Excluded {exam_lifecycle.exam_name(done.value)}: {done.value.excluded_reason}. "
+                                  "Its reads and ratings are kept; Include brings it back.", "info")
+        self._after(done.changes)
+
+    def include_exam(self) -> None:
+        """Include the selected excluded exam again (audited)."""
+        exam = self.current_exam()
+        if exam is None:
+            return
+        try:
+            done = exam_lifecycle.include_exam(self.coordinator, exam.id)
+        except MyoscoreError as exc:
+            self._refused("The exam was not included", str(exc))
+            return
+        self.message.show_message(f"Included {exam_lifecycle.exam_name(done.value)} again.", "info")
+        self._after(done.changes)
+
+    def delete_exam(self) -> None:
+        """Delete the selected exam after saying what goes with it; a refusal (a submitted
+        read) is shown in a message box."""
+        exam = self.current_exam()
+        if exam is None:
+            return
+        try:
+            plan = exam_lifecycle.deletion_plan(self.coordinator, exam.id)
+            if not self.ask("Delete the exam", f"Delete {plan.sentence()}?\n\nThis cannot be undone (the audit "
+                            "trail keeps what was deleted; the image files are not touched)."):
+                return
+            done = exam_lifecycle.delete_exam(self.coordinator, exam.id)
+        except MyoscoreError as exc:
+            self._refused("The exam cannot be deleted", str(exc))
+            return
+        self.message.show_message(f"Deleted {done.value.sentence()}.", "info")
+        self._after(done.changes)
+
+    def _refused(self, title: str, text: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, f"myoscore — {title.lower()}", f"{title}: {text}.",
+                          QMessageBox.StandardButton.Ok, self)
+        self.refusal_box = box
+        box.open()
+
+    def _after(self, changes: StudyChanges) -> None:
+        self.status.emit(self.message.text())
+        self.changed.emit(changes)
+        self.refresh()
 
     def save_exam(self) -> None:
         """Store the selected exam's label and clinical fields (audited, old → new)."""
