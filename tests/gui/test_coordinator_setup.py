@@ -38,10 +38,16 @@ def test_a_coordinator_signs_in_to_the_desk(qtbot, db: Database, coordinator: Co
     assert titles == ["Exams & import", "Readers & assignment", "Progress", "Agreement", "Consensus review"]
 
 
+def _wait_for_preview(qtbot, page):
+    qtbot.waitUntil(lambda: page.preview_dialog is not None and page.preview_dialog.isVisible(), timeout=30_000)
+    return page.preview_dialog
+
+
 def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch, coordinator: CoordinatorSession,
                                                             dicom_folder: Path) -> None:
-    """Import button → progress dialog counting headers (worker thread) → summary with the
-    series count and every skipped file with why; exams and series appear in the tables."""
+    """Import button → progress dialog counting headers (worker thread) → preview of the
+    plan → Import → summary with the series count, what became of each folder, and every
+    skipped file with why; exams and series appear in the tables."""
     from myoscore.gui.coordinator import setup_page
 
     labels: list[str] = []
@@ -57,20 +63,24 @@ def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch,
     page.choose_paths = lambda what: [str(dicom_folder)] if what == "folder" else []
     seen: list[tuple[int, int]] = []
     page.jobs.progressed.connect(lambda done, total: seen.append((done, total)))
+    click(qtbot, page.import_folder_button)
+    assert page.progress_dialog is not None
+    assert page.progress_dialog.isVisible()
+    preview = _wait_for_preview(qtbot, page)
+    assert page.progress_dialog is None  # closed
+    total = seen[0][1]
+    assert seen[0][0] == 0
+    assert max(done for done, _ in seen) == total
+    assert any(text.startswith("Reading headers:") for text in labels)
+    assert labels[-1] == f"{total} files read. Comparing with the study's series …"
+    assert coordinator.exams() == []  # the preview wrote nothing
     with qtbot.waitSignal(page.import_finished, timeout=30_000) as finished:
-        click(qtbot, page.import_folder_button)
-        assert page.progress_dialog is not None
-        assert page.progress_dialog.isVisible()
+        click(qtbot, preview.import_button)
     summary = finished.args[0]
     assert summary is not None
     assert summary.series_added == 8
     assert summary.exams_added == 2
-
-    total = seen[0][1]
-    assert seen[0][0] == 0
-    assert max(done for done, _ in seen) == total >= summary.n_files - 1
-    assert any(text.startswith("Reading headers:") for text in labels)
-    assert labels[-1] == f"{total} files read. Registering series …"
+    assert max(done for done, _ in seen) >= summary.n_files - 1
     assert page.progress_dialog is None  # closed
 
     dialog = page.summary_dialog
@@ -78,6 +88,9 @@ def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch,
     assert dialog.isVisible()
     assert "8 series added" in dialog.headline.text()
     assert "2 files skipped" in dialog.headline.text()
+    rows = [table_texts(dialog.series, r) for r in range(dialog.series.rowCount())]
+    assert len(rows) == 8
+    assert all(" in new exam " in becomes for _, _, becomes in rows)
     skipped = {Path(table_texts(dialog.skipped, r)[0]).name: table_texts(dialog.skipped, r)[1]
                for r in range(dialog.skipped.rowCount())}
     assert set(skipped) == {"notes.txt", "truncated.dcm"}
@@ -96,6 +109,51 @@ def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch,
     assert all("→" in table_texts(page.series_table, r)[2] for r in range(4))
 
 
+def test_import_preview_lists_the_plan_and_cancel_writes_nothing(qtbot, coordinator: CoordinatorSession,
+                                                                tmp_path: Path, db_path: Path) -> None:
+    """A whole phantom folder (DICOM, its NIfTI conversions, label maps) on a study that holds
+    its baseline: the preview names each folder's fate — duplicates of stored series, new
+    exam, label maps attached — and Cancel leaves the database byte for byte as it was."""
+    from myoscore.app.imports import import_paths
+
+    info = write_phantom(tmp_path / "phantom", shape=(6, 64, 64))
+    import_paths(coordinator, [info.out_dir / "dicom" / "baseline"])
+    stored = {s.path: s for s in coordinator.series()}
+    before = db_path.read_bytes()
+    window = open_desk(qtbot, coordinator)
+    page = window.setup_page
+    page.choose_paths = lambda _what: [str(info.out_dir)]
+    click(qtbot, page.import_folder_button)
+    preview = _wait_for_preview(qtbot, page)
+    assert preview.windowTitle() == "myoscore — import preview"
+    assert "nothing written yet" in preview.headline.text()
+    rows = {tuple(table_texts(preview.series, r)) for r in range(preview.series.rowCount())}
+    by_name: dict[str, list[str]] = {}
+    for name, _holds, becomes in rows:
+        by_name.setdefault(name.split("/", 1)[1], []).append(becomes)
+    stir = stored[str(info.out_dir / "dicom" / "baseline" / "thigh_stir")]
+    assert by_name["nifti/baseline/thigh_stir.nii.gz"] == [
+        f"duplicate of series {stir.id} of exam {stir.exam_id} ({stir.path}): same grid and voxels, not added"]
+    assert by_name["dicom/baseline/thigh_stir"] == [f"already imported as series {stir.id} of exam {stir.exam_id}"]
+    assert by_name["dicom/followup/thigh_stir"] == ["to new exam #1 (subject " + stir_subject(coordinator) + ")"]
+    assert sorted(by_name["labels/thigh_labels.nii.gz"]) == [
+        f"label map to be attached to exam {stir.exam_id} (on the grid of its image series)",
+        f"label map to be attached to new exam #1 (subject {stir_subject(coordinator)}) (on the grid of its "
+        "image series)",
+    ]
+    with qtbot.waitSignal(page.import_finished, timeout=10_000) as finished:
+        click(qtbot, preview.cancel_button)
+    assert finished.args[0] is None
+    assert "nothing was added" in page.message.text()
+    assert db_path.read_bytes() == before
+    assert len(coordinator.exams()) == 1
+
+
+def stir_subject(coordinator: CoordinatorSession) -> str:
+    (subject,) = coordinator.subjects()
+    return subject.code
+
+
 def test_a_cancelled_import_adds_nothing(qtbot, monkeypatch, coordinator: CoordinatorSession,
                                          dicom_folder: Path) -> None:
     """Cancel in the progress dialog while headers are read: the worker stops before anything
@@ -106,26 +164,27 @@ def test_a_cancelled_import_adds_nothing(qtbot, monkeypatch, coordinator: Coordi
     window = open_desk(qtbot, coordinator)
     page = window.setup_page
     page.choose_paths = lambda _what: [str(dicom_folder)]
-    real_import = setup_page.import_paths
+    real_plan = setup_page.plan_import
 
-    def slow_import(coordinator, paths, *, progress, **options):
+    def slow_plan(coordinator, paths, *, progress, **options):
         def step(done: int, total: int) -> None:
             progress(done, total)
             if done == 3:
                 assert page.jobs.cancel_requested.wait(10)
 
-        return real_import(coordinator, paths, progress=step, **options)
+        return real_plan(coordinator, paths, progress=step, **options)
 
     def click_cancel(done: int, _total: int) -> None:
         if done == 3:
             click(qtbot, page.progress_dialog.findChild(QPushButton))
 
-    monkeypatch.setattr(setup_page, "import_paths", slow_import)
+    monkeypatch.setattr(setup_page, "plan_import", slow_plan)
     page.jobs.progressed.connect(click_cancel)
     with qtbot.waitSignal(page.import_finished, timeout=30_000) as finished:
         click(qtbot, page.import_folder_button)
     assert finished.args[0] is None
     assert "nothing was added" in page.message.text()
+    assert page.preview_dialog is None
     assert coordinator.series() == []
     assert coordinator.exams() == []
 

@@ -3,28 +3,42 @@
 Headers are read in place (nothing is copied or modified). Identifying DICOM fields are
 used for one thing only: finding the subject a study belongs to through the
 coordinator-only identity link, which a study can turn off. Re-importing the same files
-adds nothing.
+adds nothing; a series that is the same images as one already in the study (a NIfTI
+conversion of a DICOM series) is reported as a duplicate and not added; label maps go
+to the exam whose series they fit (:mod:`myoscore.app.import_plan` decides all of it
+first, so ``dry_run`` shows the plan and writes nothing).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from myoscore.app.changes import StudyChanges
+from myoscore.app.import_plan import (
+    ADDED,
+    DUPLICATE,
+    KNOWN,
+    LABEL_MAP,
+    NEW_EXAM,
+    SKIPPED,
+    ImportPlan,
+    PlanEntry,
+    apply_plan,
+    plan_import,
+)
 from myoscore.app.sessions import CoordinatorSession
-from myoscore.domain import Sequence
-from myoscore.imaging import SeriesRecord, index_paths
+from myoscore.app.wording import plural
 
-# A NIfTI whose name says it is a segmentation is shown as an overlay, never scored.
-_LABEL_MAP_NAME = re.compile(r"(label|labels|seg|segmentation|mask)", re.IGNORECASE)
+__all__ = ["ImportPlan", "ImportSummary", "PlanEntry", "apply_import", "import_paths", "plan_import", "preview"]
 
 
 @dataclass
 class ImportSummary:
+    """What an import did (or, for a dry run, would do): counts, and one line per series
+    source (DICOM folder or NIfTI file) saying what became of it (:attr:`entries`)."""
+
     series_added: int = 0
     series_known: int = 0
     exams_added: int = 0
@@ -32,46 +46,95 @@ class ImportSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     issues: list[str] = field(default_factory=list)
     n_files: int = 0
+    duplicates: int = 0
+    label_maps: int = 0  # label maps attached (of series_added)
+    not_attached: int = 0  # series left out for a reason (label maps that fit no exam)
+    dry_run: bool = False
+    entries: list[PlanEntry] = field(default_factory=list, repr=False)
 
     @property
     def changes(self) -> StudyChanges:
         """What the import changed (exams and series), for the screens to redraw."""
         return StudyChanges(exams=self.exams_added > 0, series=self.series_added > 0)
 
+    def headline(self) -> str:
+        if self.dry_run:
+            return (f"Preview, nothing written yet: {self.n_files} files read; would add {self.series_added} series "
+                    f"({self.label_maps} label maps) in {plural(self.exams_added, 'new exam')}; "
+                    f"{self.duplicates} duplicates, {self.series_known} already known, "
+                    f"{self.not_attached} series skipped, {len(self.skipped)} files skipped")
+        return (f"{self.n_files} files read: {self.series_added} series added ({self.label_maps} label maps), "
+                f"{self.series_known} already known, {self.duplicates} duplicates not added, "
+                f"{self.exams_added} new exams, {self.not_attached} series skipped, "
+                f"{len(self.skipped)} files skipped")
+
+    def entry_lines(self) -> list[str]:
+        """One line per series found (per target exam for a label map), by source folder."""
+        return [entry.text() for entry in sorted(self.entries, key=lambda e: e.source)]
+
     def lines(self) -> list[str]:
-        out = [
-            f"{self.n_files} files read: {self.series_added} series added, {self.series_known} already known, "
-            f"{self.exams_added} new exams, {len(self.skipped)} files skipped"
-        ]
+        out = [self.headline()]
+        out += [f"  {line}" for line in self.entry_lines()]
         out += [f"  ! {issue}" for issue in self.issues]
         out += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
         return out
 
-
-def _study_date(text: str) -> date | None:
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) >= 8 else None
-    except ValueError:
-        return None
-
-
-def _kind(record: SeriesRecord) -> tuple[Sequence, str]:
-    if record.source == "nifti" and _LABEL_MAP_NAME.search(record.paths[0].name):
-        return Sequence.LABEL_MAP, f"file name '{record.paths[0].name}' → label map"
-    return record.kind, record.kind_reason
+    def to_json(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run, "files": self.n_files, "series_added": self.series_added,
+            "series_known": self.series_known, "duplicates": self.duplicates, "label_maps": self.label_maps,
+            "exams_added": self.exams_added, "subjects": sorted(self.subjects), "issues": self.issues,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "series": [_entry_json(e) for e in sorted(self.entries, key=lambda e: e.source)],
+        }
 
 
-def _z_range(record: SeriesRecord) -> tuple[float, float] | None:
-    """The series' extent along the body (patient z, mm) from its slice positions and
-    in-plane size; ``None`` when the headers give no positions (NIfTI: from the volume)."""
-    if not record.slices:
-        return None
-    rows, columns = record.shape[1], record.shape[2]
-    cosines = record.orientation if len(record.orientation) == 6 else (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
-    dz_row = cosines[2] * (columns - 1) * record.spacing[0]  # along a row (columns direction)
-    dz_col = cosines[5] * (rows - 1) * record.spacing[1]
-    zs = [ref.position[2] + a + b for ref in record.slices for a in (0.0, dz_row) for b in (0.0, dz_col)]
-    return (min(zs), max(zs))
+def _entry_json(entry: PlanEntry) -> dict[str, object]:
+    target = entry.target
+    exam: int | None = target if isinstance(target, int) else (
+        target.created.id if target is not None and target.created is not None else None)
+    original = entry.duplicate_of
+    duplicate_of = getattr(original, "added", None) if isinstance(original, PlanEntry) else original
+    return {
+        "source": entry.source, "kind": entry.kind.value, "action": entry.action, "exam": exam,
+        "new_exam": target.number if target is not None and not isinstance(target, int) else None,
+        "series": entry.added.id if entry.added else (entry.known.id if entry.known else None),
+        "duplicate_of": getattr(duplicate_of, "id", None), "reason": entry.reason, "text": entry.outcome(),
+    }
+
+
+def _summary(plan: ImportPlan, *, dry_run: bool) -> ImportSummary:
+    new_exams = plan.new_exams
+    summary = ImportSummary(n_files=plan.n_files, skipped=list(plan.skipped_files), dry_run=dry_run,
+                            entries=list(plan.entries))
+    summary.series_known = plan.count(KNOWN)
+    summary.duplicates = plan.count(DUPLICATE)
+    summary.not_attached = plan.count(SKIPPED)
+    if dry_run:
+        summary.series_added = plan.count(NEW_EXAM) + plan.count(ADDED) + plan.count(LABEL_MAP)
+        summary.label_maps = plan.count(LABEL_MAP)
+        summary.exams_added = len(new_exams)
+        summary.subjects = {e.subject_code for e in new_exams if e.subject_code}
+    else:
+        added = [e for e in plan.entries if e.added is not None]
+        summary.series_added = len(added)
+        summary.label_maps = sum(1 for e in added if e.action == LABEL_MAP)
+    return summary
+
+
+def preview(plan: ImportPlan) -> ImportSummary:
+    """What ``plan`` would do, as a summary (``dry_run``): the GUI's preview dialog."""
+    return _summary(plan, dry_run=True)
+
+
+def apply_import(coordinator: CoordinatorSession, plan: ImportPlan) -> ImportSummary:
+    """Write a plan made by :func:`plan_import` (the GUI's Import after its preview)."""
+    counts = apply_plan(coordinator, plan)
+    summary = _summary(plan, dry_run=False)
+    summary.exams_added = counts.exams_added
+    summary.subjects = counts.subjects
+    summary.issues = counts.issues
+    return summary
 
 
 def import_paths(
@@ -81,6 +144,7 @@ def import_paths(
     subject_code: str | None = None,
     exam_id: int | None = None,
     link_identity: bool = True,
+    dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportSummary:
     """Index ``paths`` and register what they hold.
@@ -96,41 +160,11 @@ def import_paths(
     link_identity
         Keep (and use) the coordinator-only PatientID → subject link. Off: nothing
         identifying is stored at all.
+    dry_run
+        Decide everything and write nothing: the summary says what an import would do.
     """
-    result = index_paths([Path(p) for p in paths], progress)
-    summary = ImportSummary(n_files=result.n_files)
-    summary.skipped = [(str(s.path), s.reason) for s in result.skipped]
-    exams: dict[str, int] = {}
-    touched: set[int] = set()
-    for record in result.series:
-        target = exam_id if exam_id is not None else exams.get(record.study_uid)
-        if target is None:
-            code = subject_code or coordinator.subject_for_patient(record.patient_id, link=link_identity)
-            exam, created = coordinator.exam_for_study(code, record.study_uid, _study_date(record.study_date))
-            if link_identity and record.patient_id:
-                # The study's own subject: a re-imported study keeps the subject it has.
-                coordinator.link_patient(exam.subject_code, record.patient_id)
-            exams[record.study_uid] = target = exam.id
-            summary.exams_added += created
-            summary.subjects.add(exam.subject_code)
-        kind, reason = _kind(record)
-        files = list(dict.fromkeys(str(p) for p in record.paths))
-        # Files attached to a named exam may be attached to others too (one label map
-        # for both timepoints), so their identity includes the exam.
-        uid = record.key if exam_id is None else f"{record.key}@exam{exam_id}"
-        added = coordinator.add_series(
-            target, uid, kind, kind_reason=reason, description=record.description,
-            path=str(record.folder), files=files, shape=record.shape, spacing=record.spacing,
-            issues=record.issues, part=record.split, z_range=_z_range(record),
-        )
-        if added is None:
-            summary.series_known += 1
-        else:
-            touched.add(target)
-            summary.series_added += 1
-            summary.issues += [f"series {added.id} ({record.description}): {issue}" for issue in record.issues]
-    if touched:
-        from myoscore.app.coverage import refresh_exam_regions
-
-        refresh_exam_regions(coordinator, sorted(touched))
-    return summary
+    plan = plan_import(coordinator, paths, subject_code=subject_code, exam_id=exam_id,
+                       link_identity=link_identity, progress=progress)
+    if dry_run:
+        return preview(plan)
+    return apply_import(coordinator, plan)

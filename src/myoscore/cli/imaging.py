@@ -49,13 +49,11 @@ def cmd_import(ctx: Context) -> int:
     from myoscore.app.imports import import_paths  # image libraries load only when needed
 
     a = ctx.args
-    summary = import_paths(ctx.coordinator(), a.paths, subject_code=a.subject,
-                           link_identity=not a.no_identity_link, progress=ProgressBar("reading headers"))
+    summary = import_paths(ctx.coordinator(), a.paths, subject_code=a.subject, exam_id=a.exam,
+                           link_identity=not a.no_identity_link, dry_run=a.dry_run,
+                           progress=ProgressBar("reading headers"))
     if a.json:
-        print_json({"files": summary.n_files, "series_added": summary.series_added,
-                    "series_known": summary.series_known, "exams_added": summary.exams_added,
-                    "subjects": sorted(summary.subjects), "issues": summary.issues,
-                    "skipped": [{"path": p, "reason": r} for p, r in summary.skipped]})
+        print_json(summary.to_json())
     else:
         print("\n".join(summary.lines()))
     return 0
@@ -137,6 +135,10 @@ def register(commands: Any) -> None:
     imp.add_argument("--subject", help="put every study found under this subject code")
     imp.add_argument("--no-identity-link", action="store_true",
                      help="do not keep the coordinator-only PatientID → subject link")
+    imp.add_argument("--exam", type=int, metavar="ID",
+                     help="attach every series found to this exam (a label map, NIfTI files converted elsewhere)")
+    imp.add_argument("--dry-run", action="store_true",
+                     help="print what the import would do (new exams, duplicates, label maps) and write nothing")
     series = commands.add_parser("series", help="image series of exams")
     actions = series.add_subparsers(dest="subcommand", required=True, metavar="ACTION")
     listing = add_command(actions, "list", cmd_series_list, "list series (no identifying fields)", json_flag=True,

@@ -31,6 +31,9 @@ Modules, one job each:
 ``nifti``
     :func:`inspect_nifti` (the one NIfTI validation), indexing, :func:`load_nifti`,
     :func:`write_nifti`: the RAS ↔ LPS edge.
+``fingerprint``
+    Is it the same image? Grids from headers and content fingerprints in one canonical
+    orientation (the import's duplicate check).
 ``resample``
     :func:`resample_like`: one Volume on another's grid (SimpleITK), for linked views.
 

@@ -255,6 +255,7 @@ def index_nifti(path: Path) -> SeriesRecord | SkippedFile:
         spacing=(float(zooms[0]), float(zooms[1]), float(zooms[2])),
         orientation=tuple(float(v) for v in (*directions[:, 0], *directions[:, 1])),
         issues=tuple(issues),
+        affine=tuple(float(v) for v in lps.reshape(-1)),
         header=MappingProxyType({"n_volumes": facts.n_volumes}),
     )
 

@@ -87,6 +87,9 @@ class SeriesRecord:
     shape, spacing, orientation
         ``(z, y, x)`` of the volume the loader will build (missing slices included),
         voxel size ``(x, y, z)`` in mm, and ImageOrientationPatient (6 cosines, LPS).
+    affine
+        NIfTI: the voxel → LPS affine of the header, row by row (16 numbers); empty for
+        DICOM, whose affine follows from the slices (:func:`~myoscore.imaging.fingerprint.record_grid`).
     issues
         Problems that did not stop indexing (missing slice, uneven spacing, split
         reasons, header warnings), each naming files and positions.
@@ -114,6 +117,7 @@ class SeriesRecord:
     spacing: tuple[float, float, float]
     orientation: tuple[float, ...]
     issues: tuple[str, ...] = ()
+    affine: tuple[float, ...] = field(default=(), repr=False)
     split_reason: str = ""
     header: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     patient_id: str = field(default="", repr=False)

@@ -336,6 +336,7 @@ def _record_from_frames(
         issues=tuple(issues),
         split_reason=split_reason,
         header=MappingProxyType(fields),
+        affine=(),  # DICOM: the affine follows from the slices
         **first.identifying,
     )
 

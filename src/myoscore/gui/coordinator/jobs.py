@@ -9,9 +9,10 @@ busy timeout (``BEGIN IMMEDIATE``), so nothing is locked out. The window's contr
 behind a window-modal progress dialog while a job runs.
 
 Why not index on a worker and register on the GUI thread: registration *is* the use
-case (subject codes, identity links, exams per study, label maps), and splitting
-``import_paths`` in two would copy those rules into the GUI. One call on one thread keeps
-the GUI free of them. An in-memory SQLite database cannot be opened twice, so there the
+case (subject codes, identity links, exams per study, duplicates, label maps), and doing
+it on the GUI thread would copy those rules into the GUI. The import is two app calls, each
+a job: ``plan_import`` (writes nothing; the preview shows its plan) and ``apply_import``.
+An in-memory SQLite database cannot be opened twice, so there the
 job runs on the GUI thread instead (tests and throw-away studies only).
 """
 

@@ -1,10 +1,12 @@
 """Study set-up, part 1: import image folders, review exams and the classification of series.
 
-Import runs :func:`myoscore.app.imports.import_paths` on a worker thread with its own
-database connection (see :mod:`myoscore.gui.coordinator.jobs`), behind a progress dialog
-that counts the headers read and can cancel while they are read (nothing is registered
-until every header is read, so a cancelled import adds nothing). It ends with the
-import summary: series added, exams, and every skipped file with why.
+Import runs in two jobs on a worker thread with its own database connection (see
+:mod:`myoscore.gui.coordinator.jobs`). First :func:`myoscore.app.imports.plan_import`,
+behind a progress dialog that counts the headers read and can cancel while they are read;
+it writes nothing. Its plan is shown in the import preview (every series found and what
+becomes of it: new exam, added to exam N, duplicate of series M, label map attached to
+exam N, skipped and why) with **Import** and **Cancel**. Import runs
+:func:`myoscore.app.imports.apply_import` on that plan and ends with the import summary.
 
 The coordinator sees everything here, but text that can carry a patient's name —
 SeriesDescription, a classification reason quoting it, import issues and folders naming
@@ -45,10 +47,11 @@ from PySide6.QtWidgets import (
 
 from myoscore.app import CoordinatorSession, exam_lifecycle, study
 from myoscore.app.changes import StudyChanges
-from myoscore.app.imports import ImportSummary, import_paths
+from myoscore.app.imports import ImportPlan, ImportSummary, apply_import, plan_import, preview
 from myoscore.app.progress import ProgressText
 from myoscore.app.wording import plural
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
+from myoscore.gui.coordinator.import_dialogs import ImportPreviewDialog, ImportSummaryDialog
 from myoscore.gui.coordinator.jobs import JobRunner
 from myoscore.gui.coordinator.study_settings_box import StudySettingsBox
 from myoscore.gui.coordinator.widgets import (
@@ -62,7 +65,7 @@ from myoscore.gui.coordinator.widgets import (
     row_data,
 )
 
-__all__ = ["ExclusionDialog", "ImportSummaryDialog", "StudySetupPage"]
+__all__ = ["ExclusionDialog", "ImportPreviewDialog", "ImportSummaryDialog", "StudySetupPage"]
 
 _TREATED = {"": None, "yes": True, "no": False}
 HIDDEN = "(hidden: Reveal descriptions, audited)"
@@ -71,41 +74,6 @@ _EXCLUDED_TEXT = "#9e9e9e"  # excluded exams are shown greyed
 
 def _treated_text(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
-
-
-class ImportSummaryDialog(QDialog):
-    """What an import did: counts, subjects, problems, and every skipped file with why."""
-
-    def __init__(self, summary: ImportSummary, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.summary = summary
-        self.setWindowTitle("myoscore — import summary")
-        layout = QVBoxLayout(self)
-        self.headline = QLabel(summary.lines()[0], self)
-        self.headline.setStyleSheet("font-weight: bold;")
-        self.headline.setWordWrap(True)
-        layout.addWidget(self.headline)
-        subjects = ", ".join(sorted(summary.subjects)) or "none new"
-        self.subjects = QLabel(f"Subjects of the new exams: {subjects}", self)
-        layout.addWidget(self.subjects)
-        if summary.issues:
-            issues = QLabel("Problems found in series (they were still added):\n• " + "\n• ".join(summary.issues),
-                            self)
-            issues.setStyleSheet("color: #e65100;")
-            issues.setWordWrap(True)
-            layout.addWidget(issues)
-        layout.addWidget(QLabel(f"Skipped files ({len(summary.skipped)}):" if summary.skipped
-                                else "No file was skipped.", self))
-        self.skipped = make_table(("File", "Why it was skipped"), self, stretch=1)
-        self.skipped.setRowCount(len(summary.skipped))
-        for row, (path, reason) in enumerate(summary.skipped):
-            fill_row(self.skipped, row, (cell(path, tooltip=path), cell(reason)))
-        self.skipped.setVisible(bool(summary.skipped))
-        layout.addWidget(self.skipped, 1)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.resize(820, 360 if summary.skipped else 180)
 
 
 class ExclusionDialog(QDialog):
@@ -162,6 +130,7 @@ class StudySetupPage(Page):
         self.summary_dialog: ImportSummaryDialog | None = None
         self.exclusion_dialog: ExclusionDialog | None = None
         self.refusal_box: QMessageBox | None = None
+        self.preview_dialog: ImportPreviewDialog | None = None
         self._exams: list[Exam] = []
         self._series: list[Series] = []
         self._revealed_exam: int | None = None  # the exam whose descriptions were revealed (audited)
@@ -310,7 +279,19 @@ class StudySetupPage(Page):
         link = self.link_check.isChecked()
         folders = [Path(p) for p in paths]
         self.message.clear_message()
-        dialog = QProgressDialog("Finding files …", "Cancel", 0, 0, self)
+        self._show_progress("Finding files …", cancel=True)
+
+        def work(coordinator: CoordinatorSession, progress: Callable[[int, int], None]) -> ImportPlan:
+            # Decides everything, writes nothing: the preview shows it before Import.
+            return plan_import(coordinator, folders, subject_code=subject, exam_id=exam_id, link_identity=link,
+                               progress=progress)
+
+        self._start_job(work)
+
+    def _show_progress(self, text: str, *, cancel: bool) -> None:
+        dialog = QProgressDialog(text, "Cancel" if cancel else "", 0, 0, self)
+        if not cancel:
+            dialog.setCancelButton(None)
         dialog.setWindowTitle("myoscore — import")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(0)
@@ -322,15 +303,35 @@ class StudySetupPage(Page):
         self._progress_done = -1
         self._progress_text = ProgressText("Reading headers")
 
-        def work(coordinator: CoordinatorSession, progress: Callable[[int, int], None]) -> ImportSummary:
-            return import_paths(coordinator, folders, subject_code=subject, exam_id=exam_id, link_identity=link,
-                                progress=progress)
-
+    def _start_job(self, work: Callable[[CoordinatorSession, Callable[[int, int], None]], object]) -> None:
         try:
             self.jobs.start(work)
         except MyoscoreError as exc:
             self._close_progress()
             self.message.show_message(str(exc), "error")
+
+    def _on_plan_ready(self, plan: ImportPlan) -> None:
+        """Show what the import will do; Import writes the plan, Cancel leaves the study as it was."""
+        self._close_progress()
+        dialog = ImportPreviewDialog(preview(plan), self)
+        dialog.accepted.connect(lambda: self._apply(plan))
+        dialog.rejected.connect(self._on_preview_cancelled)
+        self.preview_dialog = dialog
+        dialog.open()
+
+    def _on_preview_cancelled(self) -> None:
+        self.preview_dialog = None
+        self.message.show_message("Import cancelled after the preview: nothing was added.", "note")
+        self.import_finished.emit(None)
+
+    def _apply(self, plan: ImportPlan) -> None:
+        self.preview_dialog = None
+        self._show_progress("Registering series …", cancel=False)
+
+        def work(coordinator: CoordinatorSession, _progress: Callable[[int, int], None]) -> ImportSummary:
+            return apply_import(coordinator, plan)
+
+        self._start_job(work)
 
     def _on_import_progress(self, done: int, total: int) -> None:
         dialog = self.progress_dialog
@@ -339,8 +340,8 @@ class StudySetupPage(Page):
         self._progress_done = done
         self._progress_text.update(done, total)
         if done >= total:
-            # Every header is read; registering cannot be cancelled half-way.
-            dialog.setLabelText(f"{total} files read. Registering series …")
+            # Every header is read; what is left (comparing series) is not cancelled half-way.
+            dialog.setLabelText(f"{total} files read. Comparing with the study's series …")
             dialog.setCancelButton(None)
         else:
             # "Reading headers: 300 / 7000 files (4 %), 500 files/s, about 13 s left"
@@ -357,7 +358,11 @@ class StudySetupPage(Page):
             dialog.hide()
             dialog.deleteLater()
 
-    def _on_import_finished(self, summary: ImportSummary) -> None:
+    def _on_import_finished(self, result: ImportPlan | ImportSummary) -> None:
+        if isinstance(result, ImportPlan):
+            self._on_plan_ready(result)
+            return
+        summary = result
         self._close_progress()
         self.message.show_message("Import finished: " + summary.lines()[0], "info")
         self.status.emit("Import finished.")
