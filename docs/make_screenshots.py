@@ -144,12 +144,14 @@ def build_coordinator_study(root: Path, shape: tuple[int, int, int] = (20, 256, 
             import_paths(coordinator, sorted(info.label_maps.values()), exam_id=exam.id, link_identity=False)
     assign(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"], seed=20260115)
     protocol_ = protocol("nxp2_lower_limb")
+    exam_of = {read.id: read.exam_id for read in coordinator.reads()}  # readers see no exam ids (timepoint blinding)
     for name, agree in (("radiologist", 1.0), ("neurologist", 0.8)):
         reader = sign_in(db, name, "demo-reading")
         assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
-            rng = random.Random(read.exam_id)  # the same draw for both readers, then B departs from it
-            other = random.Random(f"{read.exam_id}:{name}")
+            exam_id = exam_of[read.id]
+            rng = random.Random(exam_id)  # the same draw for both readers, then B departs from it
+            other = random.Random(f"{exam_id}:{name}")
             for item in protocol_.items:
                 codes = protocol_.scales[item.scale].codes
                 code = codes[min(int(rng.random() * rng.random() * len(codes) * 1.6), len(codes) - 1)]
