@@ -145,12 +145,14 @@ def build_coordinator_study(root: Path, shape: tuple[int, int, int] = (20, 256, 
             import_paths(coordinator, sorted(info.label_maps.values()), exam_id=exam.id, link_identity=False)
     assign(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"], seed=20260115)
     protocol_ = protocol("nxp2_lower_limb")
+    exam_of = {read.id: read.exam_id for read in coordinator.reads()}  # readers see no exam ids (timepoint blinding)
     for name, agree in (("radiologist", 1.0), ("neurologist", 0.8)):
         reader = sign_in(db, name, "demo-reading")
         assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
-            rng = random.Random(read.exam_id)  # the same draw for both readers, then B departs from it
-            other = random.Random(f"{read.exam_id}:{name}")
+            exam_id = exam_of[read.id]
+            rng = random.Random(exam_id)  # the same draw for both readers, then B departs from it
+            other = random.Random(f"{exam_id}:{name}")
             for item in protocol_.items:
                 codes = protocol_.scales[item.scale].codes
                 code = codes[min(int(rng.random() * rng.random() * len(codes) * 1.6), len(codes) - 1)]
@@ -221,15 +223,26 @@ def coordinator_screens(out: Path, root: Path) -> None:
 
     consensus = window.consensus_page
     window.tabs.setCurrentWidget(consensus)
-    reconcile_reads(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"], "review")
+    # Each measure's policy first (seed 000: the mean for muscle edema): the review then lists
+    # the mean-decided items with their decision and starts at the first item to decide.
+    reconcile_reads(coordinator, "nxp2_lower_limb", ["radiologist", "neurologist"])
     consensus.start_review()
     consensus.wait_for_images()
-    for code in ("3", "NE"):
+    for code in ("1", "NE"):
         consensus.run_review(lambda review, code=code: review.record(code))
         consensus.wait_for_images()
     consensus.wait_for_images()
     save_png(window, out / "coordinator-review.png")
+    decided = next(i for i in range(consensus.review.total) if i in consensus.review.standing)
+    consensus.run_review(lambda review: review.go_to(decided))
+    consensus.run_review(lambda review: review.record_level(2))  # a plain digit: refused, nothing stored
+    consensus.wait_for_images()
+    save_png(window, out / "coordinator-review-decided.png")
     consensus.finish_review()
+
+    window.tabs.setCurrentWidget(window.scores_page)
+    settle()
+    save_png(window, out / "coordinator-scores.png")
 
     export = window.open_export()
     export.folder_edit.setText(str(root / "export"))
@@ -287,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "screenshots")
     parser.add_argument("--reader-only", action="store_true", help="the reader's screens only, not the desk's")
     parser.add_argument("--whole-body-only", action="store_true", help="only the two whole-body screenshots")
+    parser.add_argument("--desk-only", action="store_true", help="only the coordinator's desk")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -295,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     from myoscore.gui.settings import ViewSettings
 
     application()
+    if args.desk_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            coordinator_screens(args.out, Path(tmp))
+        return 0
     if args.whole_body_only:
         with tempfile.TemporaryDirectory() as tmp:
             whole_body_screens(args.out, Path(tmp))

@@ -35,7 +35,8 @@ def test_a_coordinator_signs_in_to_the_desk(qtbot, db: Database, coordinator: Co
     assert isinstance(window, CoordinatorWindow)
     assert window.windowTitle() == "myoscore — coord — coordinator"
     titles = [window.tabs.tabText(i).replace("&&", "&") for i in range(window.tabs.count())]
-    assert titles == ["Exams & import", "Readers & assignment", "Progress", "Agreement", "Consensus review"]
+    assert titles == ["Exams & import", "Readers & assignment", "Progress", "Agreement", "Consensus review",
+                      "Scores"]
 
 
 def _wait_for_preview(qtbot, page):

@@ -41,6 +41,15 @@ def test_thigh_sum_skips_not_evaluable(nxp2: Protocol) -> None:
     assert result.reason is None
 
 
+def test_not_evaluable_and_unscored_are_counted_apart(nxp2: Protocol) -> None:
+    """Of the items without a number, those given as not evaluable (None) are counted in
+    n_not_evaluable; an item with no value at all is unscored (in n_missing only)."""
+    values = {"edema.thigh.anterior.R": 3.0, "edema.thigh.medial.R": None}
+    result = compute_score(nxp2, score(nxp2, "edema_thigh_R"), values)
+    assert (result.n_evaluated, result.n_missing, result.n_not_evaluable) == (1, 2, 1)
+    assert not result.complete
+
+
 def test_total_keeps_fractional_consensus(nxp2: Protocol) -> None:
     """Total (0–60): 2.5 + 1.5 + 4 = 8.0; the other nine compartments unscored."""
     values = {"edema.thigh.anterior.R": 2.5, "edema.calf.lateral.L": 1.5, "edema.calf.posterior.R": 4.0}

@@ -89,3 +89,40 @@ def test_an_empty_review_refuses_with_a_sentence(study: CoordinatorSession, nxp2
     empty = ReviewSession(study, nxp2, ("A", "B"), [])
     assert empty.record_level(1).refused == "There is no discordant item to decide."
     assert not empty.next_item()
+
+
+def test_decided_items_need_the_override_key(study: CoordinatorSession, nxp2: Protocol, review: ReviewSession) -> None:
+    """Items listed as decided (here by an earlier review) keep their value on a plain digit
+    (refused, nothing stored); O then the digit replaces it, audited as override_consensus;
+    the review opens at the first item to decide."""
+    from myoscore.app.analysis import discordant_items
+
+    keyboard = Keyboard(REVIEW_KEYMAP)
+    assert keyboard.run(review, "3", 0).value  # exam 1's anterior R: decided 3 at review
+    keyboard.release("3", 60)
+    items = discordant_items(study, "nxp2_lower_limb", ["A", "B"])
+    again = ReviewSession(study, review.protocol, ("A", "B"), items)
+    assert [item.status for item in items].count("decided") == 1
+    assert again.n_decided == 1
+    assert again.index == 1  # item 0 is decided: the review starts at the next one
+    again.go_to(0)
+    before = decided(study)
+    refusal = keyboard.run(again, "4", 1000)
+    keyboard.release("4", 1060)
+    assert refusal.refused.startswith("Already decided: 3 ")
+    assert "press O" in refusal.refused
+    assert decided(study) == before
+    assert keyboard.run(again, "O", 1300).item
+    assert again.override_armed
+    assert keyboard.run(again, "4", 1600).value
+    assert not again.override_armed
+    assert decided(study)[(items[0].exam_id, "edema.thigh.anterior.R")] == "4"
+    events = [e for e in study.audit_log(300) if e.action == "override_consensus"]
+    assert [(e.old, e.new) for e in events] == [("3 (review)", "4 (review, deliberate override)")]
+
+
+def test_override_key_is_in_the_help(study: CoordinatorSession) -> None:
+    """The override key and the review's help keys are rows of REVIEW_KEYMAP (so in the help overlay)."""
+    rows = {keys: description for _group, keys, description in help_rows(REVIEW_KEYMAP)}
+    assert "Override a decided item" in rows["O"]
+    assert rows["F1, H"] == "This help"

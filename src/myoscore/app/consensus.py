@@ -213,19 +213,20 @@ def record_review_decision(coordinator: CoordinatorSession, protocol_name: str, 
 
     A value already decided by another method (the mean, an adjudicator) that still stands
     is not overwritten by an ordinary decision: that needs ``override=True`` (the joint
-    review's deliberate override key), and is audited as ``override_consensus``. A stale
+    review's deliberate override key), and is audited as ``override_consensus`` — as is
+    any standing value, an earlier review's included, replaced with ``override=True``. A stale
     value (a contributing rating changed since) may be decided again freely.
     """
     key = item_key.strip()
     current = next((t for t in tracked_consensus(coordinator, protocol_name, [exam_id]) if t.value.item_key == key),
                    None)
     standing = current is not None and current.status is ConsensusStatus.DECIDED
-    if standing and current is not None and current.value.method is not ConsensusMethod.REVIEW:
+    if standing and current is not None and code.strip() != current.value.code:
         shown = current.value.code if current.value.code is not None else f"{current.value.value:g}"
-        if code.strip() != current.value.code and not override:
+        if current.value.method is not ConsensusMethod.REVIEW and not override:
             raise MyoscoreError(f"exam {exam_id} {key} is already decided ({shown} by {current.value.method.value}); "
                                 "overriding it needs the deliberate override (override=True)")
-        if override and code.strip() != current.value.code:
+        if override:  # any standing value replaced on purpose, an earlier review's included
             record_override(coordinator, current.value, code.strip())
     return record_decision(coordinator, protocol_name, exam_id, key, code, ConsensusMethod.REVIEW)
 

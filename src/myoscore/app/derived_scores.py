@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from myoscore.app.consensus_status import ConsensusCounts, consensus_counts, decided_consensus, tracked_consensus
+from myoscore.app.consensus_status import (
+    ConsensusCounts,
+    ConsensusStatus,
+    TrackedConsensus,
+    consensus_counts,
+    tracked_consensus,
+)
 from myoscore.app.coordination import exams_for, protocol_in_use, reveal_ratings, submitted_reads
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Exam, NotFound
@@ -27,8 +33,12 @@ from myoscore.scores import (
 
 @dataclass(frozen=True)
 class ExamScores:
+    """One exam's derived scores; from consensus also the exam's decided / stale / pending
+    item counts (a stale value is not used: its items count as not evaluated)."""
+
     exam: Exam
     scores: tuple[ScoreResult, ...]
+    consensus: ConsensusCounts | None = None
 
 
 @dataclass(frozen=True)
@@ -62,12 +72,12 @@ def _from_reader(coordinator: CoordinatorSession, protocol_name: str, reader: st
     }
 
 
-def _from_consensus(coordinator: CoordinatorSession, protocol_name: str, include_excluded: bool
-                    ) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
+def _from_consensus(tracked: list[TrackedConsensus],
+                    protocol_name: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
     """Decided consensus only: a stale value (a contributing rating changed since) is left
     out, so the score counts it as not evaluated and shows ``complete = False``."""
     found: dict[int, tuple[dict[str, float | None], dict[str, str | None]]] = {}
-    for value in decided_consensus(coordinator, protocol_name, include_excluded=include_excluded):
+    for value in (t.value for t in tracked if t.status is ConsensusStatus.DECIDED):
         values, codes = found.setdefault(value.exam_id, ({}, {}))
         values[value.item_key] = value.value
         codes[value.item_key] = value.code
@@ -89,9 +99,13 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
     :func:`myoscore.scores.protocol_progression`).
     """
     protocol = protocol_in_use(coordinator, protocol_name)
-    counts = consensus_counts(tracked_consensus(coordinator, protocol_name, include_excluded=include_excluded),
-                              len(protocol.items)) if reader is None else None
-    data = _from_consensus(coordinator, protocol_name, include_excluded) if reader is None else \
+    tracked = tracked_consensus(coordinator, protocol_name, include_excluded=include_excluded) \
+        if reader is None else []
+    counts = consensus_counts(tracked, len(protocol.items)) if reader is None else None
+    by_exam: dict[int, list[TrackedConsensus]] = {}
+    for t in tracked:
+        by_exam.setdefault(t.value.exam_id, []).append(t)
+    data = _from_consensus(tracked, protocol_name) if reader is None else \
         _from_reader(coordinator, protocol_name, reader.strip(), include_excluded)
     exams = {exam.id: exam for exam in exams_for(coordinator, protocol_name, include_excluded=include_excluded)}
     records = [
@@ -101,7 +115,9 @@ def derived_scores(coordinator: CoordinatorSession, protocol_name: str, *, reade
     ordered = exams_in_order(records)
     first_values = {subject: rows[0].values for subject, rows in ordered.items()}
     first_codes = {subject: data[rows[0].exam_id][1] for subject, rows in ordered.items()}
-    per_exam = tuple(ExamScores(exams[r.exam_id], compute_scores(protocol, r.values))
+    per_exam = tuple(ExamScores(exams[r.exam_id], compute_scores(protocol, r.values),
+                                consensus_counts(by_exam.get(r.exam_id, []), len(protocol.items))
+                                if reader is None else None)
                      for rows in ordered.values() for r in rows)
     follow_up = any(len(rows) > 1 for rows in ordered.values())
     return ScoresReport(

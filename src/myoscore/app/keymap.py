@@ -126,6 +126,9 @@ class ReviewViewControls(Protocol):
     def step_slice(self, delta: int) -> None:
         """Move the linked views ``delta`` slices."""
 
+    def toggle_help(self) -> None:
+        """Show or hide the review's keyboard help overlay."""
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -379,24 +382,39 @@ def review_next_undecided(review: ReviewSession) -> Changes:
     return review.next_undecided()
 
 
+def review_arm_override(review: ReviewSession) -> Changes:
+    return review.arm_override()
+
+
 def review_step_slice(delta: int, page: ReviewViewControls) -> None:
     page.step_slice(delta)
 
 
-_RECORD = "Record the level with this number — by position, as the reader keys — then the next item"
+def review_toggle_help(page: ReviewViewControls) -> None:
+    page.toggle_help()
+
+
+_RECORD = ("Record the level with this number — by position, as the reader keys — then the next item to "
+           "decide (an item already decided keeps its value: see O)")
 
 REVIEW_KEYMAP: tuple[Binding, ...] = (
     *(Binding(str(d), _RECORD, partial(record_position, d), group="Deciding", once_per_press=True,
               short="agreed level") for d in range(10)),
     Binding(NOT_EVALUABLE_KEY, "Record not evaluable, then the next item", record_not_evaluable, group="Deciding",
             once_per_press=True, short="not evaluable"),
+    Binding("O", "Override a decided item (by the mean, an adjudicator or a review): the next digit or N replaces "
+            "its value, audited as an override; O again, or moving, cancels. A digit alone never changes a "
+            "decided item", review_arm_override, group="Deciding", short="override, then the digit"),
     Binding("Down", "Next item", review_next, group="Moving", short="next"),
     Binding("Return", "Next item", review_next, group="Moving", short="next"),
     Binding("Up", "Previous item", review_previous, group="Moving", short="previous"),
-    Binding("U", "Next item without a decision", review_next_undecided, group="Moving", short="next undecided"),
+    Binding("U", "Next item to decide (no decision yet, or a stale one)", review_next_undecided, group="Moving",
+            short="next to decide"),
     Binding("Right", "Next slice (the views stay linked)", partial(review_step_slice, 1), "window", "Images",
             short="next slice"),
     Binding("Left", "Previous slice", partial(review_step_slice, -1), "window", "Images", short="previous slice"),
+    Binding("F1", "This help", review_toggle_help, "window", "Help", short="help"),
+    Binding("H", "This help", review_toggle_help, "window", "Help", short="help"),
 )
 
 

@@ -14,12 +14,12 @@ from myoscore.app.keymap import KEYMAP, Binding, help_rows
 __all__ = ["HelpOverlay", "help_html"]
 
 
-def help_html(keymap: Sequence[Binding] = KEYMAP) -> str:
+def help_html(keymap: Sequence[Binding] = KEYMAP, close_keys: str = "F1, H or Esc") -> str:
     """A keymap as an HTML table, grouped as :func:`myoscore.app.keymap.help_rows` lists it."""
     parts = ["<h2 style='margin:0'>Keyboard</h2>",
              "<p>Every value is stored the moment it is given. One key press stores one value: "
              "a key held down, or pressed again within a moment, is refused with a message.<br>"
-             "Press F1, H or Esc to close.</p>",
+             f"Press {escape(close_keys)} to close.</p>",
              "<table align='center' cellspacing='0' cellpadding='3'>"]
     group = None
     for row_group, keys, description in help_rows(keymap):
@@ -35,14 +35,14 @@ def help_html(keymap: Sequence[Binding] = KEYMAP) -> str:
 class HelpOverlay(QFrame):
     """A translucent panel over the reading view; a click or F1/H/Esc closes it."""
 
-    def __init__(self, parent: QWidget) -> None:
+    def __init__(self, parent: QWidget, keymap: Sequence[Binding] = KEYMAP, close_keys: str = "F1, H or Esc") -> None:
         super().__init__(parent)
         self.setObjectName("HelpOverlay")
         self.setStyleSheet("#HelpOverlay { background: rgba(20, 24, 28, 225); }"
                            "QLabel { color: #f5f5f5; font-size: 13px; }")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(40, 30, 40, 30)
-        self.label = QLabel(help_html(), self)
+        self.label = QLabel(help_html(keymap, close_keys), self)
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         layout.addWidget(self.label)

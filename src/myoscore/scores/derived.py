@@ -46,6 +46,9 @@ class ScoreResult:
         The score; ``None`` when no item was evaluated (``reason`` says so).
     n_items, n_evaluated, n_missing
         Items the score covers; those with a number; the rest (not evaluable or unscored).
+    n_not_evaluable
+        Of ``n_missing``, the items given as not evaluable (a value of ``None``); the others
+        have no value at all (unscored, or no consensus that stands).
     minimum, maximum
         The score's range when every item is evaluated (e.g. T1-LB 0–312; percentages 0–100).
     maximum_evaluated
@@ -65,6 +68,7 @@ class ScoreResult:
     maximum_evaluated: float
     reason: str | None = None
     regions: tuple[str, ...] = ()  # the atlas regions the score covers (its scope)
+    n_not_evaluable: int = 0
 
     @property
     def complete(self) -> bool:
@@ -128,6 +132,7 @@ def compute_score(protocol: Protocol, score: DerivedScore, values: Values) -> Sc
     return ScoreResult(
         score.name, score.label, function, value, n_items, n_evaluated, n_items - n_evaluated,
         float(minimum), float(maximum), float(maximum_evaluated), reason, protocol.regions_of(score.item_keys),
+        sum(1 for key in score.item_keys if key in values and values[key] is None),
     )
 
 

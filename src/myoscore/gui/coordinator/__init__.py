@@ -1,4 +1,4 @@
-"""The coordinator's desk: study set-up, progress, agreement, consensus review, export.
+"""The coordinator's desk: study set-up, progress, agreement, consensus review, scores, export.
 
 A coordinator who signs in gets :class:`CoordinatorWindow`, one tab per task. Every
 action is one ``app`` call (the CLI makes the same ones); nothing here decides anything.
@@ -18,6 +18,9 @@ action is one ``app`` call (the CLI makes the same ones); nothing here decides a
     Mean and adjudicator policies in one action; joint review of discordant items by
     keyboard with the images (the Qt-free :class:`~myoscore.app.review_session.ReviewSession`;
     its keys are rows of :data:`myoscore.app.keymap.REVIEW_KEYMAP`).
+``scores_page``
+    Derived scores per exam with their coverage (n evaluated / n items, incomplete
+    flagged, not evaluable counted), from consensus or a reader; Δ first → last.
 ``export_dialog``
     Formats, folder, agreement readers, clinical fields; the files written.
 ``jobs``

@@ -7,7 +7,11 @@
   both readers' values side by side — on this screen only — with the exam's images at
   that muscle or compartment (the unit outlined on its largest slice, as the reader saw
   it). A digit records the level by position, N not evaluable, each one
-  :func:`~myoscore.app.analysis.record_review_decision` (audited old → new).
+  :func:`~myoscore.app.analysis.record_review_decision` (audited old → new). Items already
+  decided (by the mean, an adjudicator, an earlier review) are listed with their decision
+  and a digit leaves them as they are; ``O`` then a digit overrides one (audited as an
+  override). Stale items (decided on ratings changed since) show their old value and are
+  decided again.
 * **Mean** (seed 000: "The mean score of two observers was assigned"): one call; what the
   mean cannot decide (not evaluable against a value, nominal, unscored) is left for review.
 * **Adjudicator**: one call, taking the third reader's submitted read for discordances.
@@ -41,16 +45,16 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app import CoordinatorSession
-from myoscore.app.analysis import ReconcileOutcome, consensus_list, reconcile_reads
+from myoscore.app.analysis import ReconcileOutcome, consensus_list, discordant_items, reconcile_reads
 from myoscore.app.changes import CONSENSUS, Changes, StudyChanges, refused
 from myoscore.app.exam_images import ExamImages, load_exam_images
 from myoscore.app.keymap import DEAD_TIME_MS, REVIEW_KEYMAP, Keyboard, help_rows, short_rows
 from myoscore.app.level_keys import level_keys
 from myoscore.app.logs import log_file
-from myoscore.app.review_session import ReviewSession
+from myoscore.app.review_session import ReviewSession, decision_text
 from myoscore.app.schemes import Protocol
 from myoscore.app.wording import plural
-from myoscore.domain import ConsensusMethod, MyoscoreError, Read, Role, Series
+from myoscore.domain import Consensus, ConsensusMethod, MyoscoreError, Read, Role, Series
 from myoscore.gui.coordinator.agreement_page import default_pair
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
@@ -62,6 +66,7 @@ from myoscore.gui.coordinator.widgets import (
     make_table,
     set_choices,
 )
+from myoscore.gui.help_overlay import HelpOverlay
 from myoscore.gui.main_window import forward_key, key_text
 from myoscore.gui.scoring_panel import LevelRow, RefusalLabel, value_text
 from myoscore.gui.slice_view import ViewerPanel
@@ -76,12 +81,20 @@ _POLICIES = (
     "<b>Adjudicator</b>: concordant items are taken; every discordant item takes the third reader's value "
     "from their submitted read of the exam.<br>"
     "A joint-review decision is final: later runs of any policy keep it, unless a reader's read is reopened "
-    "and that item changed."
+    "and that item changed (it is then <i>stale</i>: listed with its old value, to decide again).<br>"
+    "Joint review lists every discordant item: those already decided (by the mean, an adjudicator or an earlier "
+    "review) show their decision, and a digit does not change them — <b>O</b> then the digit overrides one "
+    "(audited as an override)."
 )
 _TEXT_INPUTS = (QLineEdit, QAbstractSpinBox)
+_DECIDED, _STALE = "#e8f5e9", "#ffe0b2"  # item table: a decision stands; a stale one to decide again
 _CACHE = 4  # exams whose images stay loaded
 
 log = logging.getLogger(__name__)
+
+
+def _method(value: Consensus) -> str:
+    return "review" if value.method is ConsensusMethod.REVIEW else value.method.value.replace("_", " ")
 
 
 class _LoadSignals(QObject):
@@ -181,7 +194,7 @@ class ConsensusPage(Page):
         review_layout = QHBoxLayout(self.review_page)
         review_layout.setContentsMargins(0, 0, 0, 0)
         splitter = QSplitter(Qt.Orientation.Horizontal, self.review_page)
-        self.items_table = make_table(("Exam · item", "A", "B", "Agreed"), splitter, stretch=0)
+        self.items_table = make_table(("Exam · item", "A", "B", "Decision"), splitter, stretch=0)
         self.items_table.verticalHeader().setVisible(True)  # the item's number in the review
         self.items_table.verticalHeader().setDefaultSectionSize(40)  # two lines: exam, then item
         self.items_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -219,7 +232,7 @@ class ConsensusPage(Page):
             values.addWidget(box, 1)
         self.agreed_label = QLabel(card)
         self.agreed_label.setWordWrap(True)
-        self.agreed_label.setStyleSheet("font-weight: bold; color: #1b5e20;")
+        self.agreed_label.setTextFormat(Qt.TextFormat.RichText)
         scroll = QScrollArea(card)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -257,6 +270,8 @@ class ConsensusPage(Page):
         splitter.setSizes([580, 500, 360])
         review_layout.addWidget(splitter)
         self.stack.addWidget(self.review_page)
+        #: The review keys, generated from REVIEW_KEYMAP (F1 or H).
+        self.help_overlay = HelpOverlay(self.review_page, REVIEW_KEYMAP, "F1 or H")
 
         self.protocol_combo.currentIndexChanged.connect(lambda _i: self._fill_readers())
         self.review_button.clicked.connect(self.start_review)
@@ -369,24 +384,31 @@ class ConsensusPage(Page):
         protocol_name, first, second = chosen_pair
         try:
             outcome = reconcile_reads(self.coordinator, protocol_name, [first, second], ConsensusMethod.REVIEW)
+            items = discordant_items(self.coordinator, protocol_name, [first, second])
             protocol = self._protocol(protocol_name)
         except MyoscoreError as exc:
             self.message.show_message(str(exc), "error")
             return
         self.changed.emit(CONSENSUS)
-        if not outcome.pending:
+        if not items:
             self.end_review()
-            self.message.show_message(f"No discordant item waits for joint review: {first} and {second} agree on "
-                                      f"every item of {plural(outcome.n_exams, 'exam')}, or each difference is "
-                                      "decided.", "info")
+            self.message.show_message(f"No discordant item: {first} and {second} agree on every item of "
+                                      f"{plural(outcome.n_exams, 'exam')}.", "info")
             self.show_summary()
             return
+        review = ReviewSession(self.coordinator, protocol, (first, second), items)
+        decided, stale = review.n_decided, review.n_stale
+        if review.n_to_decide:
+            lead = (f"{plural(review.n_to_decide, 'item')} to decide ({self._kinds(outcome)}"
+                    + (f"; {stale} of them stale, decided on ratings changed since" if stale else "") + ")")
+        else:
+            lead = "nothing to decide"
         self.message.show_message(
-            f"Joint review of {protocol_name}: {plural(len(outcome.pending), 'discordant item')} over "
-            f"{plural(outcome.n_exams, 'exam')} "
-            f"({self._kinds(outcome)}). Both readers' values are shown on this screen only; the reveal is audited.",
-            "note")
-        self.review = ReviewSession(self.coordinator, protocol, (first, second), outcome.pending)
+            f"Joint review of {protocol_name}: {plural(review.total, 'discordant item')} over "
+            f"{plural(outcome.n_exams, 'exam')}, {lead}; {decided} already decided (shown with their decision; "
+            "O then a digit overrides one). Both readers' values are shown on this screen only; the reveal is "
+            "audited.", "note")
+        self.review = review
         self.keyboard.reset()
         self._fill_items()
         self.stack.setCurrentWidget(self.review_page)
@@ -433,10 +455,10 @@ class ConsensusPage(Page):
         review = self.review
         self.end_review()
         if review is not None:
-            left = review.total - review.n_decided
-            lead = (f"Joint review: {review.n_decided} of {plural(review.total, 'discordant item')} decided in this "
-                    "review."
-                    + (f" {left} are still pending; Start joint review brings them back." if left else ""))
+            left = review.n_to_decide
+            lead = (f"Joint review: {review.n_decided} of {plural(review.total, 'discordant item')} decided "
+                    f"({len(review.decisions)} in this review)."
+                    + (f" {left} are still to decide; Start joint review brings them back." if left else ""))
             self.show_summary(lead)
 
     def _on_finished(self) -> None:
@@ -446,10 +468,11 @@ class ConsensusPage(Page):
                       if d.code is not None and d.code not in d.sources.values())
         self.message.show_message(
             f"All {plural(review.total, 'discordant item')} are decided ({changed} with a value neither reader gave). "
-            "Step back with Up to change one, or press Finish review.", "info")
+            "To change one, step back with Up and press O, then its key; or press Finish review.", "info")
 
     def end_review(self) -> None:
         self._set_filter(False)
+        self.help_overlay.setVisible(False)
         self.review = None
         self.viewer.show_message("")
         self._station = None
@@ -458,7 +481,7 @@ class ConsensusPage(Page):
         review = self.review
         assert review is not None
         first, second = review.readers
-        self.items_table.setHorizontalHeaderLabels(["Exam · item", first, second, "Agreed"])
+        self.items_table.setHorizontalHeaderLabels(["Exam · item", first, second, "Decision"])
         self.items_table.setRowCount(review.total)
         for row in range(review.total):
             self._show_row(row)
@@ -468,12 +491,21 @@ class ConsensusPage(Page):
         assert review is not None
         item = review.items[row]
         first, second = (item.codes.get(name) for name in review.readers)
-        decision = review.decision(row)
-        agreed = "" if decision is None else (decision.code or f"{decision.value:g}")
+        decision, stale = review.decision(row), review.stale_value(row)
+        scale = review.protocol.scale_of(item.item_key)
+        if decision is not None:
+            shown = decision.code or f"{decision.value:g}"
+            how = "" if row in review.decisions else f" · {_method(decision)}"
+            agreed = cell(shown + how, bold=True, background=_DECIDED, tooltip=decision_text(scale, decision))
+        elif stale is not None:
+            agreed = cell(f"stale (was {stale.code or f'{stale.value:g}'})", background=_STALE,
+                          tooltip=f"Decided {decision_text(scale, stale)} on ratings that changed since: "
+                                  "decide again")
+        else:
+            agreed = cell("")
         fill_row(self.items_table, row, (
             cell(f"{item.subject} · {item.exam_label}\n{item.title}", data=row, tooltip=item.item_key),
-            cell(first or "—"), cell(second or "—"),
-            cell(agreed, bold=True, background="#e8f5e9" if decision is not None else None)))
+            cell(first or "—"), cell(second or "—"), agreed))
 
     def _show_current(self) -> None:
         review = self.review
@@ -481,7 +513,9 @@ class ConsensusPage(Page):
             return
         item, protocol_item, scale = review.item, review.protocol_item, review.scale
         self.items_table.selectRow(review.index)
-        self.progress_label.setText(f"Item {review.index + 1} of {review.total} · {review.n_decided} decided")
+        stale_note = f" ({review.n_stale} stale)" if review.n_stale else ""
+        self.progress_label.setText(f"Item {review.index + 1} of {review.total} · {review.n_decided} decided · "
+                                    f"{review.n_to_decide} to decide{stale_note}")
         self.progress_bar.setMaximum(review.total)
         self.progress_bar.setValue(review.n_decided)
         self.item_title.setText(item.title)
@@ -493,11 +527,32 @@ class ConsensusPage(Page):
             box.setText(f"<span style='color:#546e7a'>{escape(name)}</span><br>"
                         f"<span style='font-size:22px; font-weight:bold'>{escape(big)}</span><br>{escape(label)}")
             box.setStyleSheet("background: #eceff1; border: 1px solid #b0bec5; border-radius: 4px; padding: 4px;")
-        decision = review.decision()
-        self.agreed_label.setText("" if decision is None else
-                                  f"Agreed: {value_text(scale, decision.code) if decision.code else decision.value}")
+        self._show_decision(review)
         self._show_levels(review)
         self._show_images()
+
+    def _show_decision(self, review: ReviewSession) -> None:
+        """The item's decision, or its stale value, or the armed override — above the levels."""
+        scale, decision, stale = review.scale, review.decision(), review.stale_value()
+        if review.override_armed and decision is not None:
+            text = (f"<b>Override armed</b>: the next digit (or N) replaces {escape(decision_text(scale, decision))}; "
+                    "audited as an override. O again cancels.")
+            style = "color: #bf360c; background: #fff3e0; border: 2px solid #ff6d00;"
+        elif decision is not None:
+            made = review.index in review.decisions
+            text = (f"<b>{'Agreed' if made else 'Decided'}</b>: {escape(decision_text(scale, decision))}<br>"
+                    "<span style='color:#546e7a'>A digit does not change it: O, then the digit, overrides "
+                    "(audited).</span>")
+            style = "color: #1b5e20; background: #e8f5e9; border: 1px solid #a5d6a7;"
+        elif stale is not None:
+            was = ", ".join(f"{name} {stale.sources.get(name, '—')}" for name in review.readers)
+            text = (f"<b>Stale</b>: was {escape(decision_text(scale, stale))}, decided when {escape(was)}; a "
+                    "reader's rating changed since. Decide again with a digit.")
+            style = "color: #e65100; background: #fff8e1; border: 1px solid #ffcc80;"
+        else:
+            text, style = "<b>To decide</b>: press the digit of the level the readers agree on.", "color: #37474f;"
+        self.agreed_label.setText(text)
+        self.agreed_label.setStyleSheet(style + " padding: 4px; border-radius: 3px;")
 
     def _show_levels(self, review: ReviewSession) -> None:
         while self.levels_layout.count():
@@ -518,7 +573,7 @@ class ConsensusPage(Page):
                 row.text_label.setText(row.text_label.text() + "<br><span style='color:#0d47a1; font-weight:bold'>"
                                        f"◀ {escape(' & '.join(tags))}</span>")
             row.set_selected(decision is not None and decision.code == code)
-            row.clicked.connect(lambda c: self.run_review(lambda r, c=c: r.record(c)))
+            row.clicked.connect(lambda c: self.run_review(lambda r, c=c: r.record(c, override=r.override_armed)))
             self.levels_layout.addWidget(row)
             self.level_rows[code] = row
         self.levels_layout.addStretch(1)
@@ -600,6 +655,9 @@ class ConsensusPage(Page):
 
     def step_slice(self, delta: int) -> None:
         self.viewer.step(delta)
+
+    def toggle_help(self) -> None:
+        self.help_overlay.toggle()
 
     # ---------------------------------------------------------------- keyboard
     def _set_filter(self, on: bool) -> None:

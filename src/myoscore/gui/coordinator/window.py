@@ -17,6 +17,7 @@ from myoscore.gui.coordinator.consensus_page import ConsensusPage
 from myoscore.gui.coordinator.export_dialog import ExportDialog
 from myoscore.gui.coordinator.progress_page import ProgressPage
 from myoscore.gui.coordinator.readers_page import ReadersPage
+from myoscore.gui.coordinator.scores_page import ScoresPage
 from myoscore.gui.coordinator.setup_page import StudySetupPage
 from myoscore.gui.coordinator.widgets import Page
 from myoscore.gui.settings import ViewSettings
@@ -25,7 +26,7 @@ __all__ = ["CoordinatorWindow"]
 
 
 class CoordinatorWindow(QMainWindow):
-    """Study set-up, progress, agreement, consensus review and export for a coordinator."""
+    """Study set-up, progress, agreement, consensus review, scores and export for a coordinator."""
 
     def __init__(self, coordinator: CoordinatorSession, parent: QWidget | None = None,
                  settings: ViewSettings | None = None) -> None:
@@ -40,10 +41,11 @@ class CoordinatorWindow(QMainWindow):
         self.progress_page = ProgressPage(coordinator, self.tabs)
         self.agreement_page = AgreementPage(coordinator, self.tabs)
         self.consensus_page = ConsensusPage(coordinator, self.tabs)
+        self.scores_page = ScoresPage(coordinator, self.tabs)
         self.pages: tuple[Page, ...] = (self.setup_page, self.readers_page, self.progress_page,
-                                        self.agreement_page, self.consensus_page)
+                                        self.agreement_page, self.consensus_page, self.scores_page)
         for page, title in zip(self.pages, ("Exams && import", "Readers && assignment", "Progress", "Agreement",
-                                            "Consensus review"), strict=True):
+                                            "Consensus review", "Scores"), strict=True):
             self.tabs.addTab(page, title)  # "&&" is a literal "&" in a tab title
             page.changed.connect(lambda changes, page=page: self._broadcast(page, changes))
             page.status.connect(lambda text: self.statusBar().showMessage(text, 6000))
