@@ -158,7 +158,7 @@ def test_an_exam_without_images_gets_valid_uids() -> None:
     assert all(len(uid) <= 64 for uid in uids), [u for u in uids if len(u) > 64]
 
 
-def test_identified_srs_carry_the_linked_patient_id_and_are_audited(scored: CoordinatorSession,
+def test_identified_srs_carry_the_linked_patient_id_and_are_audited(scored: CoordinatorSession, db_path: Path,
                                                                     phantom: PhantomInfo, tmp_path: Path) -> None:
     """The coordinator's identified export (to send results back to the hospital's PACS):
     PatientID from the identity link, each subject's reveal audited; the default stays
@@ -171,6 +171,9 @@ def test_identified_srs_carry_the_linked_patient_id_and_are_audited(scored: Coor
     reveals = [e for e in scored.audit_log(500) if e.action == "reveal_identity"]
     assert {e.target for e in reveals} >= {f"subject {e.subject_code}" for e in scored.exams()}
     assert all(e.new == "identified sr nxp2_lower_limb" for e in reveals)
+    out = tmp_path / "cli"  # the same through the CLI
+    assert main(["--db", str(db_path), "export", "--format", "sr", "--identified", "--out", str(out)]) == 0
+    assert {str(pydicom.dcmread(p).PatientID) for p in out.rglob("*.dcm")} == {phantom.identifying["PatientID"]}
 
 
 def test_identified_srs_are_refused_without_a_link(tmp_path: Path) -> None:

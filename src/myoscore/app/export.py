@@ -203,7 +203,8 @@ def _figure_source(coordinator: CoordinatorSession, protocol_name: str, source: 
 def export_files(coordinator: CoordinatorSession, protocol_name: str, formats: Sequence[str], out: Path, *,
                  readers: Sequence[str] | None = None, clinical: bool = True,
                  groups: Mapping[str, str] | None = None, not_evaluable: str = NOT_EVALUABLE_CELL,
-                 source: str | None = None, include_excluded: bool = False) -> ExportResult:
+                 source: str | None = None, include_excluded: bool = False,
+                 identified_sr: bool = False) -> ExportResult:
     """Write the protocol's dataset in each format (a folder per format under ``out``) and
     say what was written, skipped and left out.
 
@@ -248,7 +249,7 @@ def export_files(coordinator: CoordinatorSession, protocol_name: str, formats: S
 
                     with owner_only():
                         staged[fmt] = export_sr(coordinator, protocol_name, target,
-                                                include_excluded=include_excluded)
+                                                include_excluded=include_excluded, identified=identified_sr)
                     for file in staged[fmt]:
                         make_private(file)
                 elif fmt == "figures":

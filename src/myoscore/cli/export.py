@@ -30,7 +30,7 @@ def cmd_export(ctx: Context) -> int:
         readers=split_csv(a.readers) if a.readers else None, clinical=not a.no_clinical,
         groups=read_groups(Path(a.groups)) if a.groups else None, not_evaluable=a.not_evaluable,
         source=a.source,
-        include_excluded=a.include_excluded,
+        include_excluded=a.include_excluded, identified_sr=a.identified,
     )
     if a.json:
         print_json({
@@ -81,6 +81,10 @@ def register(commands: Any) -> None:
     export.add_argument("--out", required=True, help="folder (or a .csv/.xlsx file name for csv, wide, xlsx)")
     export.add_argument("--protocol", help="default: the only protocol with reads")
     export.add_argument("--readers", metavar="A,B", help="add the agreement report of these two readers")
+    export.add_argument("--identified", action="store_true",
+                        help="sr only: the SRs carry the hospital PatientID linked at import instead of the "
+                             "pseudonym, to send results back to the hospital's PACS (each reveal audited; "
+                             "refused when a subject has no link)")
     export.add_argument("--source", metavar="consensus|READER",
                         help="what the figures draw: consensus or one reader's ratings (default: consensus when "
                              "any exam has it, else the first reader); exams without it are left out and named")
