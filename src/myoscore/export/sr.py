@@ -202,7 +202,10 @@ def build_sr(
         else:
             raise SrError(f"item {key}: {code!r} is no level of scale {scale.name} and has no number")
         groups.append(hd.sr.MeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier=key),
+            # The same finding of the same subject keeps its tracking UID across reads
+            # and exams (TID 1500 tracking), and the file is the same at every export.
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=uid_for("tracking", subject.pseudonym, key),
+                                                         identifier=key),
             method=method,
             finding_sites=[hd.sr.FindingSite(anatomic_location=_concept(*site),
                                              laterality=_laterality(item.side))],
