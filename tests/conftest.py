@@ -10,6 +10,7 @@ import tempfile
 
 os.environ.setdefault("MYOSCORE_LOG_DIR", tempfile.mkdtemp(prefix="myoscore-test-logs-"))
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,26 @@ def study(coordinator: CoordinatorSession, nxp2: Protocol) -> CoordinatorSession
     coordinator.add_exam("SUBJ-01", "follow-up", months_from_onset=14.0, treated=True)
     coordinator.assign(nxp2, ["A", "B"], seed=11)
     return coordinator
+
+
+CliRun = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli_study(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """A new CLI study with coordinator ``boss`` signed in through the environment;
+    returns ``run(*argv) -> (exit code, stdout, stderr)``."""
+    from myoscore.cli.main import main
+
+    monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
+    monkeypatch.setenv("MYOSCORE_USER", "boss")
+    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
+    monkeypatch.setenv("MYOSCORE_NEW_PASSWORD", "cli-pass-phrase")
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    assert run("init", "--coordinator", "boss")[0] == 0
+    return run

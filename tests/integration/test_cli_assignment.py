@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from myoscore.cli.main import main
-
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
-    monkeypatch.setenv("MYOSCORE_USER", "boss")
-    monkeypatch.setenv("MYOSCORE_PASSWORD", "cli-pass-phrase")
-    monkeypatch.setenv("MYOSCORE_NEW_PASSWORD", "cli-pass-phrase")
-
-    def run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    assert run("init", "--coordinator", "boss")[0] == 0
+def cli(cli_study):
+    run = cli_study
     for name in ("rad", "neuro", "third"):
         assert run("readers", "add", name)[0] == 0
     for subject in ("P01", "P02", "P03", "P04", "P05"):
