@@ -25,9 +25,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-
-from orthanc_server import PASSWORD, USER, running_orthanc
+# The test suite's Orthanc harness (tests/integration/orthanc_server.py), imported from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from myoscore.app.exam_images import load_exam_images
 from myoscore.app.imports import import_paths
@@ -37,6 +36,7 @@ from myoscore.imaging.dicom_server import DicomServer
 from myoscore.imaging.image_cache import ImageCache
 from myoscore.phantom.whole_body import write_whole_body_phantom
 from myoscore.store import CoordinatorSession, open_database
+from tests.integration.orthanc_server import PASSWORD, USER, running_orthanc
 
 
 def main() -> int:

@@ -6,10 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from gui_helpers import register_phantom
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.gui.gui_helpers import register_phantom
 
 # Small enough for the whole GUI suite to stay well under a minute.
 PHANTOM_SHAPE = (10, 96, 96)

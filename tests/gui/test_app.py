@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_helpers import all_texts
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
@@ -13,6 +12,7 @@ from myoscore.app import CoordinatorSession, Database, ReaderSession
 from myoscore.app.demo import load_demo
 from myoscore.gui.app import CoordinatorWindow, SignInDialog, run, window_for
 from myoscore.gui.main_window import MainWindow
+from tests.gui.gui_helpers import all_texts
 
 pytestmark = pytest.mark.gui
 
@@ -59,7 +59,7 @@ def test_worklist_shows_own_reads_in_order(qtbot, db: Database, study: Coordinat
 
 def test_a_read_without_images_can_still_be_scored(qtbot, db: Database, study: CoordinatorSession,
                                                    open_window) -> None:
-    from gui_helpers import open_first_read, press
+    from tests.gui.gui_helpers import open_first_read, press
 
     window = open_window("A")
     open_first_read(qtbot, window)
@@ -161,7 +161,7 @@ def test_sign_out_comes_back_to_the_sign_in_screen(qtbot, db: Database, study: C
                                                    tmp_path: Path) -> None:
     """run(): reader A signs in and opens a read; Ctrl+Q closes the window and shows the
     sign-in dialog again (cancelled here: run returns 0)."""
-    from gui_helpers import send_key
+    from tests.gui.gui_helpers import send_key
 
     dialogs: list[str] = []
 

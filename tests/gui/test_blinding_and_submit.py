@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import all_texts, open_first_read, press
 from PySide6.QtCore import Qt
 
 from myoscore.app import Database, ReaderSession, sign_in
 from myoscore.app.reading_session import ReadingSession
 from myoscore.domain import NOT_EVALUABLE, ReadStatus
+from tests.gui.gui_helpers import all_texts, open_first_read, press
 
 pytestmark = pytest.mark.gui
 

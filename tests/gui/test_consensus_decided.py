@@ -5,11 +5,11 @@ value. Real key presses on the coordinator's desk."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import click, click_cell, click_tab, open_desk, press, submit_both, table_texts
 
 from myoscore.app import CoordinatorSession, Database, sign_in
 from myoscore.app.analysis import consensus_list, reconcile_reads
 from myoscore.domain import ConsensusMethod
+from tests.gui.gui_helpers import click, click_cell, click_tab, open_desk, press, submit_both, table_texts
 
 pytestmark = pytest.mark.gui
 
@@ -155,6 +155,6 @@ def test_review_help_overlay_lists_the_override_key(qtbot, db: Database, study: 
     assert "Override a decided item" in page.help_overlay.label.text()
     press(qtbot, window, "H")
     assert not page.help_overlay.isVisible()
-    from gui_helpers import all_texts
+    from tests.gui.gui_helpers import all_texts
 
     assert any("<b>O</b> override" in text for text in all_texts(window))

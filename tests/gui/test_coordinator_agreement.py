@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import (
+
+from myoscore.app import CoordinatorSession, Database
+from myoscore.app.analysis import agreement_report, intra_reader_report
+from myoscore.app.study import assign_repeats
+from myoscore.gui.coordinator.agreement_page import INDICATOR_COLUMNS, TOO_FEW, kappa_colour
+from myoscore.gui.coordinator.widgets import interval, number
+from tests.gui.gui_helpers import (
     click,
     click_cell,
     click_check,
@@ -14,12 +20,6 @@ from gui_helpers import (
     submit_reads,
     table_texts,
 )
-
-from myoscore.app import CoordinatorSession, Database
-from myoscore.app.analysis import agreement_report, intra_reader_report
-from myoscore.app.study import assign_repeats
-from myoscore.gui.coordinator.agreement_page import INDICATOR_COLUMNS, TOO_FEW, kappa_colour
-from myoscore.gui.coordinator.widgets import interval, number
 
 pytestmark = pytest.mark.gui
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import FIXED_CODES, click, click_tab, open_desk, press, submit_both, submit_reads, table_texts
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import consensus_list
 from myoscore.domain import ConsensusMethod, Role
+from tests.gui.gui_helpers import (
+    FIXED_CODES,
+    click,
+    click_tab,
+    open_desk,
+    press,
+    submit_both,
+    submit_reads,
+    table_texts,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -178,7 +187,7 @@ def test_holding_a_digit_in_joint_review_records_one_decision(qtbot, db: Databas
                                                               nxp2, auto_repeat: bool) -> None:
     """A burst of "2" presses without releases (with or without Qt's flag) records one decision,
     and the card says the repeats were refused."""
-    from gui_helpers import hold
+    from tests.gui.gui_helpers import hold
 
     submit_both(db, study, nxp2)
     window = open_desk(qtbot, study)

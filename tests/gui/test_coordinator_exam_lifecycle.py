@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import click, click_cell, click_tab, open_desk, table_texts
 from PySide6.QtWidgets import QMessageBox
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.gui.coordinator.setup_page import ExclusionDialog
 from myoscore.gui.coordinator.widgets import row_data
+from tests.gui.gui_helpers import click, click_cell, click_tab, open_desk, table_texts
 
 pytestmark = pytest.mark.gui
 

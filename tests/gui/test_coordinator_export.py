@@ -6,12 +6,12 @@ import csv
 from pathlib import Path
 
 import pytest
-from gui_helpers import click, click_check, open_desk, paired_codes, submit_both, submit_reads
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import reconcile_reads
 from myoscore.gui.coordinator import ExportDialog
 from myoscore.gui.settings import ViewSettings
+from tests.gui.gui_helpers import click, click_check, open_desk, paired_codes, submit_both, submit_reads
 
 pytestmark = pytest.mark.gui
 

@@ -4,12 +4,12 @@ decide again, excluded exams; counts with the right plural."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import click, click_tab, open_desk, submit_both, table_texts
 
 from myoscore.app import CoordinatorSession, Database, sign_in
 from myoscore.app.analysis import reconcile_reads
 from myoscore.app.study import reopen
 from myoscore.gui.coordinator.progress_page import STALE_COLUMNS
+from tests.gui.gui_helpers import click, click_tab, open_desk, submit_both, table_texts
 
 pytestmark = pytest.mark.gui
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import click, click_cell, click_check, click_tab, open_desk, submit_reads, table_texts
 from PySide6.QtWidgets import QMessageBox
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.domain import ReadStatus, Role
 from myoscore.gui.coordinator.progress_page import COLUMNS
+from tests.gui.gui_helpers import click, click_cell, click_check, click_tab, open_desk, submit_reads, table_texts
 
 pytestmark = pytest.mark.gui
 

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from gui_helpers import click, click_tab, open_desk, table_texts
 
 import myoscore.cli.main as cli_main
 from myoscore.app import CoordinatorSession, Database, sign_in
@@ -15,6 +14,7 @@ from myoscore.app.analysis import reconcile_reads
 from myoscore.app.demo import DEMO_PASSWORD, load_demo
 from myoscore.app.schemes import scheme_library
 from myoscore.gui.coordinator.scores_page import score_text
+from tests.gui.gui_helpers import click, click_tab, open_desk, table_texts
 
 pytestmark = pytest.mark.gui
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gui_helpers import click, click_cell, click_tab, open_desk, table_texts
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QPushButton
 
@@ -13,6 +12,7 @@ from myoscore.app import CoordinatorSession, Database, sign_in
 from myoscore.domain import Role, Sequence
 from myoscore.gui.app import CoordinatorWindow, window_for
 from myoscore.phantom import write_phantom
+from tests.gui.gui_helpers import click, click_cell, click_tab, open_desk, table_texts
 
 pytestmark = pytest.mark.gui
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import hold, open_first_read, press
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
+from tests.gui.gui_helpers import hold, open_first_read, press
 
 pytestmark = pytest.mark.gui
 

@@ -90,9 +90,8 @@ def planted_study(phantom: PhantomInfo, tmp_path: Path, db, db_path: Path, coord
 def test_no_planted_string_in_any_reader_output_or_export(planted_study, db, db_path: Path, tmp_path: Path,
                                                          open_window, qtbot, monkeypatch, capsys) -> None:
     """API, loaded images, CLI, GUI and every export: none holds a planted string."""
-    from gui_helpers import all_texts, open_first_read
-
     from myoscore.gui.slice_view import SliceView
+    from tests.gui.gui_helpers import all_texts, open_first_read
 
     reader = sign_in(db, "A", "pass-phrase-A")
     assert isinstance(reader, ReaderSession)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import open_first_read, press
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
@@ -14,6 +13,7 @@ from myoscore.gui.linking import SliceLink
 from myoscore.gui.settings import ViewSettings
 from myoscore.imaging import Volume
 from myoscore.phantom import MUSCLE_KEYS, muscle_label
+from tests.gui.gui_helpers import open_first_read, press
 
 pytestmark = pytest.mark.gui
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from gui_helpers import all_texts, open_first_read, press
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.app.coverage import NOT_IMAGED, refresh_exam_regions
 from myoscore.domain import NOT_EVALUABLE, Role
 from myoscore.schemes import Protocol
+from tests.gui.gui_helpers import all_texts, open_first_read, press
 
 pytestmark = pytest.mark.gui
 

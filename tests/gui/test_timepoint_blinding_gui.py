@@ -4,9 +4,18 @@ descriptions on the set-up page (issue 11)."""
 from __future__ import annotations
 
 import pytest
-from gui_helpers import all_texts, click, click_cell, click_check, open_desk, open_first_read, press, table_texts
 
 from myoscore.app.study_settings import set_timepoint_blinding, settings
+from tests.gui.gui_helpers import (
+    all_texts,
+    click,
+    click_cell,
+    click_check,
+    open_desk,
+    open_first_read,
+    press,
+    table_texts,
+)
 
 pytestmark = pytest.mark.gui
 

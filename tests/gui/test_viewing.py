@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gui_helpers import open_first_read, press
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from myoscore.phantom import NON_MUSCLE_LABELS
+from tests.gui.gui_helpers import open_first_read, press
 
 pytestmark = pytest.mark.gui
 

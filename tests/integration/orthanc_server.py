@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from dicom_tools import require
+
+from tests.integration.dicom_tools import require
 
 PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
 USER, PASSWORD = "myoscore", "test-only-secret"
@@ -48,7 +49,7 @@ class Orthanc:
 def running_orthanc() -> Iterator[Orthanc]:
     binary = require("Orthanc")["Orthanc"]
     if not PLUGIN.exists():
-        from dicom_tools import _apt_install
+        from tests.integration.dicom_tools import _apt_install
 
         _apt_install(["orthanc-dicomweb"])
     folder = Path(tempfile.mkdtemp(prefix="myoscore-orthanc-"))

@@ -17,13 +17,13 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import generate_uid
-from scanner_files import EnhancedFrame, classic, enhanced, pixels
 
 from myoscore.app import CoordinatorSession
 from myoscore.app.exam_images import load_volume
 from myoscore.app.imports import import_paths
 from myoscore.domain import ImagingError
 from myoscore.imaging import index_paths, load_nifti, load_series, write_nifti
+from tests.integration.scanner_files import EnhancedFrame, classic, enhanced, pixels
 
 DCM2NIIX = shutil.which("dcm2niix") or dcm2niix.bin
 STUDY = generate_uid(entropy_srcs=["scanner-files"])

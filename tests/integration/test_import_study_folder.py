@@ -14,7 +14,6 @@ import dcm2niix
 import numpy as np
 import pytest
 from pydicom.uid import generate_uid
-from scanner_files import classic, pixels
 
 from myoscore.app import CoordinatorSession, open_database
 from myoscore.app.demo import load_demo
@@ -24,6 +23,7 @@ from myoscore.cli.main import main
 from myoscore.domain import Sequence
 from myoscore.imaging import load_series, write_nifti
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.integration.scanner_files import classic, pixels
 
 
 @pytest.fixture(scope="module")

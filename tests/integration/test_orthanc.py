@@ -18,8 +18,6 @@ from pathlib import Path
 import httpx
 import pydicom
 import pytest
-from orthanc_server import PASSWORD, USER, Orthanc, free_port, running_orthanc
-from test_postgres import pg_url  # noqa: F401 - the PostgreSQL fixture, shared
 
 from myoscore.app import CoordinatorSession, open_database
 from myoscore.app.imports import import_paths
@@ -31,6 +29,7 @@ from myoscore.imaging.dicom_references import pseudonymised
 from myoscore.imaging.dicom_server import DicomServer, DicomWebClient, DimseClient
 from myoscore.imaging.image_cache import ImageCache, fetch_series
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.integration.orthanc_server import PASSWORD, USER, Orthanc, free_port, running_orthanc
 
 WORKER = Path(__file__).with_name("workstation_worker.py")
 pytestmark = pytest.mark.slow
@@ -65,7 +64,7 @@ def _workstation(db_url: str, reader: str, cache: Path, server: DicomServer, *, 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_two_workstations_read_an_exam_imported_at_the_first(pg_url: str, orthanc: Orthanc,  # noqa: F811
+def test_two_workstations_read_an_exam_imported_at_the_first(pg_url: str, orthanc: Orthanc,
                                                            phantom: PhantomInfo, tmp_path: Path) -> None:
     """Site 1 imports and sends; site 2's empty cache fills from the server; both submit on PostgreSQL."""
     db = open_database(pg_url, create=True)

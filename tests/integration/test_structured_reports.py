@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pydicom
 import pytest
-from dicom_tools import require
 
 from myoscore.app import CoordinatorSession, ReaderSession, open_database, sign_in
 from myoscore.app.consensus import reconcile_reads
@@ -19,6 +18,7 @@ from myoscore.app.schemes import scheme_library
 from myoscore.cli.main import main
 from myoscore.domain import NOT_EVALUABLE, ConsensusMethod, Role
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.integration.dicom_tools import require
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from test_export_dataset import (
+
+from myoscore.export import CONSENSUS, ExamInfo, ExportDataset, spss_names, wide_names, write_tidy_csv, write_wide_csv
+from myoscore.schemes import Protocol
+from tests.unit.export_data import (
     FRACTIONAL_KEY,
     NE_KEY,
     READER_A,
@@ -16,9 +19,6 @@ from test_export_dataset import (
     imnm_dataset,
     nxp2_dataset,
 )
-
-from myoscore.export import CONSENSUS, ExamInfo, ExportDataset, spss_names, wide_names, write_tidy_csv, write_wide_csv
-from myoscore.schemes import Protocol
 
 
 def read(path: Path) -> list[dict[str, str]]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
-from test_export_dataset import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, imnm_dataset, nxp2_dataset
 
 from myoscore.domain import MyoscoreError
 from myoscore.export import (
@@ -20,19 +18,7 @@ from myoscore.export import (
     write_stir_t1_heatmaps,
     write_summed_bars,
 )
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def check_files(paths: list[Path], stem: str) -> str:
-    """PNG signature, SVG parses as XML, PDF header; returns the SVG text."""
-    assert [p.name for p in paths] == [f"{stem}.png", f"{stem}.svg", f"{stem}.pdf"]
-    png, svg, pdf = (p.read_bytes() for p in paths)
-    assert png.startswith(PNG_SIGNATURE)
-    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
-    assert pdf.startswith(b"%PDF")
-    assert pdf.rstrip().endswith(b"%%EOF")
-    return svg.decode("utf-8")
+from tests.unit.export_data import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, check_files, imnm_dataset, nxp2_dataset
 
 
 def hatched(ax) -> int:

@@ -10,7 +10,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_export_dataset import READER_A, READER_B, agreement, mean_consensus, random_codes, second_reader
 
 import myoscore.export
 from myoscore.app.schemes import protocol
@@ -24,6 +23,7 @@ from myoscore.export import (
     rating_rows,
     write,
 )
+from tests.unit.export_data import READER_A, READER_B, agreement, mean_consensus, random_codes, second_reader
 
 #: What the DICOM headers and the hospital's systems know and an export must never show:
 #: patient name (as DICOM writes it and as people do), PatientID, birth date, exam date,

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from test_export_dataset import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, imnm_dataset, nxp2_dataset
 
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import MyoscoreError
@@ -22,6 +21,7 @@ from myoscore.export import (
 )
 from myoscore.export.redcap import choices_of, redcap_choices
 from myoscore.schemes import Protocol
+from tests.unit.export_data import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, imnm_dataset, nxp2_dataset
 
 REDCAP_NAME = re.compile(r"^[a-z](?:[a-z0-9]|_(?!_))*$")
 REPEAT = ("redcap_repeat_instrument", "redcap_repeat_instance")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_export_dataset import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, nxp2_dataset
 
 from myoscore.export import CONSENSUS, SHEETS, write_xlsx
+from tests.unit.export_data import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, nxp2_dataset
 
 
 @pytest.fixture(scope="module")

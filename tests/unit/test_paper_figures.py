@@ -6,8 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_export_dataset import imnm_dataset
-from test_export_figures import check_files
 
 from myoscore.export import CONSENSUS, write_figures, write_stir_t1_heatmaps
 from myoscore.export.paper_figures import (
@@ -16,6 +14,7 @@ from myoscore.export.paper_figures import (
     write_progression,
     write_score_changes,
 )
+from tests.unit.export_data import check_files, imnm_dataset
 
 
 def test_fig1_scores_by_group_at_the_first_exam(tmp_path: Path) -> None:

@@ -1,0 +1,1 @@
+"""Workstation tests: real Qt widgets (offscreen), real key presses and clicks."""

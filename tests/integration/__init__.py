@@ -1,0 +1,1 @@
+"""Integration tests: real SQLite/PostgreSQL databases, real DICOM, subprocesses and servers."""

@@ -1,0 +1,1 @@
+"""Reference tests: statistics against published values."""

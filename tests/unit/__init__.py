@@ -1,0 +1,1 @@
+"""Unit tests: the core without a database file or images where it can."""
