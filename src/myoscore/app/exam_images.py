@@ -333,8 +333,16 @@ def _label_table_path(series: Series) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def load_label_map(series: Series) -> LabelMap:
-    """A label map series and its JSON table (no table: values without meaning)."""
+def load_label_map(series: Series, *, remote: RemoteImages | None = None,
+                   grids: Mapping[str, Volume] | None = None) -> LabelMap:
+    """A label map series and its JSON table (no table: values without meaning). Without
+    its file on this machine and with the study's server (``remote``): from its DICOM SEG
+    there (``app.label_map_seg``), on the grid of the series it is drawn on (``grids``:
+    loaded series by SeriesInstanceUID)."""
+    if remote is not None and (not series.files or not all(Path(f).exists() for f in series.files)):
+        from myoscore.app.label_map_seg import label_map_from_server
+
+        return label_map_from_server(series, remote, grids)
     volume = load_volume(series)
     table = _label_table_path(series)
     names, units = parse_label_table(json.loads(table.read_text(encoding="utf-8"))) if table else ({}, {})
@@ -422,9 +430,10 @@ def load_exam_images(series: Seq[Series] | ImageSources, progress: Callable[[str
             named = views[record.id].description if views else f"series {record.id}"
             problems.append(f"{record.kind.value} {named} could not be read; the coordinator can see why")
     label_maps: list[LabelMap] = []
+    grids = {record.dicom_uid: volume for record, volume in loaded}
     for record in (s for s in series if s.kind is Sequence.LABEL_MAP):
         try:
-            label_maps.append(load_label_map(record))
+            label_maps.append(load_label_map(record, remote=remote, grids=grids))
         except (MyoscoreError, OSError, ValueError):
             named = views[record.id].description if views else f"series {record.id}"
             problems.append(f"label map {named} could not be read")

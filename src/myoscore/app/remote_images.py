@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from myoscore.app.label_map_seg import SentExams, exam_segmentations
 from myoscore.app.sessions import CoordinatorSession, ReaderSession
 from myoscore.domain import AccessDenied, ImageServerSettings, ImagingError, MyoscoreError, Series
 from myoscore.imaging.dicom_references import pseudonymised
@@ -24,8 +25,8 @@ from myoscore.store.image_servers import image_server, set_image_server
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RemoteImages", "configure_image_server", "default_cache_dir", "remote_images", "send_exams", "store_files",
-           "workstation_cache", "workstation_remote_images"]
+__all__ = ["RemoteImages", "SentExams", "configure_image_server", "default_cache_dir", "remote_images", "send_exams",
+           "store_files", "workstation_cache", "workstation_remote_images"]
 
 
 def default_cache_dir() -> Path:
@@ -85,10 +86,11 @@ def configure_image_server(coordinator: CoordinatorSession, settings: ImageServe
 
 
 def send_exams(coordinator: CoordinatorSession, exam_ids: Sequence[int] | None = None, *,
-               progress: Callable[[int, int], None] | None = None) -> int:
+               progress: Callable[[int, int], None] | None = None) -> SentExams:
     """Send the exams' DICOM series to the study's server, pseudonymised (subject code as
-    patient, identifying fields emptied, UIDs kept); the files on disk are not touched.
-    Returns how many instances were sent."""
+    patient, identifying fields emptied, UIDs kept), and their label maps as DICOM SEG
+    drawn on those instances (``app.label_map_seg``); the files on disk are not touched.
+    Says how many instances and label maps were sent, and which label maps were not, why."""
     remote = remote_images(coordinator)
     if remote is None or remote.server is None:
         raise MyoscoreError("the study has no image server: set one first (myoscore server set)")
@@ -106,8 +108,20 @@ def send_exams(coordinator: CoordinatorSession, exam_ids: Sequence[int] | None =
         sent += len(batch)
         if progress:
             progress(sent, len(jobs))
-    log.info("sent %d instances of %d exams to %s", sent, len(wanted), remote.server.describe())
-    return sent
+    # Label maps after the images, so a label map that cannot be converted stops nothing.
+    segmentations: list[bytes] = []
+    problems: list[str] = []
+    for exam_id in wanted:
+        built, notes = exam_segmentations(coordinator.series(exam_id), exams[exam_id].subject_code)
+        segmentations += built
+        problems += notes
+    for start in range(0, len(segmentations), 8):
+        _store(remote.server, segmentations[start:start + 8])
+    for note in problems:
+        log.warning("%s", note)
+    log.info("sent %d instances and %d label maps of %d exams to %s", sent, len(segmentations), len(wanted),
+             remote.server.describe())
+    return SentExams(sent, len(segmentations), tuple(problems))
 
 
 def store_files(coordinator: CoordinatorSession, paths: Iterable[Path]) -> int:

@@ -40,7 +40,9 @@ def cmd_server_show(ctx: Context) -> int:
 def cmd_server_send(ctx: Context) -> int:
     sent = send_exams(ctx.coordinator(), ctx.args.exam or None,
                       progress=lambda done, total: print(f"\rsent {done} of {total}", end="", flush=True))
-    print(f"\nsent {sent} instances (pseudonymised) to the study's server")
+    print()
+    for line in sent.lines():
+        print(line)
     return 0
 
 

@@ -28,17 +28,15 @@ round trip gives the same ratings.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from myoscore.domain import NOT_EVALUABLE, MyoscoreError
-from myoscore.resources import schemes_dir
 from myoscore.schemes import Protocol, Scale
+from myoscore.schemes.coding import PRIVATE_SCHEME, anatomy_codes
 
 __all__ = [
     "PRIVATE_SCHEME",
@@ -54,8 +52,6 @@ __all__ = [
     "write_sr",
 ]
 
-#: myoscore's private coding scheme designator (PS3.3 8.2: "99" prefix = private).
-PRIVATE_SCHEME = "99MYOSCORE"
 _NOT_EVALUABLE_MEANING = "Not evaluable"
 _KINDS = ("read", "consensus")
 
@@ -103,18 +99,6 @@ class SrContent:
 # ---------------------------------------------------------------- coding
 
 
-@cache
-def _anatomy_codes() -> dict[str, tuple[str, str, str]]:
-    path = schemes_dir() / "coding" / "anatomy.toml"
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    codes: dict[str, tuple[str, str, str]] = {}
-    for key, entry in data.get("units", {}).items():
-        scheme, _, value = str(entry["code"]).partition(":")
-        codes[key] = (scheme, value, str(entry["meaning"]))
-    return codes
-
-
 def _concept(scheme: str, value: str, meaning: str) -> Any:
     from highdicom.sr import CodedConcept
 
@@ -122,7 +106,7 @@ def _concept(scheme: str, value: str, meaning: str) -> Any:
 
 
 def _unit_code(unit_key: str, unit_name: str) -> tuple[str, str, str]:
-    return _anatomy_codes().get(unit_key, (PRIVATE_SCHEME, unit_key, unit_name))
+    return anatomy_codes().get(unit_key, (PRIVATE_SCHEME, unit_key, unit_name))
 
 
 def _level_code(scale: Scale, code: str, library_scale: Scale | None) -> tuple[str, str, str]:
