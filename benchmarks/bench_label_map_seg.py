@@ -24,9 +24,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
-
-from orthanc_server import PASSWORD, USER, running_orthanc
+# The test suite's Orthanc harness (tests/integration/orthanc_server.py), imported from the repository root.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from myoscore.app import CoordinatorSession, open_database
 from myoscore.app.exam_images import load_exam_images
@@ -37,6 +36,7 @@ from myoscore.domain import ImageServerSettings, Sequence
 from myoscore.imaging.dicom_server import DicomServer
 from myoscore.imaging.image_cache import ImageCache
 from myoscore.phantom.whole_body import write_whole_body_phantom
+from tests.integration.orthanc_server import PASSWORD, USER, running_orthanc
 
 
 def main() -> int:
@@ -73,7 +73,8 @@ def main() -> int:
             started = time.perf_counter()
             sent = send_exams(coordinator, [exam.id])
             send_s = time.perf_counter() - started
-            assert sent.segmentations == len(built) and not sent.problems, sent
+            assert sent.segmentations == len(built), sent
+            assert not sent.problems, sent.problems
             server = DicomServer("study", orthanc.dicomweb, username=USER, password=PASSWORD)
             gone = [replace(s, files=()) for s in series]  # this site has no import folder
             without_maps = [s for s in gone if s.kind is not Sequence.LABEL_MAP]

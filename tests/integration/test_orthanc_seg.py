@@ -17,8 +17,6 @@ import httpx
 import numpy as np
 import pydicom
 import pytest
-from dicom_tools import require
-from orthanc_server import PASSWORD, USER, Orthanc, running_orthanc
 
 from myoscore.app import CoordinatorSession, ReaderSession, open_database, sign_in
 from myoscore.app.exam_images import load_exam_images, load_label_map, parse_label_table
@@ -31,6 +29,8 @@ from myoscore.imaging import Volume, write_nifti
 from myoscore.imaging.dicom_server import DicomServer
 from myoscore.imaging.image_cache import ImageCache
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.integration.dicom_tools import require
+from tests.integration.orthanc_server import PASSWORD, USER, Orthanc, running_orthanc
 
 pytestmark = pytest.mark.slow
 PASSWORD_ENV = "TEST_ORTHANC_SEG_PASSWORD"
