@@ -26,7 +26,7 @@ from myoscore.app.remote_images import RemoteImages, configure_image_server, sen
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import ImageServerSettings, Role, Sequence, Series
 from myoscore.imaging import Volume, write_nifti
-from myoscore.imaging.dicom_server import DicomServer
+from myoscore.imaging.dicom_server import DicomServer, DicomWebClient
 from myoscore.imaging.image_cache import ImageCache
 from myoscore.phantom import PhantomInfo, write_phantom
 from tests.integration.dicom_tools import require
@@ -138,13 +138,17 @@ def test_the_seg_is_valid_pseudonymous_and_says_its_table(orthanc: Orthanc, tmp_
     """highdicom parses the SEG back (BINARY, one segment per label, SNOMED CT codes where the
     SR has them, laterality coded); dciodvfy finds no error; the patient is the pseudonym and
     no identifying value, series description or file name is anywhere in its bytes; C-GET
-    fetches it too."""
+    fetches it too; sending twice stores the same instance."""
     coordinator, info, exam_id = _study(tmp_path, orthanc, monkeypatch, seed=42)
-    send_exams(coordinator)
+    first = send_exams(coordinator)
+    assert send_exams(coordinator) == first  # sent again: the same SEG instance (derived UIDs), no error
     exam = coordinator.exams()[0]
     label_series = _label_series(coordinator, exam_id)
     stir = next(s for s in coordinator.series(exam_id) if s.kind is Sequence.STIR)
     data = _seg_bytes(RemoteImages(_dimse(orthanc), ImageCache(tmp_path / "cache-cget")), label_series)
+    with DicomWebClient(_web(orthanc)) as web:
+        assert exam.study_uid is not None
+        assert len(web.series_instances(exam.study_uid, seg_series_uid(label_series))) == 1
 
     seg = hd.seg.segread(io.BytesIO(data))
     assert seg.SegmentationType == "BINARY"
