@@ -13,6 +13,7 @@ import numpy as np
 from myoscore.agreement import cohen_kappa
 from myoscore.app.schemes import protocol
 from myoscore.domain import NOT_EVALUABLE
+from myoscore.domain.agreement import RowKind
 from myoscore.export import (
     CONSENSUS,
     AgreementRow,
@@ -80,11 +81,14 @@ def agreement(proto: Protocol, pairs: list[tuple[Mapping[str, str], Mapping[str,
         weighted = (cohen_kappa(first, second, categories=scale.codes, weights="linear")
                     if scale.kind is ScaleKind.ORDINAL else None)
         n_ne = sum(NOT_EVALUABLE in pair for pair in zip(first, second, strict=True))
-        rows.append(AgreementRow(indicator, None, plain.n, n_ne, plain.percent_agreement, plain.kappa,
-                                 None if weighted is None else weighted.kappa, plain.ci_low, plain.ci_high,
-                                 label=indicator))
-    rows.append(AgreementRow("Undefined example", "calf", 0, 3, math.nan, math.nan, None, math.nan, math.nan,
-                             reason="no pair compared"))
+        rows.append(AgreementRow(RowKind.INDICATOR, indicator, indicator, None, None, scale.name, scale.codes,
+                                 len(first), n_ne, 0, plain.n, plain.percent_agreement, plain.kappa, plain.se,
+                                 plain.ci_low, plain.ci_high, None if weighted is None else weighted.kappa,
+                                 None if weighted is None else weighted.ci_low,
+                                 None if weighted is None else weighted.ci_high, None))
+    rows.append(AgreementRow(RowKind.INDICATOR, "Undefined example", "Undefined example", "calf", None, None, (),
+                             3, 3, 0, 0, math.nan, math.nan, math.nan, math.nan, math.nan, None, None, None,
+                             "no pair compared"))
     return tuple(rows)
 
 

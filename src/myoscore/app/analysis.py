@@ -15,7 +15,6 @@ from typing import Any
 
 from myoscore.app.agreement_report import (
     AgreementReport,
-    AgreementRow,
     agreement_report,
     agreement_rows,
     intra_reader_report,
@@ -37,7 +36,8 @@ from myoscore.app.consensus_status import (
     tracked_consensus,
 )
 from myoscore.app.derived_scores import ExamScores, ScoresReport, derived_scores
-from myoscore.scores import ProgressionCounts
+from myoscore.domain.agreement import AgreementRow
+from myoscore.scores import ProgressionCounts, ScoreResult
 
 __all__ = [
     "AgreementReport",
@@ -47,6 +47,7 @@ __all__ = [
     "DiscordantItem",
     "ExamScores",
     "ReconcileOutcome",
+    "ScoreResult",
     "ScoresReport",
     "TrackedConsensus",
     "agreement_report",

@@ -104,15 +104,7 @@ def export_dataset(coordinator: CoordinatorSession, protocol_name: str, *, reade
     agreement: tuple[AgreementRow, ...] = ()
     if readers:
         report = agreement_report(coordinator, protocol_name, readers, include_excluded=include_excluded)
-        agreement = tuple(
-            AgreementRow(row.indicator or row.label, row.region, row.n_compared, row.n_not_evaluable,
-                         row.percent_agreement, row.kappa, row.weighted_kappa, row.kappa_ci_low,
-                         row.kappa_ci_high, label=row.label, unit=row.unit, weighted_ci_low=row.weighted_ci_low,
-                         weighted_ci_high=row.weighted_ci_high, reason=row.reason, ac1=row.ac1,
-                         ac1_ci_low=row.ac1_ci_low, ac1_ci_high=row.ac1_ci_high, alpha=row.alpha,
-                         alpha_level=row.alpha_level)
-            for row in report.rows
-        )
+        agreement = report.rows
     if groups is None:  # the study's groups as data: rules over clinical fields at the first exam
         groups = study_groups(coordinator, protocol_name, [e.id for e in exams])
     counts = consensus_counts(tracked, len(protocol.items))

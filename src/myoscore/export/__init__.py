@@ -31,11 +31,11 @@ See ``docs/export.md``.
 
 from __future__ import annotations
 
+from myoscore.domain.agreement import AgreementRow
 from myoscore.export._common import spss_name, spss_names
 from myoscore.export.coverage import Skipped, coverage_note, exam_name, left_out_text, source_text
 from myoscore.export.dataset import (
     CONSENSUS,
-    AgreementRow,
     DerivedRow,
     ExamInfo,
     ExportDataset,

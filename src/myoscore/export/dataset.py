@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from myoscore.domain import NOT_EVALUABLE, InvalidValue, NotFound
+from myoscore.domain.agreement import AgreementRow
 from myoscore.schemes import Protocol, ScaleKind
 from myoscore.scores import compute_scores
 
@@ -115,37 +116,6 @@ class DerivedRow:
     def complete(self) -> bool | None:
         """Every item of the score evaluated; ``None`` when ``n_items`` was not given."""
         return None if self.n_items == 0 else self.n_evaluated == self.n_items
-
-
-@dataclass(frozen=True)
-class AgreementRow:
-    """One row of the agreement report (seed 000, Supplementary Table 1).
-
-    ``n`` is the number of item × exam pairs compared, ``n_not_evaluable`` the pairs where
-    a reader said not evaluable (excluded). ``ci_low``/``ci_high`` are the 95% CI of
-    ``kappa``; ``weighted_*`` apply to ordinal scales only. NaN means undefined
-    (``reason`` says why) and is written as an empty cell.
-    """
-
-    indicator: str
-    region: str | None
-    n: int
-    n_not_evaluable: int
-    percent_agreement: float
-    kappa: float
-    weighted_kappa: float | None
-    ci_low: float
-    ci_high: float
-    label: str = ""
-    unit: str | None = None
-    weighted_ci_low: float | None = None
-    weighted_ci_high: float | None = None
-    reason: str | None = None
-    ac1: float | None = None  # Gwet's AC1 and its 95% CI
-    ac1_ci_low: float | None = None
-    ac1_ci_high: float | None = None
-    alpha: float | None = None  # Krippendorff's alpha, metric alpha_level
-    alpha_level: str = ""
 
 
 @dataclass(frozen=True)

@@ -51,8 +51,9 @@ _SHEET_PURPOSE = {
 
 
 def _agreement_rows(dataset: ExportDataset) -> list[list[object]]:
-    return [[a.indicator, a.region, a.unit, a.label, a.n, a.n_not_evaluable, cell_number(a.percent_agreement),
-             cell_number(a.kappa), cell_number(a.ci_low), cell_number(a.ci_high), cell_number(a.weighted_kappa),
+    return [[a.indicator or a.label, a.region, a.unit, a.label, a.n_compared, a.n_not_evaluable,
+             cell_number(a.percent_agreement), cell_number(a.kappa), cell_number(a.kappa_ci_low),
+             cell_number(a.kappa_ci_high), cell_number(a.weighted_kappa),
              cell_number(a.weighted_ci_low), cell_number(a.weighted_ci_high), cell_number(a.ac1),
              cell_number(a.ac1_ci_low), cell_number(a.ac1_ci_high), cell_number(a.alpha), a.alpha_level, a.reason]
             for a in dataset.agreement]

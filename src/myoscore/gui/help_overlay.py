@@ -50,8 +50,9 @@ class HelpOverlay(QFrame):
 
     def toggle(self) -> None:
         self.setVisible(not self.isVisible())
-        if self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
+        parent = self.parentWidget()
+        if self.isVisible() and parent is not None:
+            self.setGeometry(parent.rect())
             self.raise_()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:

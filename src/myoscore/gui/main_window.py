@@ -20,8 +20,9 @@ import time
 from collections.abc import Callable
 from functools import partial
 
+import numpy as np
 from PySide6.QtCore import QEvent, QKeyCombination, QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -43,8 +44,8 @@ from myoscore.app.keymap import DEAD_TIME_MS, KEYMAP, Binding, Keyboard
 from myoscore.app.logs import log_file
 from myoscore.app.reading_session import ReadingSession
 from myoscore.app.remote_images import workstation_remote_images
-from myoscore.domain import MyoscoreError, ReadStatus, Series
-from myoscore.domain.blinding import read_title
+from myoscore.domain import MyoscoreError, ReadStatus
+from myoscore.domain.blinding import ImageSources, read_title
 from myoscore.gui.help_overlay import HelpOverlay
 from myoscore.gui.scoring_panel import ScoringPanel
 from myoscore.gui.settings import ViewSettings
@@ -73,10 +74,6 @@ def key_text(event: QKeyEvent) -> str:
     if key == Qt.Key.Key_Enter:
         key = Qt.Key.Key_Return
     return QKeySequence(QKeyCombination(modifiers, key)).toString(QKeySequence.SequenceFormat.PortableText)
-
-
-def _tissue_mask(label_map, unit_key, side, measure, slice_labels):
-    return measure_mask(slice_labels, label_map, unit_key, side, measure)
 
 
 def event_time_ms(event: QKeyEvent) -> float:
@@ -108,7 +105,7 @@ class _LoadSignals(QObject):
 class _LoadTask(QRunnable):
     """Loads an exam's series off the GUI thread (no database access here)."""
 
-    def __init__(self, token: int, series: list[Series], signals: _LoadSignals, cache: ExamImageCache) -> None:
+    def __init__(self, token: int, series: ImageSources, signals: _LoadSignals, cache: ExamImageCache) -> None:
         super().__init__()
         self.token, self.series, self.signals, self.cache = token, series, signals, cache
 
@@ -126,7 +123,7 @@ class _LoadTask(QRunnable):
 class _PrefetchTask(QRunnable):
     """Loads the next exam of the worklist into the cache while the reader scores."""
 
-    def __init__(self, read_id: int, series: list[Series], signals: _LoadSignals, cache: ExamImageCache) -> None:
+    def __init__(self, read_id: int, series: ImageSources, signals: _LoadSignals, cache: ExamImageCache) -> None:
         super().__init__()
         self.read_id, self.series, self.signals, self.cache = read_id, series, signals, cache
 
@@ -163,7 +160,7 @@ class MainWindow(QMainWindow):
         self.ask: Callable[[str, str], bool] = self._ask_dialog
         self._token = 0
         self._mask_key: tuple[object, ...] | None = None
-        self._mask_of: Callable | None = None
+        self._mask_of: Callable[[np.ndarray], np.ndarray | None] | None = None
         self._pool = QThreadPool(self)
         # One thread for the exam being opened, one for the next exam's prefetch.
         self._pool.setMaxThreadCount(2)
@@ -398,7 +395,8 @@ class MainWindow(QMainWindow):
             key = (item.measure, item.unit.key, item.side, self.station_index)
             if self._mask_key != key:
                 self._mask_key = key
-                self._mask_of = partial(_tissue_mask, label_map, item.unit.key, item.side, item.measure)
+                self._mask_of = partial(measure_mask, label_map=label_map, unit_key=item.unit.key,
+                                        side=item.side, measure=item.measure)
             mask_of = self._mask_of
         self.viewer.set_side(item.side)
         self.viewer.set_outline(values, mask_of)
@@ -612,7 +610,7 @@ class MainWindow(QMainWindow):
         self._pool.waitForDone(10_000)
         super().closeEvent(event)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self.help_overlay.isVisible():
             self.help_overlay.setGeometry(self.reading_page.rect())

@@ -11,7 +11,9 @@ reading-session actions, and it redraws only what a :class:`Changes` names.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from html import escape
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QMouseEvent
@@ -175,7 +177,8 @@ class RefusalLabel(QLabel):
 class _ScaleCard(QWidget):
     """Every level of one scale, plus not evaluable, each with its key."""
 
-    def __init__(self, scale: Scale, on_click, parent: QWidget | None = None, images_dir=None) -> None:
+    def __init__(self, scale: Scale, on_click: Callable[[str], object], parent: QWidget | None = None,
+                 images_dir: Callable[[Scale, str], Path | None] | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -324,6 +327,7 @@ class ScoringPanel(QWidget):
                 measure_node.setFlags(Qt.ItemFlag.ItemIsEnabled)
                 measure_node.setExpanded(True)
                 last_measure, last_region = item.measure, None
+            assert measure_node is not None  # the first item starts a measure
             if item.unit.region != last_region:
                 missing = f" — {NOT_IMAGED}" if session.not_imaged(item) else ""
                 region_node = QTreeWidgetItem(measure_node, [item.unit.region.capitalize() + missing])
@@ -332,6 +336,7 @@ class ScoringPanel(QWidget):
                 region_node.setForeground(0, QBrush(QColor("#546e7a")))
                 region_node.setExpanded(True)
                 last_region = item.unit.region
+            assert region_node is not None  # the first item of a measure starts a region
             row = QTreeWidgetItem(region_node, [_unit_text(item), _SIDE.get(item.side or "", "—"), ""])
             row.setData(0, _ROLE_KEY, item.key)
             row.setToolTip(0, item.title)

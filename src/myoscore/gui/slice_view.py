@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from html import escape
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QTransform
+from PySide6.QtGui import QResizeEvent, QTransform
 from PySide6.QtWidgets import QBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from myoscore.app.exam_images import Box, LoadedSeries, Station
@@ -88,10 +89,11 @@ def _edge(mask: np.ndarray) -> np.ndarray:
     inner[:-1, :] &= mask[1:, :]
     inner[:, 1:] &= mask[:, :-1]
     inner[:, :-1] &= mask[:, 1:]
-    return mask & ~inner
+    edge: np.ndarray = mask & ~inner
+    return edge
 
 
-class _ReadingViewBox(pg.ViewBox):
+class _ReadingViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph is untyped
     """A ViewBox whose wheel steps slices and whose left drag sets window/level."""
 
     wheel_stepped = Signal(int)
@@ -100,7 +102,7 @@ class _ReadingViewBox(pg.ViewBox):
     def __init__(self) -> None:
         super().__init__(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.0)
 
-    def wheelEvent(self, ev, axis=None):
+    def wheelEvent(self, ev: Any, axis: int | None = None) -> None:  # a pyqtgraph scene event
         if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
             super().wheelEvent(ev, axis)
             return
@@ -109,7 +111,7 @@ class _ReadingViewBox(pg.ViewBox):
         if delta:
             self.wheel_stepped.emit(1 if delta > 0 else -1)
 
-    def mouseDragEvent(self, ev, axis=None):
+    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             d = ev.screenPos() - ev.buttonDownScreenPos()
@@ -297,7 +299,8 @@ class SliceView(QWidget):
                                      f"{escape(name).replace(' ', '&nbsp;')}")
         return " &nbsp; ".join(entries[name] for name in sorted(entries))
 
-    def _draw_cropped(self, item: pg.ImageItem, mask: np.ndarray | None, rgba_of) -> None:
+    def _draw_cropped(self, item: pg.ImageItem, mask: np.ndarray | None,
+                      rgba_of: Callable[[tuple[int, int, int, int]], np.ndarray]) -> None:
         box = _bounding_box(mask) if mask is not None else None
         item.setVisible(box is not None)
         if box is None:
@@ -375,7 +378,7 @@ class SliceView(QWidget):
             self._place_labels()
         self.hover_label.setVisible(bool(text))
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_labels()
 
@@ -553,7 +556,7 @@ class ViewerPanel(QWidget):
         if changed:
             self.layout_changed.emit(arrangement)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self.views:
             self._arrange()
@@ -595,7 +598,7 @@ class ViewerPanel(QWidget):
                 view_box.autoRange(items=[view.image_item], padding=0.0)
                 continue
             pixels: Box | None = body.whole
-            if self.side_zoom and self.side in body.sides:
+            if self.side_zoom and self.side is not None and self.side in body.sides:
                 pixels = body.side_box(self.side, self._unit_projection(view))
             self._show_box(view_box, view.frame_box(pixels or body.whole), BODY_MARGIN)
         self.zoomed = False
@@ -608,7 +611,7 @@ class ViewerPanel(QWidget):
         key = (id(view), values)
         if self._projection_key != key:
             self._projection_key = key
-            self._projection = np.isin(view.loaded.labels, np.asarray(values)).any(axis=0)
+            self._projection = np.asarray(np.isin(view.loaded.labels, np.asarray(values)).any(axis=0))
         return self._projection
 
     def _refit(self) -> None:

@@ -118,7 +118,8 @@ class WorklistView(QWidget):
     def column(self, title: str) -> int:
         """The index of the column headed ``title`` ("Status", "Scored"); the columns differ
         with and without timepoint blinding."""
-        titles = [self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())]
+        headers = (self.table.horizontalHeaderItem(c) for c in range(self.table.columnCount()))
+        titles = [h.text() if h is not None else "" for h in headers]
         return titles.index(title)
 
     def current_read_id(self) -> int | None:

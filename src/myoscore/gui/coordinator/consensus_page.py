@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from html import escape
 
 from PySide6.QtCore import QEvent, QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -360,7 +361,7 @@ class ConsensusPage(Page):
                 values = consensus_list(self.coordinator, protocol)
             except MyoscoreError:
                 values = []
-        by_method: dict[str, list] = {}
+        by_method: dict[str, list[Consensus]] = {}
         for value in values:
             by_method.setdefault(value.method.value, []).append(value)
         exams = len({v.exam_id for v in values})
@@ -420,7 +421,10 @@ class ConsensusPage(Page):
         read = next(r for r in self.coordinator.reads(protocol_name) if r.repeat == 0)
         return self.coordinator.protocol_of(read.id)
 
-    def run_review(self, action) -> Changes:
+    def _record_clicked(self, code: str) -> None:
+        self.run_review(lambda review: review.record(code, override=review.override_armed))
+
+    def run_review(self, action: Callable[[ReviewSession], Changes]) -> Changes:
         """Run one review action and redraw what it changed (a rule's no → a refusal shown on the card)."""
         if self.review is None:
             return Changes()
@@ -573,7 +577,7 @@ class ConsensusPage(Page):
                 row.text_label.setText(row.text_label.text() + "<br><span style='color:#0d47a1; font-weight:bold'>"
                                        f"◀ {escape(' & '.join(tags))}</span>")
             row.set_selected(decision is not None and decision.code == code)
-            row.clicked.connect(lambda c: self.run_review(lambda r, c=c: r.record(c, override=r.override_armed)))
+            row.clicked.connect(self._record_clicked)
             self.levels_layout.addWidget(row)
             self.level_rows[code] = row
         self.levels_layout.addStretch(1)
@@ -586,7 +590,7 @@ class ConsensusPage(Page):
         if height > 0:
             self.levels_box.setMinimumHeight(height)
 
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if self.level_rows:
             self._fit_levels()

@@ -76,7 +76,7 @@ class ExportDialog(QDialog):
         self.coordinator = coordinator
         self.settings = settings if settings is not None else ViewSettings()
         self.written: list[Path] = []
-        self.result: ExportResult | None = None
+        self.export_result: ExportResult | None = None
         #: Asks for a folder or a file ("folder"/"groups"); tests replace it.
         self.choose_path: Callable[[str], str] = self._choose_path_dialog
         #: Opens a URL with the desktop's file manager (Qt's QDesktopServices); tests replace it.
@@ -242,7 +242,7 @@ class ExportDialog(QDialog):
 
     def output_url(self) -> QUrl:
         """The folder "Open folder" shows: where the last export wrote (else the chosen folder)."""
-        folder = self.result.out if self.result is not None else Path(self.folder_edit.text().strip())
+        folder = self.export_result.out if self.export_result is not None else Path(self.folder_edit.text().strip())
         return QUrl.fromLocalFile(str(folder.resolve()))
 
     def open_folder(self) -> None:
@@ -254,7 +254,7 @@ class ExportDialog(QDialog):
     def _on_finished(self, result: ExportResult) -> None:
         self.unsetCursor()
         self.export_button.setEnabled(True)
-        self.result = result
+        self.export_result = result
         written = list(result.written)
         self.written = written
         out = result.out

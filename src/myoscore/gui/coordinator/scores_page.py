@@ -31,15 +31,16 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from myoscore.app import CoordinatorSession
-from myoscore.app.analysis import ExamScores, ScoresReport, derived_scores
+from myoscore.app.analysis import ExamScores, ScoreResult, ScoresReport, derived_scores
 from myoscore.app.changes import StudyChanges
 from myoscore.app.wording import plural
-from myoscore.domain import MyoscoreError, ReadStatus
+from myoscore.domain import MyoscoreError, Read, ReadStatus
 from myoscore.gui.coordinator.widgets import (
     HINT_STYLE,
     MessageLabel,
@@ -154,7 +155,7 @@ class ScoresPage(Page):
         set_choices(self.protocol_combo, list(dict.fromkeys(r.protocol_name for r in reads)))
         self._fill_sources(reads)
 
-    def _fill_sources(self, reads=None) -> None:
+    def _fill_sources(self, reads: list[Read] | None = None) -> None:
         reads = self.coordinator.reads() if reads is None else reads
         protocol = self.protocol_combo.currentText()
         readers = sorted({r.reader_name for r in reads if r.protocol_name == protocol and r.repeat == 0
@@ -227,6 +228,7 @@ class ScoresPage(Page):
         table.setHorizontalHeaderLabels(["Subject", "Exam", "Consensus", *names])
         for column, name in enumerate(names, start=_FIXED):
             header = table.horizontalHeaderItem(column)
+            assert header is not None  # set by setHorizontalHeaderLabels above
             score = labels[name]
             regions = f"; regions: {', '.join(score.regions)}" if score.regions else ""
             header.setToolTip(f"{score.label} (range {score.minimum:g}–{score.maximum:g}{regions})")
@@ -238,7 +240,7 @@ class ScoresPage(Page):
                                   *(self._score_cell(by_name.get(name)) for name in names)))
 
     @staticmethod
-    def _consensus_cell(entry: ExamScores):
+    def _consensus_cell(entry: ExamScores) -> QTableWidgetItem:
         counts = entry.consensus
         if counts is None:
             return cell("—", tooltip="Scores from one reader's submitted read")
@@ -254,7 +256,7 @@ class ScoresPage(Page):
                     + f"{counts.pending} item(s) have no consensus yet.")
 
     @staticmethod
-    def _score_cell(score):
+    def _score_cell(score: ScoreResult | None) -> QTableWidgetItem:
         if score is None:
             return cell("")
         not_evaluable = score.n_not_evaluable

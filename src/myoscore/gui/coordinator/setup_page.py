@@ -414,6 +414,7 @@ class StudySetupPage(Page):
                 why = f"Excluded {exam.excluded_at:%Y-%m-%d %H:%M} UTC: {exam.excluded_reason}"
                 for column in range(table.columnCount()):
                     item = table.item(row, column)
+                    assert item is not None  # fill_row set every column
                     item.setForeground(QBrush(QColor(_EXCLUDED_TEXT)))
                     item.setToolTip(why)
         ids = [exam.id for exam in self._exams]

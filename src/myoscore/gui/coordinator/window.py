@@ -8,7 +8,7 @@ changed; the window passes that to the other pages, which redraw only if they sh
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QPushButton, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QPushButton, QTableWidget, QTabWidget, QWidget
 
 from myoscore.app import CoordinatorSession
 from myoscore.app.changes import StudyChanges
@@ -69,11 +69,11 @@ class CoordinatorWindow(QMainWindow):
 
     # The progress table and summary, by the names the placeholder window had.
     @property
-    def table(self):
+    def table(self) -> QTableWidget:
         return self.progress_page.table
 
     @property
-    def summary(self):
+    def summary(self) -> QLabel:
         return self.progress_page.summary
 
     def refresh(self) -> None:
