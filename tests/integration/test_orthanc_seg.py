@@ -215,3 +215,38 @@ def test_a_label_map_that_cannot_be_converted_is_named_and_the_images_go(orthanc
     names, _units = parse_label_table(json.loads((tmp_path / "moved-away" / "labels.json").read_text()))
     assert dict(images.stations[0].label_map.names) == names
     coordinator.database.dispose()
+
+
+def test_a_label_map_on_its_own_grid_is_drawn_on_its_stations_stir(coordinator: CoordinatorSession,
+                                                                    tmp_path: Path) -> None:
+    """A label map on a coarser grid than any series: drawn on the STIR of the station it
+    overlaps, resampled (nearest) onto it; reading gives that resampled map (no server needed)."""
+    from myoscore.app.label_map_seg import exam_segmentations
+    from myoscore.imaging import load_series, resample_like
+    from myoscore.imaging.segmentation import read_segmentation
+
+    info = write_phantom(tmp_path / "site1", shape=(4, 48, 48), seed=44, regions=("thigh",),
+                         timepoints=("baseline",), nifti=False)
+    import_paths(coordinator, [info.out_dir / "dicom"])
+    exam = coordinator.exams()[0]
+    stir = next(s for s in coordinator.series(exam.id) if s.kind is Sequence.STIR)
+    stir_volume = load_series(list(stir.files))
+    affine = stir_volume.affine.copy()
+    affine[:3, :2] *= 2.0  # 24 × 24 pixels of twice the size: the same field of view
+    voxels = np.zeros((4, 24, 24), dtype=np.int16)
+    voxels[:, 6:12, 6:12] = 101
+    coarse = Volume(voxels, affine, {"format": "nifti"})
+    labels = write_nifti(coarse, tmp_path / "own" / "coarse_labels.nii.gz")
+    (tmp_path / "own" / "labels.json").write_text(json.dumps({"R:thigh.anterior.rectus_femoris": 101}))
+    import_paths(coordinator, [labels], exam_id=exam.id, link_identity=False)
+
+    built, problems = exam_segmentations(coordinator.series(exam.id), exam.subject_code)
+    assert problems == []
+    (data,) = built
+    assert pydicom.dcmread(io.BytesIO(data)).ReferencedSeriesSequence[0].SeriesInstanceUID == stir.dicom_uid
+    back, entries = read_segmentation(data, stir_volume, "label map")
+    imported = load_label_map(_label_series(coordinator, exam.id)).volume  # as read back from the NIfTI
+    expected = resample_like(imported, stir_volume, "nearest").voxels
+    assert expected.any()
+    assert np.array_equal(back.voxels, expected)
+    assert [(e.value, e.key, e.side) for e in entries] == [(101, "thigh.anterior.rectus_femoris", "R")]
