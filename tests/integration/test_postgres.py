@@ -18,8 +18,17 @@ from sqlalchemy.exc import DBAPIError
 from myoscore.app import CoordinatorSession, ReaderSession, head_revision, open_database, sign_in
 from myoscore.app.agreement_report import agreement_report
 from myoscore.app.consensus import consensus_list, reconcile_reads
+from myoscore.app.remote_images import configure_image_server
 from myoscore.app.schemes import protocol
-from myoscore.domain import NOT_EVALUABLE, AccessDenied, ConsensusMethod, ReadLocked, Role
+from myoscore.domain import (
+    NOT_EVALUABLE,
+    AccessDenied,
+    ConsensusMethod,
+    ImageServerSettings,
+    ReadLocked,
+    Role,
+    Sequence,
+)
 
 
 @pytest.mark.slow
@@ -92,6 +101,11 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
     owner.add_reader("C", Role.COORDINATOR, "pass-phrase-C")
     exam = owner.add_exam("RLS-01", "baseline", exam_date=date(2024, 3, 1))
     owner.link_patient("RLS-01", "HOSPITAL-123")
+    # Names hide in a series' description, reason, issues and its folder and file names.
+    owner.add_series(exam.id, "1.2.826.0.1.3680043.8.498.1", Sequence.STIR, description="STIR DOE^JOHN",
+                     kind_reason="description 'STIR DOE^JOHN'", path="/import/Doe_John/STIR",
+                     files=["/import/Doe_John/STIR/IM1.dcm"], shape=(1, 4, 4), spacing=(5.0, 1.0, 1.0),
+                     issues=["/import/Doe_John/STIR/IM1.dcm: odd spacing"])
     owner.assign(nxp2, ["A", "B"], seed=3)
     reads = {}
     for name in ("A", "B"):
@@ -118,7 +132,12 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
         assert a.execute("SELECT label FROM exams WHERE id = %s", (exam.id,)).fetchone() == ("baseline",)
         # The study's image-server settings (no secret in them) are readable, not writable.
         assert a.execute("SELECT count(*) FROM image_servers").fetchone() == (0,)
+        # Series only through the readers' view: no free text; file names only while the
+        # study has no image server (the workstation reads the import folders).
+        assert a.execute("SELECT kind, description, kind_reason, issues, files FROM reader_series").fetchall() == [
+            ("STIR", "", "", "[]", '["/import/Doe_John/STIR/IM1.dcm"]')]
         for query in ("SELECT * FROM consensus", "SELECT * FROM identity_links", "SELECT exam_date FROM exams",
+                      "SELECT description FROM series", "SELECT path, files FROM series",
                       "SELECT password_hash FROM readers", "UPDATE audit_events SET actor = 'x'",
                       "DELETE FROM audit_events", "TRUNCATE audit_events", "DELETE FROM image_servers"):
             with pytest.raises(errors.InsufficientPrivilege):
@@ -130,6 +149,18 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
                       (reads["B"],))
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
             a.execute("INSERT INTO audit_events (at, actor, action, target) VALUES (now(), 'B', 'x', 'y')")
+    configure_image_server(coordinator, ImageServerSettings(dicomweb_url="http://127.0.0.1:9/dicom-web"))
+    with psycopg.connect(**_psycopg_args(pg_url, roles["A"], "rls_study", "pass-phrase-A"), autocommit=True) as a:
+        # With a server the reader's workstation fetches by UID: no path or file name at all.
+        assert a.execute("SELECT series_uid, path, files FROM reader_series").fetchall() == [
+            ("1.2.826.0.1.3680043.8.498.1", "", "[]")]
+    with psycopg.connect(**_psycopg_args(pg_url, roles["B"], "rls_study", "pass-phrase-B"), autocommit=True) as b:
+        reader_b = sign_in(db, "B", "pass-phrase-B")
+        assert isinstance(reader_b, ReaderSession)
+        (read_b,) = reader_b.worklist()
+        (seen,) = reader_b.image_sources(read_b.id).for_loading()
+        assert (seen[0].description, seen[0].files, seen[0].dicom_uid) == ("", (), "1.2.826.0.1.3680043.8.498.1")
+        assert b.execute("SELECT count(*) FROM reader_series").fetchone() == (1,)
     with psycopg.connect(**_psycopg_args(pg_url, roles["C"], "rls_study", "pass-phrase-C"), autocommit=True) as c:
         assert c.execute("SELECT count(*) FROM ratings").fetchone() == (2,)
         assert c.execute("SELECT count(*) FROM identity_links").fetchone() == (1,)

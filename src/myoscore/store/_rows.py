@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from myoscore.domain import (
@@ -59,7 +60,8 @@ def rating_of(row: RatingRow) -> Rating:
     return Rating(row.read_id, row.item_key, row.code, row.value, row.rated_at, row.version or 1, row.id)
 
 
-def series_of(row: SeriesRow) -> Series:
+def series_of(row: SeriesRow | Row[Any]) -> Series:
+    """A series from its table row or from a row of the readers' view (same column names)."""
     return Series(
         row.id, row.exam_id, Sequence(row.kind), row.description, row.kind_reason, row.path,
         row.n_files, tuple(json.loads(row.shape)), tuple(json.loads(row.spacing)),

@@ -64,6 +64,7 @@ from myoscore.store.assignments import AssignmentRepository
 from myoscore.store.authentication import new_user_row, set_user_password
 from myoscore.store.database import Database, aware, utcnow
 from myoscore.store.tables import (
+    READER_SERIES,
     AuditRow,
     ConsensusRow,
     ExamRow,
@@ -666,7 +667,9 @@ class ReaderRepository:
 
     def series(self, read_id: int) -> list[Series]:
         read = self._own(read_id)
-        rows = self._s.scalars(select(SeriesRow).where(SeriesRow.exam_id == read.exam_id).order_by(SeriesRow.id))
+        # Through the view (revision 0012): a reader's role may not read series' free text or file names.
+        view = READER_SERIES.c
+        rows = self._s.execute(select(READER_SERIES).where(view.exam_id == read.exam_id).order_by(view.id)).all()
         return [series_of(row) for row in rows]
 
     def protocol(self, read_id: int) -> Protocol:

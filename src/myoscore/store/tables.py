@@ -10,12 +10,15 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
     DateTime,
     Float,
     ForeignKey,
     Integer,
+    MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -83,6 +86,12 @@ class SeriesRow(Base):
     regions: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
     z_range: Mapped[str] = mapped_column(String(64), default="[]", server_default="[]")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+#: What a reader's role reads instead of ``series`` (a view, revision 0012): the same
+#: columns, with description, reason and issues empty and, on PostgreSQL with an image
+#: server, no path or files. Not in ``Base.metadata``: migrations create it.
+READER_SERIES = Table("reader_series", MetaData(), *(Column(c.name, c.type) for c in SeriesRow.__table__.columns))
 
 
 class ReaderRow(Base):
