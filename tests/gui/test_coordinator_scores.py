@@ -177,3 +177,19 @@ def test_stale_consensus_is_flagged_on_the_scores_tab(qtbot, db: Database, demo_
     assert consensus.background().color().name() == "#ffcc80"
     after = shown(page)[("DEMO-001", "baseline", "edema_thigh_R")][1]
     assert (after.complete, after.n_evaluated) == (False, before.n_evaluated - 1)
+
+
+def test_scores_tab_without_consensus_points_to_the_consensus_tab(qtbot, coordinator: CoordinatorSession) -> None:
+    """Before anything is reconciled the tab says, in the window's own words, where consensus
+    is made and how to see one reader's scores instead — not a CLI command."""
+    assert load_demo(coordinator)
+    window = open_desk(qtbot, coordinator)
+    click_tab(qtbot, window.tabs, "Scores")
+    page = window.scores_page
+    assert page.report is None
+    text = page.message.text()
+    assert "Consensus tab" in text
+    assert "From" in text
+    assert "myoscore" not in text
+    assert "--reader" not in text
+    assert page.exams_table.rowCount() == 0

@@ -35,7 +35,7 @@ from myoscore.app.consensus_status import (
     stale_consensus,
     tracked_consensus,
 )
-from myoscore.app.derived_scores import ExamScores, ScoresReport, derived_scores
+from myoscore.app.derived_scores import ExamScores, NoConsensus, ScoresReport, derived_scores
 from myoscore.domain.agreement import AgreementRow
 from myoscore.scores import ProgressionCounts, ScoreResult
 
@@ -46,6 +46,7 @@ __all__ = [
     "ConsensusStatus",
     "DiscordantItem",
     "ExamScores",
+    "NoConsensus",
     "ReconcileOutcome",
     "ScoreResult",
     "ScoresReport",

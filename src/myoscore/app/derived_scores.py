@@ -72,6 +72,16 @@ def _from_reader(coordinator: CoordinatorSession, protocol_name: str, reader: st
     }
 
 
+class NoConsensus(NotFound):
+    """Scores from consensus were asked for, and the protocol has no decided value yet.
+    The message speaks the CLI's words; a window says where to reconcile in its own."""
+
+    def __init__(self, protocol_name: str) -> None:
+        super().__init__(f"no consensus is stored for protocol {protocol_name}: run `myoscore reconcile` "
+                         "first, or ask for one reader's scores (--reader R)")
+        self.protocol_name = protocol_name
+
+
 def _from_consensus(tracked: list[TrackedConsensus],
                     protocol_name: str) -> dict[int, tuple[dict[str, float | None], dict[str, str | None]]]:
     """Decided consensus only: a stale value (a contributing rating changed since) is left
@@ -82,8 +92,7 @@ def _from_consensus(tracked: list[TrackedConsensus],
         values[value.item_key] = value.value
         codes[value.item_key] = value.code
     if not found:
-        raise NotFound(f"no consensus is stored for protocol {protocol_name}: run `myoscore reconcile` "
-                       "first, or ask for one reader's scores (--reader R)")
+        raise NoConsensus(protocol_name)
     return found
 
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from myoscore.app import CoordinatorSession
-from myoscore.app.analysis import ExamScores, ScoreResult, ScoresReport, derived_scores
+from myoscore.app.analysis import ExamScores, NoConsensus, ScoreResult, ScoresReport, derived_scores
 from myoscore.app.changes import StudyChanges
 from myoscore.app.wording import plural
 from myoscore.domain import MyoscoreError, Read, ReadStatus
@@ -190,6 +190,10 @@ class ScoresPage(Page):
         reader = None if source == CONSENSUS_SOURCE else source
         try:
             report = derived_scores(self.coordinator, protocol, reader=reader)
+        except NoConsensus:
+            self._show_unavailable(f"No consensus is decided for {protocol} yet: reconcile the readers on the "
+                                   "Consensus tab first, or choose one reader under From.")
+            return None
         except MyoscoreError as exc:
             self._show_unavailable(str(exc))
             return None
