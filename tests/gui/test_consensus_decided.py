@@ -70,9 +70,13 @@ def test_digit_leaves_a_mean_decided_item_and_the_override_key_replaces_it(
     assert "press O" in page.refusal.text()
     assert not [e for e in study.audit_log(500) if e.action == "override_consensus"]
 
+    assert page.message.kind == "error"
+    assert "Already decided" in page.message.text()
     press(qtbot, window, "O")
     assert review.override_armed
     assert "Override armed" in page.agreed_label.text()
+    assert not page.refusal.isVisible()
+    assert page.message.isHidden()  # the refusal is over once O is accepted
     press(qtbot, window, "O")  # O again cancels
     assert not review.override_armed
     press(qtbot, window, "O", "4")

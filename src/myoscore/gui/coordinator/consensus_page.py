@@ -444,7 +444,10 @@ class ConsensusPage(Page):
             self.refusal.show_refusal(changes.refused)
             self.message.show_message(changes.refused, "error")
         elif changes.value or changes.item:
+            # The next accepted key ends the refusal: on the card and in the message line.
             self.refusal.clear_refusal()
+            if self.message.kind == "error":
+                self.message.clear_message()
         if changes.value:
             self._show_row(previous)
             self.changed.emit(CONSENSUS)
