@@ -371,3 +371,25 @@ def test_review_after_mean_lists_only_what_mean_left(read_study, db) -> None:
     assert (decided.code, decided.method) == ("3", ConsensusMethod.REVIEW)
     events = [e for e in coordinator.audit_log(300) if e.action == "override_consensus"]
     assert [(e.old, e.new) for e in events] == [("2.5 (mean)", "3 (review, deliberate override)")]
+
+
+def test_cli_consensus_set_overrides_only_when_asked(cli, read_study) -> None:
+    """`consensus set` refuses to replace a mean-decided value and says how; with
+    `--override` it replaces it, audited as an override."""
+    coordinator, _ = read_study
+    assert cli("reconcile", "--protocol", "nxp2_lower_limb", "--readers", "A,B")[0] == 0
+    mean = next(c for c in analysis.consensus_list(coordinator, "nxp2_lower_limb")
+                if c.item_key == "edema.thigh.anterior.R")
+    assert mean.method is ConsensusMethod.MEAN
+    args = ("consensus", "set", "--protocol", "nxp2_lower_limb", "--exam", str(mean.exam_id),
+            "--item", "edema.thigh.anterior.R", "--value", "3")
+    code, _, err = cli(*args)
+    assert code == 1
+    assert "already decided" in err
+    assert "--override" in err
+    assert "override=True" not in err
+    code, out, _ = cli(*args, "--override")
+    assert code == 0
+    assert "3 (review" in out
+    events = [e for e in coordinator.audit_log(300) if e.action == "override_consensus"]
+    assert [(e.old, e.new) for e in events] == [("2.5 (mean)", "3 (review, deliberate override)")]

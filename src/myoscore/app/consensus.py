@@ -225,7 +225,8 @@ def record_review_decision(coordinator: CoordinatorSession, protocol_name: str, 
         shown = current.value.code if current.value.code is not None else f"{current.value.value:g}"
         if current.value.method is not ConsensusMethod.REVIEW and not override:
             raise MyoscoreError(f"exam {exam_id} {key} is already decided ({shown} by {current.value.method.value}); "
-                                "overriding it needs the deliberate override (override=True)")
+                                "replacing it is a deliberate override, audited as one "
+                                "(consensus set --override; in the joint review, O then the level)")
         if override:  # any standing value replaced on purpose, an earlier review's included
             record_override(coordinator, current.value, code.strip())
     return record_decision(coordinator, protocol_name, exam_id, key, code, ConsensusMethod.REVIEW)

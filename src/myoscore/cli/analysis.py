@@ -104,7 +104,8 @@ def cmd_discordant(ctx: Context) -> int:
 
 def cmd_consensus_set(ctx: Context) -> int:
     a = ctx.args
-    value = analysis.record_review_decision(ctx.coordinator(), a.protocol, a.exam, a.item, a.value)
+    value = analysis.record_review_decision(ctx.coordinator(), a.protocol, a.exam, a.item, a.value,
+                                           override=a.override)
     if a.json:
         print_json(analysis.jsonable(value))
     else:
@@ -211,6 +212,9 @@ def register(commands: Any) -> None:
     decide.add_argument("--exam", required=True, type=int)
     decide.add_argument("--item", required=True)
     decide.add_argument("--value", required=True, help="a level code of the item's scale, or NE")
+    decide.add_argument("--override", action="store_true",
+                        help="replace a value that still stands (decided by the mean, an adjudicator or an "
+                             "earlier review); audited as an override")
     listing = add_command(consensus_commands, "list", cmd_consensus_list, "consensus values of a protocol",
                           json_flag=True, as_user=True)
     listing.add_argument("--protocol", required=True)
