@@ -51,6 +51,27 @@ def test_rating_versions_are_recorded_with_consensus(reconciled, db) -> None:
     assert {t.status for t in tracked} == {analysis.ConsensusStatus.DECIDED}
 
 
+def test_looking_at_consensus_that_stands_adds_no_audit_rows(reconciled, db, cli_coordinator, db_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """`myoscore status` and every status check of standing consensus show no rating, so
+    they add no audit event (each call used to add one reveal per read); the audited
+    reveals (agreement, joint review, exports) are untouched."""
+    from myoscore.cli.main import main
+
+    def reveals() -> int:
+        return len([e for e in reconciled.audit_log(10_000) if e.action in ("reveal_ratings", "consensus_stale")])
+
+    before = reveals()
+    for _ in range(3):
+        assert main(["--db", str(db_path), "status"]) == 0
+        analysis.decided_consensus(reconciled, "nxp2_lower_limb")
+        analysis.tracked_consensus(reconciled, "nxp2_lower_limb")
+    capsys.readouterr()
+    assert reveals() == before
+    analysis.agreement_report(reconciled, "nxp2_lower_limb", ["A", "B"])
+    assert reveals() == before + 2  # the agreement report reveals both reads, audited
+
+
 def test_reopened_and_rescored_item_is_stale_and_not_exported(reconciled, db, tmp_path: Path) -> None:
     """B's read is reopened and the item re-scored 5 (today: the old 2.5 stayed in exports
     and edema_thigh_R, nothing flagged). Now: the value is stale with the reason, edema

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from myoscore.app.coordination import consensus_for, record_stale, reveal_ratings
+from myoscore.app.coordination import consensus_for, ratings_for_status, record_stale
 from myoscore.app.sessions import CoordinatorSession
 from myoscore.domain import Consensus, Rating, Read, ReadStatus
 
@@ -91,8 +91,10 @@ def tracked_consensus(coordinator: CoordinatorSession, protocol_name: str,
     """Every stored consensus value of the protocol (or of the given exams) with its status;
     excluded exams' values only with ``include_excluded``.
 
-    Reads the first reads' ratings (an audited reveal). A value found stale for a reason
-    not yet recorded adds one ``consensus_stale`` audit event (old: the value; new: why).
+    Compares the first reads' current ratings with the versions each value was decided
+    from; a status check that finds everything standing adds no audit event (it shows no
+    rating). A value found stale for a reason not yet recorded adds one
+    ``consensus_stale`` audit event (old: the value; new: why, with the new code).
     """
     values = consensus_for(coordinator, protocol_name, exam_ids, include_excluded=include_excluded)
     if not values:
@@ -104,7 +106,9 @@ def tracked_consensus(coordinator: CoordinatorSession, protocol_name: str,
             reads.setdefault(read.exam_id, {})[read.reader_name] = read
     submitted = [read.id for by_name in reads.values() for read in by_name.values()
                  if read.status is ReadStatus.SUBMITTED]
-    ratings = reveal_ratings(coordinator, submitted, f"consensus status {protocol_name}") if submitted else {}
+    # Not a reveal: a value that still stands shows nothing new; a stale one's reason
+    # (quoting the new code) is audited below, once per reason, as consensus_stale.
+    ratings = ratings_for_status(coordinator, submitted) if submitted else {}
     tracked = []
     for value in values:
         reason = _reason(value, reads.get(value.exam_id, {}), ratings)

@@ -124,6 +124,13 @@ def reveal_ratings(coordinator: CoordinatorSession, read_ids: Iterable[int],
         return repo.reveal_ratings(read_ids, purpose)
 
 
+def ratings_for_status(coordinator: CoordinatorSession, read_ids: Iterable[int]) -> dict[int, dict[str, Rating]]:
+    """Ratings to decide whether consensus still stands; not audited (see
+    :meth:`myoscore.store.repository.StudyRepository.ratings_for_status`). Never show them."""
+    with _only_coordinator(coordinator).unit() as repo:
+        return repo.ratings_for_status(read_ids)
+
+
 def save_consensus(coordinator: CoordinatorSession, exam_id: int, protocol_hash: str,
                    values: Iterable[ConsensusValue],
                    versions: Mapping[str, Mapping[str, str]] | None = None) -> list[Consensus]:

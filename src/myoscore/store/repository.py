@@ -522,6 +522,17 @@ class StudyRepository:
             audit(self._s, self.actor, "reveal_ratings", f"read {read_id}", None, purpose or None)
         return result
 
+    def ratings_for_status(self, read_ids: Iterable[int]) -> dict[int, dict[str, Rating]]:
+        """The ratings of several reads, **not audited**: only for telling whether stored
+        consensus still stands (app.consensus_status). What such a check shows of a rating
+        (a stale value's reason quotes the new code) is audited there, as
+        ``consensus_stale``; everything that shows ratings uses :meth:`reveal_ratings`."""
+        ids = list(dict.fromkeys(read_ids))
+        result: dict[int, dict[str, Rating]] = {read_id: {} for read_id in ids}
+        for row in self._s.scalars(select(RatingRow).where(RatingRow.read_id.in_(ids))):
+            result[row.read_id][row.item_key] = rating_of(row)
+        return result
+
     def consensus(self, protocol_hashes: Iterable[str], exam_ids: Iterable[int] | None = None, *,
                   include_excluded: bool = True) -> list[Consensus]:
         query = select(ConsensusRow).where(ConsensusRow.protocol_hash.in_(list(protocol_hashes)))
