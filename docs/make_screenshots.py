@@ -271,12 +271,12 @@ def whole_body_screens(out: Path, root: Path) -> None:
     database = root / "whole_body.sqlite"
     db = open_database(str(database), create=True)
     coordinator = CoordinatorSession(db, "screenshots")
-    coordinator.add_reader("radiologist", Role.READER, "demo")
+    coordinator.add_reader("radiologist", Role.READER, "demo-reading")
     import_paths(coordinator, [info.out_dir / "dicom" / "baseline"], subject_code="WB-0001", link_identity=False)
     exam = coordinator.exams()[0]
     import_paths(coordinator, sorted(info.label_maps.values()), exam_id=exam.id, link_identity=False)
     coordinator.assign(protocol("imnm_whole_body"), ["radiologist"], seed=4)
-    session = sign_in(db, "radiologist", "demo")
+    session = sign_in(db, "radiologist", "demo-reading")
     assert isinstance(session, ReaderSession)
     window = MainWindow(session, ViewSettings(root / "wb-viewer.ini"))
     window.resize(*SIZE)
