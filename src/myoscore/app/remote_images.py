@@ -26,7 +26,7 @@ from myoscore.store.image_servers import image_server, set_image_server
 log = logging.getLogger(__name__)
 
 __all__ = ["RemoteImages", "SentExams", "configure_image_server", "default_cache_dir", "remote_images", "send_exams",
-           "store_files", "workstation_cache", "workstation_remote_images"]
+           "server_text", "store_files", "study_image_server", "workstation_cache", "workstation_remote_images"]
 
 
 def default_cache_dir() -> Path:
@@ -75,6 +75,18 @@ def remote_images(session: ReaderSession | CoordinatorSession, *, cache: ImageCa
     if settings is None:
         return None
     return RemoteImages(_server(settings, calling_ae), cache or workstation_cache())
+
+
+def study_image_server(coordinator: CoordinatorSession) -> ImageServerSettings | None:
+    """The study's image-server settings (no secret in them); ``None``: folders only."""
+    if not isinstance(coordinator, CoordinatorSession):
+        raise AccessDenied("only the research coordinator sees the study's image-server settings")
+    return image_server(coordinator.database)
+
+
+def server_text(settings: ImageServerSettings) -> str:
+    """One line naming the server: ``https://…/dicom-web`` or ``ORTHANC@host:4242``."""
+    return settings.dicomweb_url or f"{settings.ae_title}@{settings.host}:{settings.port}"
 
 
 def configure_image_server(coordinator: CoordinatorSession, settings: ImageServerSettings) -> ImageServerSettings:

@@ -51,6 +51,7 @@ from myoscore.app.imports import ImportPlan, ImportSummary, apply_import, plan_i
 from myoscore.app.progress import ProgressText
 from myoscore.app.wording import plural
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
+from myoscore.gui.coordinator.image_server_box import ImageServerBox
 from myoscore.gui.coordinator.import_dialogs import ImportPreviewDialog, ImportSummaryDialog
 from myoscore.gui.coordinator.jobs import JobRunner
 from myoscore.gui.coordinator.study_settings_box import StudySettingsBox
@@ -139,6 +140,8 @@ class StudySetupPage(Page):
         layout.addWidget(heading("Exams and image series", self))
         self.settings_box = StudySettingsBox(coordinator, self)
         layout.addWidget(self.settings_box)
+        self.server_box = ImageServerBox(coordinator, self)
+        layout.addWidget(self.server_box)
 
         importing = QGroupBox("Import", self)
         import_layout = QHBoxLayout(importing)
@@ -256,6 +259,7 @@ class StudySetupPage(Page):
         self.reveal_button.clicked.connect(self.reveal_descriptions)
         self.settings_box.changed.connect(self.changed.emit)
         self.settings_box.said.connect(self.message.show_message)
+        self.server_box.said.connect(self.message.show_message)
         self.refresh()
 
     # ------------------------------------------------------------------ import

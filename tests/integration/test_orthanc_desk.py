@@ -1,0 +1,83 @@
+"""The coordinator's desk and the study's image server (a real Orthanc): set the server in
+its form, send the exams from the Exams tab, and the series and label map are there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from myoscore.app import CoordinatorSession, open_database
+from myoscore.app.imports import import_paths
+from myoscore.app.label_map_seg import seg_series_uid
+from myoscore.app.remote_images import study_image_server
+from myoscore.domain import Sequence
+from myoscore.imaging.dicom_server import DicomServer, DicomWebClient
+from myoscore.phantom import write_phantom
+from tests.gui.gui_helpers import click, click_tab, open_desk
+from tests.integration.orthanc_server import PASSWORD, USER, Orthanc, running_orthanc
+
+pytestmark = [pytest.mark.slow, pytest.mark.gui]
+PASSWORD_ENV = "TEST_ORTHANC_DESK_PASSWORD"
+
+
+@pytest.fixture(scope="module")
+def orthanc() -> Iterator[Orthanc]:
+    with running_orthanc() as server:
+        yield server
+
+
+def test_set_the_server_and_send_the_exams_from_the_desk(qtbot, tmp_path: Path, orthanc: Orthanc,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    info = write_phantom(tmp_path / "site1", shape=(4, 48, 48), seed=21, regions=("thigh",),
+                         timepoints=("baseline",))
+    db = open_database(str(tmp_path / "study.sqlite"), create=True)
+    coordinator = CoordinatorSession(db, "coordinator")
+    import_paths(coordinator, [info.out_dir / "dicom"])
+    exam = coordinator.exams()[0]
+    import_paths(coordinator, [info.label_maps["thigh"]], exam_id=exam.id, link_identity=False)
+    monkeypatch.setenv(PASSWORD_ENV, PASSWORD)
+
+    window = open_desk(qtbot, coordinator)
+    click_tab(qtbot, window.tabs, "Exams")
+    box = window.setup_page.server_box
+    assert "No image server" in box.server_label.text()
+    assert not box.send_button.isEnabled()
+
+    click(qtbot, box.set_button)
+    dialog = box.dialog
+    assert dialog is not None
+    for edit, text in ((dialog.dicomweb_edit, orthanc.dicomweb), (dialog.user_edit, USER),
+                       (dialog.password_env_edit, PASSWORD_ENV)):
+        edit.clear()
+        QTest.keyClicks(edit, text)
+    QTest.keyClick(dialog.dicomweb_edit, Qt.Key.Key_Return)  # Save is the default button
+    settings = study_image_server(coordinator)
+    assert settings is not None
+    assert (settings.dicomweb_url, settings.username, settings.password_env) == (orthanc.dicomweb, USER,
+                                                                                 PASSWORD_ENV)
+    assert orthanc.dicomweb in box.server_label.text()
+    assert PASSWORD not in box.server_label.text()
+    assert any(e.action == "set_image_server" and orthanc.dicomweb in (e.new or "") for e in coordinator.audit_log(20))
+
+    questions: list[str] = []
+    box.ask = lambda _title, text: questions.append(text) or True
+    with qtbot.waitSignal(box.sent, timeout=120_000) as sent:
+        click(qtbot, box.send_button)
+    result = sent.args[0]
+    assert result is not None
+    assert "1 exam" in questions[0]
+    n_instances = sum(len(s.files) for s in coordinator.series(exam.id) if s.kind is not Sequence.LABEL_MAP)
+    assert (result.instances, result.segmentations, result.problems) == (n_instances, 1, ())
+    assert window.setup_page.message.kind == "info"
+    assert f"Sent {n_instances} instances" in window.setup_page.message.text()
+
+    label_map = next(s for s in coordinator.series(exam.id) if s.kind is Sequence.LABEL_MAP)
+    server = DicomServer("study", dicomweb_url=orthanc.dicomweb, username=USER, password=PASSWORD, timeout=20)
+    with DicomWebClient(server) as client:
+        study = client.study_of_series(seg_series_uid(label_map))
+        assert len(client.series_instances(study, seg_series_uid(label_map))) == 1  # the label map, as one SEG
+    db.dispose()
