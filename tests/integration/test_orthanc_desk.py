@@ -64,7 +64,12 @@ def test_set_the_server_and_send_the_exams_from_the_desk(qtbot, tmp_path: Path, 
     assert any(e.action == "set_image_server" and orthanc.dicomweb in (e.new or "") for e in coordinator.audit_log(20))
 
     questions: list[str] = []
-    box.ask = lambda _title, text: questions.append(text) or True
+
+    def yes(_title: str, text: str) -> bool:
+        questions.append(text)
+        return True
+
+    box.ask = yes
     with qtbot.waitSignal(box.sent, timeout=120_000) as sent:
         click(qtbot, box.send_button)
     result = sent.args[0]
