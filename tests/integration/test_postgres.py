@@ -101,12 +101,13 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
     owner.add_reader("C", Role.COORDINATOR, "pass-phrase-C")
     exam = owner.add_exam("RLS-01", "baseline", exam_date=date(2024, 3, 1))
     owner.link_patient("RLS-01", "HOSPITAL-123")
+    owner.add_exam("RLS-02", "follow-up")  # assigned to no one below: no reader sees it
     # Names hide in a series' description, reason, issues and its folder and file names.
     owner.add_series(exam.id, "1.2.826.0.1.3680043.8.498.1", Sequence.STIR, description="STIR DOE^JOHN",
                      kind_reason="description 'STIR DOE^JOHN'", path="/import/Doe_John/STIR",
                      files=["/import/Doe_John/STIR/IM1.dcm"], shape=(1, 4, 4), spacing=(5.0, 1.0, 1.0),
                      issues=["/import/Doe_John/STIR/IM1.dcm: odd spacing"])
-    owner.assign(nxp2, ["A", "B"], seed=3)
+    owner.assign(nxp2, ["A", "B"], seed=3, exam_ids=[exam.id])
     reads = {}
     for name in ("A", "B"):
         reader = sign_in(db, name, f"pass-phrase-{name}")
@@ -130,6 +131,9 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
         assert [r[0] for r in a.execute("SELECT id FROM reads").fetchall()] == [reads["A"]]
         assert {r[0] for r in a.execute("SELECT actor FROM audit_events").fetchall()} == {"A"}
         assert a.execute("SELECT label FROM exams WHERE id = %s", (exam.id,)).fetchone() == ("baseline",)
+        # Only the rows of the reader's own exams and their subjects (migration 0013).
+        assert a.execute("SELECT id, label FROM exams").fetchall() == [(exam.id, "baseline")]
+        assert a.execute("SELECT code FROM subjects").fetchall() == [("RLS-01",)]
         # The study's image-server settings (no secret in them) are readable, not writable.
         assert a.execute("SELECT count(*) FROM image_servers").fetchone() == (0,)
         # Series only through the readers' view: no free text; file names only while the
