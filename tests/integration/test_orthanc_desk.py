@@ -15,7 +15,7 @@ from myoscore.app.imports import import_paths
 from myoscore.app.label_map_seg import seg_series_uid
 from myoscore.app.remote_images import study_image_server
 from myoscore.domain import Sequence
-from myoscore.imaging.dicom_server import DicomServer, DicomWebClient
+from myoscore.imaging.dicom_server import DicomServer, DicomWebClient, DimseClient
 from myoscore.phantom import write_phantom
 from tests.gui.gui_helpers import click, click_tab, open_desk
 from tests.integration.orthanc_server import PASSWORD, USER, Orthanc, running_orthanc
@@ -85,4 +85,51 @@ def test_set_the_server_and_send_the_exams_from_the_desk(qtbot, tmp_path: Path, 
     with DicomWebClient(server) as client:
         study = client.study_of_series(seg_series_uid(label_map))
         assert len(client.series_instances(study, seg_series_uid(label_map))) == 1  # the label map, as one SEG
+    db.dispose()
+
+
+def test_find_and_retrieve_from_a_pacs_on_the_desk(qtbot, tmp_path: Path, orthanc: Orthanc) -> None:
+    """Orthanc as the hospital PACS: the coordinator types the PACS and a PatientID, Find
+    lists the patient's two studies (C-FIND), Retrieve and import C-GETs them into the
+    chosen folder and imports it: two exams of one pseudonymous subject, no PatientID."""
+    info = write_phantom(tmp_path / "hospital", shape=(3, 32, 32), seed=22, regions=("thigh",))
+    originals = sorted((info.out_dir / "dicom").rglob("*.dcm"))
+    pacs = DicomServer("pacs", host="127.0.0.1", port=orthanc.dicom_port, ae_title="ORTHANC", timeout=20)
+    assert DimseClient(pacs).store(originals) == len(originals)
+    db = open_database(str(tmp_path / "study.sqlite"), create=True)
+    coordinator = CoordinatorSession(db, "coordinator")
+
+    window = open_desk(qtbot, coordinator)
+    click_tab(qtbot, window.tabs, "Exams")
+    page = window.setup_page
+    click(qtbot, page.pacs_button)
+    dialog = page.pacs_dialog
+    assert dialog is not None
+    click(qtbot, dialog.find_button)  # nothing typed yet: told what is missing, nothing asked
+    assert "host" in dialog.message.text()
+    QTest.keyClicks(dialog.host_edit, "127.0.0.1")
+    dialog.port_spin.selectAll()
+    QTest.keyClicks(dialog.port_spin, str(orthanc.dicom_port))
+    dialog.ae_edit.clear()
+    QTest.keyClicks(dialog.ae_edit, "ORTHANC")
+    QTest.keyClicks(dialog.patient_edit, info.identifying["PatientID"])
+    click(qtbot, dialog.find_button)
+    assert dialog.message.text() == "2 studies found."
+    assert dialog.table.rowCount() == 2
+    assert {dialog.table.item(r, 0).text() for r in range(2)} == {info.identifying["PatientID"]}  # type: ignore[union-attr]
+    assert len(dialog.selected()) == 2  # all chosen after a find
+
+    landed = tmp_path / "retrieved"
+    dialog.choose_folder = lambda: str(landed)
+    with qtbot.waitSignal(dialog.imported, timeout=120_000) as done:
+        click(qtbot, dialog.retrieve_button)
+    summary = done.args[0]
+    assert summary is not None
+    assert len(list(landed.glob("*.dcm"))) == len(originals)
+    exams = coordinator.exams()
+    assert len(exams) == 2
+    assert len({e.subject_code for e in exams}) == 1
+    assert all(info.identifying["PatientID"] not in e.subject_code for e in exams)
+    assert page.exams_table.rowCount() == 2  # the page refreshed
+    assert "Import from the PACS finished" in page.message.text()
     db.dispose()

@@ -14,7 +14,7 @@ from myoscore.imaging.dicom_server import DicomServer, DimseClient, StudyMatch
 
 log = logging.getLogger(__name__)
 
-__all__ = ["find_studies", "retrieve_studies"]
+__all__ = ["StudyMatch", "find_studies", "retrieve_studies"]
 
 
 def _client(pacs: ImageServerSettings, calling_ae: str) -> DimseClient:

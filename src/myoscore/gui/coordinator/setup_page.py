@@ -54,6 +54,7 @@ from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.image_server_box import ImageServerBox
 from myoscore.gui.coordinator.import_dialogs import ImportPreviewDialog, ImportSummaryDialog
 from myoscore.gui.coordinator.jobs import JobRunner
+from myoscore.gui.coordinator.pacs_dialog import PacsDialog
 from myoscore.gui.coordinator.study_settings_box import StudySettingsBox
 from myoscore.gui.coordinator.widgets import (
     MessageLabel,
@@ -132,6 +133,7 @@ class StudySetupPage(Page):
         self.exclusion_dialog: ExclusionDialog | None = None
         self.refusal_box: QMessageBox | None = None
         self.preview_dialog: ImportPreviewDialog | None = None
+        self.pacs_dialog: PacsDialog | None = None
         self._exams: list[Exam] = []
         self._series: list[Series] = []
         self._revealed_exam: int | None = None  # the exam whose descriptions were revealed (audited)
@@ -147,6 +149,9 @@ class StudySetupPage(Page):
         import_layout = QHBoxLayout(importing)
         self.import_folder_button = QPushButton("Import folder…", importing)
         self.import_files_button = QPushButton("Import NIfTI files…", importing)
+        self.pacs_button = QPushButton("From PACS…", importing)
+        self.pacs_button.setToolTip("Find studies on a hospital PACS (C-FIND) and retrieve them (C-GET) into a "
+                                    "folder, then import it as any folder, pseudonymised")
         self.subject_edit = QLineEdit(importing)
         self.subject_edit.setMinimumWidth(260)
         self.subject_edit.setPlaceholderText("new pseudonym, or PatientID link")
@@ -160,6 +165,7 @@ class StudySetupPage(Page):
                                      "segmentation tool, NIfTI files converted elsewhere).")
         import_layout.addWidget(self.import_folder_button)
         import_layout.addWidget(self.import_files_button)
+        import_layout.addWidget(self.pacs_button)
         import_layout.addSpacing(12)
         import_layout.addWidget(QLabel("Subject code:", importing))
         import_layout.addWidget(self.subject_edit)
@@ -251,6 +257,7 @@ class StudySetupPage(Page):
         self.import_files_button.clicked.connect(lambda: self.start_import(self.choose_paths("files")))
         self.exams_table.currentCellChanged.connect(lambda *_: self._on_exam_selected())
         self.series_table.currentCellChanged.connect(lambda *_: self._on_series_selected())
+        self.pacs_button.clicked.connect(self.open_pacs)
         self.save_exam_button.clicked.connect(self.save_exam)
         self.exclude_button.clicked.connect(self.ask_exclude)
         self.include_button.clicked.connect(self.include_exam)
@@ -336,6 +343,20 @@ class StudySetupPage(Page):
             return apply_import(coordinator, plan)
 
         self._start_job(work)
+
+    def open_pacs(self) -> None:
+        """The PACS dialog (find, retrieve, import); the study refreshes after each import."""
+        dialog = PacsDialog(self.coordinator, self)
+        dialog.imported.connect(self._on_pacs_import)
+        self.pacs_dialog = dialog
+        dialog.open()
+
+    def _on_pacs_import(self, summary: ImportSummary | None) -> None:
+        if summary is None:
+            return
+        self.message.show_message("Import from the PACS finished: " + summary.lines()[0], "info")
+        self.changed.emit(summary.changes)
+        self.refresh()
 
     def _on_import_progress(self, done: int, total: int) -> None:
         dialog = self.progress_dialog
