@@ -17,14 +17,15 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import numpy as np
 
 from myoscore.agreement import cohen_kappa
 
 BUDGET_MS = 100.0
-WEIGHTS: tuple[str | None, ...] = (None, "linear", "quadratic")
+WEIGHTS: tuple[Literal["linear", "quadratic"] | None, ...] = (None, "linear", "quadratic")
 SCALE = range(6)  # edema 0-5
 
 
@@ -62,9 +63,9 @@ def run(n: int, repeats: int, seed: int) -> dict[str, Any]:
         table = to_table(np.column_stack([r1, r2]), bins=bins)[0]
         return float(cohens_kappa(table, wt=wt, return_results=False))
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for wt in WEIGHTS:
-        ours = cohen_kappa(r1, r2, categories=SCALE, weights=wt).kappa  # type: ignore[arg-type]
+        ours = cohen_kappa(r1, r2, categories=SCALE, weights=wt).kappa
         theirs = statsmodels_path(wt)
         if abs(ours - theirs) > 1e-12:
             raise AssertionError(f"weights={wt}: myoscore {ours} != statsmodels {theirs}")
@@ -72,16 +73,11 @@ def run(n: int, repeats: int, seed: int) -> dict[str, Any]:
             {
                 "weights": wt or "none",
                 "kappa": ours,
-                "myoscore_ms": _median_ms(
-                    lambda wt=wt: cohen_kappa(r1, r2, categories=SCALE, weights=wt), repeats
-                ),
+                "myoscore_ms": _median_ms(partial(cohen_kappa, r1, r2, categories=SCALE, weights=wt), repeats),
                 "myoscore_codes_ms": _median_ms(
-                    lambda wt=wt: cohen_kappa(
-                        codes1, codes2, categories=[str(c) for c in SCALE], weights=wt
-                    ),
-                    repeats,
+                    partial(cohen_kappa, codes1, codes2, categories=[str(c) for c in SCALE], weights=wt), repeats
                 ),
-                "statsmodels_ms": _median_ms(lambda wt=wt: statsmodels_path(wt), repeats),
+                "statsmodels_ms": _median_ms(partial(statsmodels_path, wt), repeats),
             }
         )
     for row in rows:

@@ -39,6 +39,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the GUI and the core are imported late: the launch is what is timed
+    from myoscore.app import Database, ReaderSession
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -47,17 +51,26 @@ LAUNCH_BUDGET_S = 2.0
 STEP_BUDGET_MS = 10.0
 
 
+def _reader(db: Database) -> ReaderSession:
+    """The benchmark reader's session."""
+    from myoscore.app import ReaderSession, sign_in
+
+    session = sign_in(db, "reader", "pass-phrase")
+    assert isinstance(session, ReaderSession)
+    return session
+
+
 def _make_big_exam_database(folder: Path, shape: tuple[int, int, int]) -> tuple[Path, int]:
     """Two exams of one subject, each with ≥ 10 series; returns the path and series per exam."""
+    from myoscore.app import CoordinatorSession, open_database
     from myoscore.app.schemes import protocol
     from myoscore.domain import Role, Sequence
     from myoscore.phantom import write_phantom
-    from myoscore.store import CoordinatorSession, open_database
 
     path = folder / "open.sqlite"
     db = open_database(str(path), create=True)
     coordinator = CoordinatorSession(db, "bench")
-    coordinator.add_reader("reader", Role.READER, "pw")
+    coordinator.add_reader("reader", Role.READER, "pass-phrase")
     for label in ("baseline", "follow-up"):
         coordinator.add_exam("SUBJ-0001", label)
     coordinator.assign(protocol("nxp2_lower_limb"), ["reader"], seed=3)
@@ -88,14 +101,14 @@ def bench_open(database: Path, repeats: int) -> dict[str, list[float]]:
     """Open-to-first-image of the second exam, cold and prefetched (see the module docstring)."""
     from PySide6.QtWidgets import QApplication
 
+    from myoscore.app import open_database
     from myoscore.gui.app import application
     from myoscore.gui.main_window import MainWindow
     from myoscore.gui.settings import ViewSettings
-    from myoscore.store import open_database, sign_in
 
     app = application()
     db = open_database(str(database))
-    window = MainWindow(sign_in(db, "reader", "pw"), ViewSettings(database.with_suffix(".ini")))
+    window = MainWindow(_reader(db), ViewSettings(database.with_suffix(".ini")))
     window.resize(1600, 900)
     window.show()
     reads = [r.id for r in window.reader.worklist()]
@@ -176,15 +189,14 @@ def _child_launch(database: str) -> int:
     """Runs in the spawned process: sign in, show the worklist, say so, leave at once."""
     from PySide6.QtTest import QTest
 
-    from myoscore.app import open_database, sign_in
+    from myoscore.app import open_database
     from myoscore.gui.app import application
     from myoscore.gui.main_window import MainWindow
     from myoscore.gui.settings import ViewSettings
 
     app = application()
     db = open_database(database)
-    session = sign_in(db, "reader", "pw")
-    window = MainWindow(session, ViewSettings(Path(database).with_suffix(".ini")))
+    window = MainWindow(_reader(db), ViewSettings(Path(database).with_suffix(".ini")))
     window.show()
     QTest.qWaitForWindowExposed(window)
     app.processEvents()
@@ -210,12 +222,12 @@ def bench_launch(database: Path, launches: int) -> list[float]:
 
 
 # --------------------------------------------------------------------------- slice steps
-def bench_steps(database: Path, steps: int) -> dict[str, object]:
+def bench_steps(database: Path, steps: int) -> dict[str, Any]:
     import numpy as np
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
-    from myoscore.app import open_database, sign_in
+    from myoscore.app import open_database
     from myoscore.gui.app import application
     from myoscore.gui.main_window import MainWindow
     from myoscore.gui.settings import ViewSettings
@@ -223,16 +235,20 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
 
     app = application()
     db = open_database(str(database))
-    window = MainWindow(sign_in(db, "reader", "pw"), ViewSettings(database.with_suffix(".ini")))
+    window = MainWindow(_reader(db), ViewSettings(database.with_suffix(".ini")))
     window.resize(1600, 900)
     window.show()
     read_id = window.worklist.current_read_id()
+    assert read_id is not None
     start = time.perf_counter()
     window.open_read(read_id)
     window.wait_for_images(120_000)
     load_s = time.perf_counter() - start
     stir, t1 = window.viewer.views[:2]
-    n = stir.loaded.volume.shape[0]
+    assert stir.loaded is not None
+    assert t1.loaded is not None
+    stir_volume, t1_volume = stir.loaded.volume, t1.loaded.volume
+    n = stir_volume.shape[0]
 
     def step_and_render(delta: int, grab: bool) -> float:
         begin = time.perf_counter()
@@ -245,6 +261,7 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
     def run_steps(count: int, grab: bool) -> list[float]:
         times, direction = [], 1
         for _ in range(count):
+            assert stir.current is not None
             if not 0 <= stir.current.index + direction < n:
                 direction = -direction
             times.append(step_and_render(direction, grab))
@@ -286,7 +303,7 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
 
     # Alternative 1: resample the T1 onto the STIR grid once (both then share slice indices).
     begin = time.perf_counter()
-    resampled = resample_like(t1.loaded.volume, stir.loaded.volume, "linear")
+    resampled = resample_like(t1_volume, stir_volume, "linear")
     resample_s = time.perf_counter() - begin
     del resampled
 
@@ -298,13 +315,13 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
         layout.addWidget(view)
     host.resize(1200, 800)
     host.show()
-    volumes = [np.asarray(stir.loaded.volume.voxels), np.asarray(t1.loaded.volume.voxels)]
+    volumes = [np.asarray(stir_volume.voxels), np.asarray(t1_volume.voxels)]
     link = window.viewer.link
     assert link is not None
 
     def imageview_step(k: int) -> float:
         begin = time.perf_counter()
-        link.focus = stir.loaded.volume.index_to_patient((0.0, 0.0, float(k)))
+        link.focus = stir_volume.index_to_patient((0.0, 0.0, float(k)))
         views[0].setImage(volumes[0][k].T)
         views[1].setImage(volumes[1][link.slice_of(1).index].T)
         app.processEvents()
@@ -320,8 +337,8 @@ def bench_steps(database: Path, steps: int) -> dict[str, object]:
     QApplication.processEvents()
     db.dispose()
     return {
-        "stir_shape": list(stir.loaded.volume.shape),
-        "t1_shape": list(t1.loaded.volume.shape),
+        "stir_shape": list(stir_volume.shape),
+        "t1_shape": list(t1_volume.shape),
         "load_s": load_s,
         "ours_ms": [t * 1000 for t in ours],
         "ours_grab_ms": [t * 1000 for t in ours_grab],
@@ -365,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         open_db, series_count = _make_big_exam_database(folder / "open", tuple(args.open_shape))
         opened = bench_open(open_db, args.open_repeats)
 
-    result = {
+    result: dict[str, Any] = {
         "benchmark": "gui",
         "launch_to_worklist_s": _summary(launch),
         "launch_budget_s": LAUNCH_BUDGET_S,

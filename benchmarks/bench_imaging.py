@@ -164,14 +164,12 @@ def _scanner_dataset(size: int, n_frames: int = 1) -> Any:
     """A header shaped like a scanner's: ~60 public elements and a 6 KB private blob
     (Siemens' CSA headers are 5–12 KB), so header parsing costs what it does on real files."""
     from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import ExplicitVRLittleEndian
+    from pydicom.uid import EnhancedMRImageStorage, ExplicitVRLittleEndian, MRImageStorage
 
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.file_meta.MediaStorageSOPClassUID = (
-        "1.2.840.10008.5.1.4.1.1.4" if n_frames == 1 else "1.2.840.10008.5.1.4.1.1.4.1"
-    )
+    ds.file_meta.MediaStorageSOPClassUID = MRImageStorage if n_frames == 1 else EnhancedMRImageStorage
     ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID
     ds.SpecificCharacterSet = "ISO_IR 100"
     ds.ImageType = ["ORIGINAL", "PRIMARY", "M", "NORM", "DIS2D"]
@@ -320,6 +318,7 @@ def bench_vs_dcm2niix(workdir: Path, n_classic: int, n_enhanced: int, frames: in
         ours: dict[str, list[float]] = {"workers": [], "one_process": []}
         theirs: list[float] = []
         cpu: dict[str, list[float]] = {"workers": [], "one_process": [], "dcm2niix": []}
+        result = None
         for _ in range(repeats):
             before = _cpu_seconds()
             elapsed, result = _timed(lambda: index_paths(folder))  # noqa: B023 - called at once
@@ -333,6 +332,8 @@ def bench_vs_dcm2niix(workdir: Path, n_classic: int, n_enhanced: int, frames: in
             cpu["workers"].append(middle - before)
             cpu["one_process"].append(after - middle)
             cpu["dcm2niix"].append(_cpu_seconds() - after)
+        if result is None:
+            raise ValueError("repeats must be at least 1")
         if result.skipped or result.n_files != n_files:
             raise RuntimeError(f"benchmark folder {folder} is not clean: {result.summary()}")
         best = {key: min(values) for key, values in ours.items()}

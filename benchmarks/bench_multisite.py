@@ -28,6 +28,7 @@ from pathlib import Path
 # The test suite's Orthanc harness (tests/integration/orthanc_server.py), imported from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from myoscore.app import CoordinatorSession, open_database
 from myoscore.app.exam_images import load_exam_images
 from myoscore.app.imports import import_paths
 from myoscore.app.remote_images import RemoteImages, configure_image_server, send_exams
@@ -35,7 +36,6 @@ from myoscore.domain import ImageServerSettings
 from myoscore.imaging.dicom_server import DicomServer
 from myoscore.imaging.image_cache import ImageCache
 from myoscore.phantom.whole_body import write_whole_body_phantom
-from myoscore.store import CoordinatorSession, open_database
 from tests.integration.orthanc_server import PASSWORD, USER, running_orthanc
 
 

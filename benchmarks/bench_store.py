@@ -30,7 +30,7 @@ def bench_myoscore(folder: Path, n: int) -> list[float]:
     coordinator.add_exam("S01")
     nxp2 = protocol("nxp2_lower_limb")
     coordinator.assign(nxp2, ["A"], seed=1)
-    reader = sign_in(db, "A", "pw")
+    reader = sign_in(db, "A", "pass-phrase")
     assert isinstance(reader, ReaderSession)
     read = reader.worklist()[0].id
     keys = [k for k in nxp2.item_keys if k.startswith("edema.")]

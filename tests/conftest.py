@@ -10,7 +10,7 @@ import tempfile
 
 os.environ.setdefault("MYOSCORE_LOG_DIR", tempfile.mkdtemp(prefix="myoscore-test-logs-"))
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def db(db_path: Path) -> Database:
+def db(db_path: Path) -> Iterator[Database]:
     database = open_database(str(db_path), create=True)
     yield database
     database.dispose()

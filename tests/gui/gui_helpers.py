@@ -32,7 +32,7 @@ def key_event(kind: str, text: str, time_ms: float, *, auto_repeat: bool = False
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QKeyEvent, QKeySequence
 
-    combination = QKeySequence(text)[0]
+    combination = QKeySequence(text)[0]  # type: ignore[index]  # PySide6's stubs lack QKeySequence.__getitem__
     event_type = QEvent.Type.KeyPress if kind == "press" else QEvent.Type.KeyRelease
     typed = text if len(text) == 1 else ""
     event = QKeyEvent(event_type, combination.key(), combination.keyboardModifiers(), typed, auto_repeat)
@@ -79,7 +79,7 @@ def open_first_read(qtbot, window) -> int:
     """Open the worklist's selected read with the Enter key and wait for its images."""
     from PySide6.QtCore import Qt
 
-    read_id = window.worklist.current_read_id()
+    read_id: int = window.worklist.current_read_id()
     with qtbot.waitSignal(window.images_loaded, timeout=20_000):
         qtbot.keyClick(window.worklist.table, Qt.Key.Key_Return)
     assert window.session is not None
@@ -115,15 +115,14 @@ def all_texts(window) -> list[str]:
             header = widget.headerItem()
             texts += [header.text(c) for c in range(widget.columnCount())]
             iterator = QTreeWidgetItemIterator(widget)
-            while iterator.value():
-                item = iterator.value()
+            while (item := iterator.value()) is not None:  # None past the last item (the stubs say otherwise)
                 for column in range(widget.columnCount()):
                     texts += [item.text(column), item.toolTip(column)]
                 iterator += 1
         if isinstance(widget, QTableWidget):
             for column in range(widget.columnCount()):
-                header = widget.horizontalHeaderItem(column)
-                texts.append(header.text() if header else "")
+                column_header = widget.horizontalHeaderItem(column)
+                texts.append(column_header.text() if column_header else "")
             for row in range(widget.rowCount()):
                 for column in range(widget.columnCount()):
                     cell = widget.item(row, column)
@@ -165,9 +164,10 @@ def paired_codes(protocol, exam_id: int, agree: float = 0.75) -> tuple[dict[str,
 
 def submit_reads(db, name: str, codes_by_exam: dict[int, dict[str, str]], password: str | None = None) -> None:
     """Sign a reader in, rate every item of each of their reads as given, and submit."""
-    from myoscore.app import CoordinatorSession, sign_in
+    from myoscore.app import CoordinatorSession, ReaderSession, sign_in
 
     session = sign_in(db, name, password or f"pass-phrase-{name}")
+    assert isinstance(session, ReaderSession)
     # A timepoint-blinded reader sees no exam ids: the coordinator's view says which is which.
     exam_of = {read.id: read.exam_id for read in CoordinatorSession(db, "test-coordinator").reads()}
     for read in session.worklist():

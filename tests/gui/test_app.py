@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession
 from myoscore.app.demo import load_demo
@@ -15,6 +15,15 @@ from myoscore.gui.main_window import MainWindow
 from tests.gui.gui_helpers import all_texts
 
 pytestmark = pytest.mark.gui
+
+
+def click_ok(dialog: QDialog) -> None:
+    """Click a dialog's OK button, as a person does."""
+    buttons = dialog.findChild(QDialogButtonBox)
+    assert buttons is not None
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert ok is not None
+    ok.click()
 
 
 def test_sign_in_dialog_refuses_a_wrong_password(qtbot, db: Database, study: CoordinatorSession) -> None:
@@ -87,6 +96,7 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
     opens on the worklist, closing it returns 0."""
     assert load_demo(CoordinatorSession(db, "myoscore-demo"))
     seen: dict[str, object] = {}
+    texts: list[str] = []
 
     def sign_in_then_close() -> None:
         dialog = QApplication.activeModalWidget()
@@ -94,7 +104,7 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
             QTimer.singleShot(20, sign_in_then_close)
             return
         dialog.password.setText("demo-reading")
-        dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+        click_ok(dialog)
         QTimer.singleShot(50, close_window)
 
     def close_window() -> None:
@@ -105,7 +115,7 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
         window = windows[0]
         seen["title"] = window.windowTitle()
         seen["rows"] = window.worklist.table.rowCount()
-        seen["texts"] = all_texts(window)
+        texts.extend(all_texts(window))
         window.close()
 
     QTimer.singleShot(0, sign_in_then_close)
@@ -118,15 +128,15 @@ def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
     assert code == 0
     assert seen["title"] == "myoscore — radiologist — worklist"
     assert seen["rows"] == 6  # nxp2 on DEMO-001 (2), imnm on DEMO-001 and DEMO-002 (4)
-    assert not any("months" in text or "treated" in text for text in seen["texts"])
+    assert not any("months" in text or "treated" in text for text in texts)
     # The demo shows timepoint blinding: read codes, never "DEMO-001 · follow-up".
-    assert not any(word in text for text in seen["texts"] for word in ("DEMO-", "baseline", "follow-up"))
+    assert not any(word in text for text in texts for word in ("DEMO-", "baseline", "follow-up"))
 
 
 def test_run_cancelled_sign_in_returns_zero(qtbot, db: Database, study: CoordinatorSession) -> None:
     def cancel() -> None:
         dialog = QApplication.activeModalWidget()
-        if dialog is None:
+        if not isinstance(dialog, QDialog):
             QTimer.singleShot(20, cancel)
             return
         dialog.reject()
@@ -173,7 +183,7 @@ def test_sign_out_comes_back_to_the_sign_in_screen(qtbot, db: Database, study: C
         dialogs.append(dialog.name.currentText())
         if len(dialogs) == 1:
             dialog.password.setText("pass-phrase-A")
-            dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok).click()
+            click_ok(dialog)
             QTimer.singleShot(50, sign_out)
         else:
             dialog.reject()
@@ -184,7 +194,9 @@ def test_sign_out_comes_back_to_the_sign_in_screen(qtbot, db: Database, study: C
             QTimer.singleShot(20, sign_out)
             return
         window = windows[0]
-        window.open_read(window.worklist.current_read_id())
+        read_id = window.worklist.current_read_id()
+        assert read_id is not None
+        window.open_read(read_id)
         QTimer.singleShot(0, next_dialog)
         send_key(window, "press", "Ctrl+Q", 1000.0)  # the window closes and is deleted: no release
 

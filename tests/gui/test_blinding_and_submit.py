@@ -69,7 +69,12 @@ def test_reader_b_sees_nothing_of_a_and_nothing_identifying(qtbot, db: Database,
     press(qtbot, window, "F1", "O", "G", "T", "W")
     seen += all_texts(window)
     asked: list[str] = []
-    window.ask = lambda title, text: asked.append(f"{title}\n{text}") and False  # always "No"
+
+    def ask(title: str, text: str) -> bool:
+        asked.append(f"{title}\n{text}")
+        return False  # always "No"
+
+    window.ask = ask
     press(qtbot, window, "Ctrl+Return")
     assert asked
     assert "45 of 50 items have no value" in asked[0]
@@ -106,7 +111,12 @@ def test_submit_warns_confirms_locks(qtbot, db: Database, imaged_study, open_win
     press(qtbot, window, "2", "3", "N")
     asked: list[str] = []
     answers = iter([False])
-    window.ask = lambda title, text: asked.append(title) is None and next(answers)
+
+    def ask(title: str, text: str) -> bool:
+        asked.append(title)
+        return next(answers)
+
+    window.ask = ask
     press(qtbot, window, "Ctrl+Return")
     assert asked == ["Unscored items"]
     assert window.session.item.key == window.session.unscored()[0]

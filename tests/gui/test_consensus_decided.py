@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from myoscore.app import CoordinatorSession, Database, sign_in
+from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.app.analysis import consensus_list, reconcile_reads
-from myoscore.domain import ConsensusMethod
+from myoscore.domain import Consensus, ConsensusMethod
 from tests.gui.gui_helpers import click, click_cell, click_tab, open_desk, press, submit_both, table_texts
 
 pytestmark = pytest.mark.gui
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 MEAN_ITEM = "edema.thigh.anterior.R"  # A 2, B 3 on every exam (FIXED_CODES): the mean stores 2.5
 
 
-def stored(study: CoordinatorSession) -> dict[tuple[int, str], object]:
+def stored(study: CoordinatorSession) -> dict[tuple[int, str], Consensus]:
     return {(c.exam_id, c.item_key): c for c in consensus_list(study, "nxp2_lower_limb")}
 
 
@@ -122,6 +122,7 @@ def test_stale_item_shows_its_old_value_and_a_digit_decides_it_again(
     reconcile_reads(study, "nxp2_lower_limb", ["A", "B"])
     exam = study.exams()[0].id
     b = sign_in(db, "B", "pass-phrase-B")
+    assert isinstance(b, ReaderSession)
     read = next(r for r in study.reads() if (r.exam_id, r.reader_name, r.repeat) == (exam, "B", 0))
     study.reopen(read.id, "second look")
     b.rate(read.id, MEAN_ITEM, "5")

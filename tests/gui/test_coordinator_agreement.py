@@ -139,13 +139,14 @@ def test_choosing_another_protocol_or_reader_recomputes_the_table(qtbot, db: Dat
 
     from PySide6.QtCore import Qt
 
-    from myoscore.app import sign_in
+    from myoscore.app import ReaderSession, sign_in
 
     study.assign(imnm, ["A", "B"], seed=12)
     drawn = {e.id: paired_codes(nxp2, e.id) for e in study.exams()}
     coordinator_view = {read.id: read for read in study.reads()}  # a blinded reader sees no exam ids
     for index, name in enumerate(("A", "B")):
         reader = sign_in(db, name, f"pass-phrase-{name}")
+        assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
             known = coordinator_view[read.id]
             if known.protocol_name == "nxp2_lower_limb":
@@ -169,9 +170,9 @@ def test_choosing_another_protocol_or_reader_recomputes_the_table(qtbot, db: Dat
     assert page.report.protocol == first
     before = [table_texts(page.table, r)[0] for r in range(page.table.rowCount())]
 
-    key = Qt.Key.Key_Down if page.protocol_combo.currentIndex() == 0 else Qt.Key.Key_Up
+    arrow = Qt.Key.Key_Down if page.protocol_combo.currentIndex() == 0 else Qt.Key.Key_Up
     with qtbot.waitSignal(page.report_shown):
-        qtbot.keyClick(page.protocol_combo, key)
+        qtbot.keyClick(page.protocol_combo, arrow)
     assert page.protocol_combo.currentText() == other
     assert page.report.protocol == other
     assert f"· {other} ·" in page.info.text()

@@ -6,7 +6,7 @@ import pytest
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import consensus_list
-from myoscore.domain import ConsensusMethod, Role
+from myoscore.domain import Consensus, ConsensusMethod, Role
 from tests.gui.gui_helpers import (
     FIXED_CODES,
     click,
@@ -26,7 +26,7 @@ def ratings_of(study: CoordinatorSession) -> dict[int, dict[str, str]]:
     return {read.id: {key: r.code for key, r in study.read_ratings(read.id).items()} for read in study.reads()}
 
 
-def stored(study: CoordinatorSession) -> dict[tuple[int, str], object]:
+def stored(study: CoordinatorSession) -> dict[tuple[int, str], Consensus]:
     return {(c.exam_id, c.item_key): c for c in consensus_list(study, "nxp2_lower_limb")}
 
 

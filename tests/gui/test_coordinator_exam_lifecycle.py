@@ -78,7 +78,12 @@ def test_delete_is_refused_in_a_message_box_for_a_submitted_exam_and_done_after_
     click_tab(qtbot, window.tabs, "Exams")
     page = window.setup_page
     questions: list[str] = []
-    page.ask = lambda title, text: questions.append(text) or True
+
+    def ask(title: str, text: str) -> bool:
+        questions.append(text)
+        return True
+
+    page.ask = ask
 
     click_cell(qtbot, page.exams_table, _row_of(page, baseline.id))
     click(qtbot, page.delete_button)

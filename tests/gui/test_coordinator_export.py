@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QUrl
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.analysis import reconcile_reads
@@ -85,9 +86,10 @@ def test_mid_study_export_names_what_it_left_out_remembers_and_opens_the_folder(
     drawn = {exam: paired_codes(nxp2, exam) for exam in (baseline, follow_up)}
     submit_reads(db, "A", {exam: pair[0] for exam, pair in drawn.items()})
     b = {baseline: drawn[baseline][1]}
-    from myoscore.app import sign_in
+    from myoscore.app import ReaderSession, sign_in
 
     reader = sign_in(db, "B", "pass-phrase-B")
+    assert isinstance(reader, ReaderSession)
     exam_of = {read.id: read.exam_id for read in study.reads()}  # the reader's view has no exam ids
     for read in reader.worklist():
         if exam_of[read.id] == baseline:
@@ -119,8 +121,13 @@ def test_mid_study_export_names_what_it_left_out_remembers_and_opens_the_folder(
            "by consensus" in text
     assert dialog.message.kind == "note"
 
-    opened = []
-    dialog.open_url = lambda url: opened.append(url) or True
+    opened: list[QUrl] = []
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    dialog.open_url = open_url
     assert dialog.open_button.isEnabled()
     click(qtbot, dialog.open_button)
     assert [url.toLocalFile() for url in opened] == [str(out.resolve())]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from myoscore.app import CoordinatorSession, Database, sign_in
+from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.app.analysis import reconcile_reads
 from myoscore.app.study import reopen
 from myoscore.gui.coordinator.progress_page import STALE_COLUMNS
@@ -38,6 +38,7 @@ def test_filters_stale_consensus_and_excluded_exams(qtbot, db: Database, db_path
     b_read = next(r for r in study.reads() if r.reader_name == "B" and r.exam_id == baseline)
     reopen(study, b_read.id, "second look")
     reader = sign_in(db, "B", "pass-phrase-B")
+    assert isinstance(reader, ReaderSession)
     reader.rate(b_read.id, "edema.thigh.anterior.R", "5")
 
     window = open_desk(qtbot, study)

@@ -63,7 +63,7 @@ def test_add_readers_then_assign_with_a_recorded_seed(qtbot, db: Database, coord
         assert sorted(r.position for r in own) == [1, 2, 3]
     seeds = {e.target: e.new for e in coordinator.audit_log(50) if e.action == "assign"}
     assert len(seeds) == 9
-    assert all("seed 2026 assignment 1" in text for text in seeds.values())
+    assert all(text is not None and "seed 2026 assignment 1" in text for text in seeds.values())
     assert "9 reads: 3 exams × 3 readers of nxp2_lower_limb, seed 2026" in panel.message.text()
     assert panel.seed_edit.text() != "2026"  # a fresh seed for the next assignment
     assert panel.exam_table.rowCount() == 0  # only exams not yet assigned are shown
@@ -210,6 +210,7 @@ def test_repeat_reads_for_intra_reader_agreement(qtbot, db: Database, study: Coo
     event = next(e for e in study.audit_log(10) if e.action == "assign_repeat")
     assert "after 14 days, seed 7" in (event.new or "")
     reader = sign_in(db, "A", "pass-phrase-A")
+    assert isinstance(reader, ReaderSession)
     assert all(r.repeat == 0 for r in reader.worklist())  # hidden during the wash-out
 
 
@@ -241,7 +242,12 @@ def test_progress_table_lists_every_read_and_reopens_a_submitted_one(qtbot, db: 
     click_cell(qtbot, page.table, 0)
     assert page.reopen_button.isEnabled()
     asked: list[str] = []
-    page.ask = lambda title, _text: asked.append(title) or True
+
+    def ask(title: str, _text: str) -> bool:
+        asked.append(title)
+        return True
+
+    page.ask = ask
     qtbot.keyClicks(page.reason_edit, "typo in calf")
     click(qtbot, page.reopen_button)
     assert asked == ["Reopen the read"]

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import myoscore.cli.main as cli_main
-from myoscore.app import CoordinatorSession, Database, sign_in
+from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.app.analysis import reconcile_reads
 from myoscore.app.demo import DEMO_PASSWORD, load_demo
 from myoscore.app.schemes import scheme_library
 from myoscore.gui.coordinator.scores_page import score_text
+from myoscore.scores import ScoreResult
 from tests.gui.gui_helpers import click, click_tab, open_desk, table_texts
 
 pytestmark = pytest.mark.gui
@@ -46,14 +48,15 @@ def demo_scored(db: Database, coordinator: CoordinatorSession) -> CoordinatorSes
     reads = {read.id: read for read in coordinator.reads()}
     for name in READERS:
         reader = sign_in(db, name, DEMO_PASSWORD)
+        assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
             exam = exams[reads[read.id].exam_id]
             protocol = library.protocol(reads[read.id].protocol_name)
             for key, code in codes_for(protocol, exam.subject_code, exam.label, name).items():
                 reader.rate(read.id, key, code)
             reader.submit(read.id)
-    for protocol in (NXP2, IMNM):
-        reconcile_reads(coordinator, protocol, READERS)
+    for protocol_name in (NXP2, IMNM):
+        reconcile_reads(coordinator, protocol_name, READERS)
     return coordinator
 
 
@@ -69,15 +72,16 @@ def choose(qtbot, combo, text: str) -> None:
     assert combo.currentText() == text
 
 
-def scores_json(db_path: Path, monkeypatch, capsys, protocol: str, *extra: str) -> dict:
+def scores_json(db_path: Path, monkeypatch, capsys, protocol: str, *extra: str) -> dict[str, Any]:
     monkeypatch.setenv("MYOSCORE_USER", "coordinator")
     monkeypatch.setenv("MYOSCORE_PASSWORD", DEMO_PASSWORD)
     capsys.readouterr()
     assert cli_main.main(["--db", str(db_path), "scores", "--protocol", protocol, "--json", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+    report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    return report
 
 
-def shown(page) -> dict[tuple[str, str, str], tuple[str, object]]:
+def shown(page) -> dict[tuple[str, str, str], tuple[str, ScoreResult]]:
     """(subject, exam, score) → (cell text, the ScoreResult behind it)."""
     table = page.exams_table
     names = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
@@ -89,7 +93,7 @@ def shown(page) -> dict[tuple[str, str, str], tuple[str, object]]:
     return found
 
 
-def assert_same_as_cli(page, report: dict) -> None:
+def assert_same_as_cli(page, report: dict[str, Any]) -> None:
     cells = shown(page)
     expected = {(e["exam"]["subject_code"], e["exam"]["label"], s["name"]): s
                 for e in report["exams"] for s in e["scores"]}
@@ -163,6 +167,7 @@ def test_stale_consensus_is_flagged_on_the_scores_tab(qtbot, db: Database, demo_
     before = shown(page)[("DEMO-001", "baseline", "edema_thigh_R")][1]
     assert before.complete
     neurologist = sign_in(db, "neurologist", DEMO_PASSWORD)
+    assert isinstance(neurologist, ReaderSession)
     exam = next(e for e in study.exams() if (e.subject_code, e.label) == ("DEMO-001", "baseline"))
     read = next(r for r in study.reads(NXP2) if (r.exam_id, r.reader_name, r.repeat) == (exam.id, "neurologist", 0))
     study.reopen(read.id, "second look")

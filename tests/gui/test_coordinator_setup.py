@@ -160,12 +160,13 @@ def test_a_cancelled_import_adds_nothing(qtbot, monkeypatch, coordinator: Coordi
     """Cancel in the progress dialog while headers are read: the worker stops before anything
     is registered. (The worker waits at its third header until the click has been made, so the
     small phantom cannot finish first.)"""
+    from myoscore.app.imports import plan_import
     from myoscore.gui.coordinator import setup_page
 
     window = open_desk(qtbot, coordinator)
     page = window.setup_page
     page.choose_paths = lambda _what: [str(dicom_folder)]
-    real_plan = setup_page.plan_import
+    real_plan = plan_import  # what setup_page calls, until replaced below
 
     def slow_plan(coordinator, paths, *, progress, **options):
         def step(done: int, total: int) -> None:

@@ -20,6 +20,7 @@ def fresh_ratings(db: Database, name: str, read_id: int) -> dict[str, str]:
 def scored_window(qtbot, db: Database, imaged_study: CoordinatorSession, open_window):
     """Reader B's first read with every item scored at its first level, opened (at item 1)."""
     b = sign_in(db, "B", "pass-phrase-B")
+    assert isinstance(b, ReaderSession)
     read = b.worklist()[0]
     protocol = b.protocol(read.id)
     for item in protocol.items:

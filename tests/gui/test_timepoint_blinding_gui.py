@@ -46,7 +46,12 @@ def test_reader_window_shows_read_codes_only(qtbot, imaged_study, open_window) -
     press(qtbot, window, "F1")  # the help overlay
     asked: list[str] = []
     answers = iter([True, False])  # submit with unscored items: yes; submit and lock: no
-    window.ask = lambda title, text: asked.append(f"{title}\n{text}") is None and next(answers)
+
+    def ask(title: str, text: str) -> bool:
+        asked.append(f"{title}\n{text}")
+        return next(answers)
+
+    window.ask = ask
     window.request_submit()
     assert len(asked) == 2
     assert f"Submit {code}?" in asked[1]

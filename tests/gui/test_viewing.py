@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -24,7 +26,7 @@ def centre(window) -> tuple[float, float]:
     return (x0 + x1) / 2, (y0 + y1) / 2
 
 
-def contains(outer, box, tol: float = 1e-6) -> bool:
+def contains(outer: Sequence[Sequence[float]], box: Sequence[float], tol: float = 1e-6) -> bool:
     (x0, x1), (y0, y1) = outer
     bx0, bx1, by0, by1 = box
     return x0 - tol <= bx0 and bx1 <= x1 + tol and y0 - tol <= by0 and by1 <= y1 + tol
@@ -35,7 +37,7 @@ def go(window, key: str) -> None:
     window.broadcast(window.session.next_item() | window.session.previous_item())
 
 
-def fill(window, box) -> float:
+def fill(window, box: Sequence[float]) -> float:
     """How much of the view the box fills in its limiting dimension (1.0: edge to edge)."""
     w, h = width_height(window)
     return max((box[1] - box[0]) / w, (box[3] - box[2]) / h)
@@ -229,11 +231,6 @@ def test_outlines_follow_the_measure(qtbot, imaged_study, open_window) -> None:
     window = open_window("B")
     open_first_read(qtbot, window)
     stir = window.viewer.views[0]
-
-    def outlined() -> np.ndarray:
-        labels = stir.loaded.labels[stir.current.index]
-        r0, r1, c0, c1 = stir.outline_box
-        return labels[r0:r1, c0:c1], (r0, r1, c0, c1)
 
     go(window, "edema.thigh.anterior.R")
     muscle_box = stir.outline_box

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -17,10 +18,11 @@ def cli(cli_study):
     return run
 
 
-def _reads(cli) -> list[dict]:
+def _reads(cli) -> list[dict[str, Any]]:
     code, out, _ = cli("status", "--json")
     assert code == 0
-    return json.loads(out)["reads"]
+    reads: list[dict[str, Any]] = json.loads(out)["reads"]
+    return reads
 
 
 def test_assign_chosen_exams_dry_run_then_for_real_then_undo(cli) -> None:

@@ -48,9 +48,11 @@ def test_reader_cli_shows_codes_only_while_on(cli) -> None:
         outputs.append(out + err)
     rows = json.loads(outputs[1])
     read = rows[0]["read"]
-    for argv in (("rate", str(read), "edema.thigh.anterior.R", "4", "--json"), ("rate", str(read), "nothing", "1"),
-                 ("submit", str(read)), ("rate", str(read), "edema.thigh.anterior.R", "3")):
-        outputs.append("".join(cli(*argv, "--as", "rad")[1:]))
+    commands: tuple[tuple[str, ...], ...] = (
+        ("rate", str(read), "edema.thigh.anterior.R", "4", "--json"), ("rate", str(read), "nothing", "1"),
+        ("submit", str(read)), ("rate", str(read), "edema.thigh.anterior.R", "3"))
+    for command in commands:
+        outputs.append("".join(cli(*command, "--as", "rad")[1:]))
     text = "\n".join(outputs)
     assert all(word not in text for word in ("P01", "P02", "baseline", "follow-up"))
     assert rows[0]["code"] in outputs[0]

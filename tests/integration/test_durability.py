@@ -20,7 +20,7 @@ KILLS = 12
 
 
 def _start(db_path: Path, reader: str, password: str, read_id: int, rounds: int | None = None,
-           stderr: int = subprocess.PIPE) -> subprocess.Popen:
+           stderr: int = subprocess.PIPE) -> subprocess.Popen[str]:
     args = [sys.executable, str(WORKER), str(db_path), reader, password, str(read_id)]
     if rounds is not None:
         args.append(str(rounds))
@@ -64,6 +64,7 @@ def test_sigkill_never_loses_an_acknowledged_rating(db, db_path: Path, study) ->
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         thread.join()
+        assert worker.stdout is not None
         worker.stdout.close()
         stored = _stored(db_path, read_id)
         for key, code in acked.items():

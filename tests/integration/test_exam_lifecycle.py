@@ -86,12 +86,10 @@ def test_an_excluded_exam_leaves_worklists_analysis_and_exports_and_comes_back(
     reader = _reader(db, "A")
     dropped_read = _read_of(coordinator, "A", dropped)
     assert dropped_read in {r.id for r in reader.worklist()}
-    before = {
-        "agreement": agreement_report(coordinator, PROTOCOL, ["A", "B"]),
-        "scores": derived_scores(coordinator, PROTOCOL),
-        "consensus": tracked_consensus(coordinator, PROTOCOL),
-    }
-    assert before["agreement"].n_exams == 3
+    agreement_before = agreement_report(coordinator, PROTOCOL, ["A", "B"])
+    scores_before = derived_scores(coordinator, PROTOCOL)
+    consensus_before = tracked_consensus(coordinator, PROTOCOL)
+    assert agreement_before.n_exams == 3
 
     done = exam_lifecycle.exclude_exam(coordinator, dropped, "duplicate of another import")
     assert done.changes == exam_lifecycle.EXAM_SCOPE
@@ -104,7 +102,7 @@ def test_an_excluded_exam_leaves_worklists_analysis_and_exports_and_comes_back(
         reader.ratings(dropped_read)
     # Agreement, consensus work lists, scores, progress.
     assert agreement_report(coordinator, PROTOCOL, ["A", "B"]).n_exams == 2
-    assert agreement_report(coordinator, PROTOCOL, ["A", "B"], include_excluded=True) == before["agreement"]
+    assert agreement_report(coordinator, PROTOCOL, ["A", "B"], include_excluded=True) == agreement_before
     assert dropped not in {d.exam_id for d in discordant_items(coordinator, PROTOCOL, ["A", "B"])}
     assert dropped in {d.exam_id for d in discordant_items(coordinator, PROTOCOL, ["A", "B"], include_excluded=True)}
     assert dropped not in {t.value.exam_id for t in tracked_consensus(coordinator, PROTOCOL)}
@@ -138,8 +136,9 @@ def test_an_excluded_exam_leaves_worklists_analysis_and_exports_and_comes_back(
     assert included.value.excluded_at is None
     assert dropped_read in {r.id for r in reader.worklist()}
     assert len(reader.ratings(dropped_read)) == len(nxp2.items)
-    assert agreement_report(coordinator, PROTOCOL, ["A", "B"]) == before["agreement"]
-    assert tracked_consensus(coordinator, PROTOCOL) == before["consensus"]
+    assert agreement_report(coordinator, PROTOCOL, ["A", "B"]) == agreement_before
+    assert derived_scores(coordinator, PROTOCOL) == scores_before
+    assert tracked_consensus(coordinator, PROTOCOL) == consensus_before
     events = [(e.action, e.target, e.old, e.new) for e in coordinator.audit_log(400)
               if e.action in {"exclude_exam", "include_exam"}]
     assert events == [("include_exam", f"exam {dropped}", "duplicate of another import", None),

@@ -7,24 +7,26 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import nibabel
 import numpy as np
 import pydicom
 import pytest
-from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, JPEG2000Lossless, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, JPEG2000Lossless, MRImageStorage, generate_uid
 
 from myoscore.domain import ImagingError, Sequence
 from myoscore.imaging import (
     IndexResult,
+    SeriesRecord,
     SkippedFile,
     index_paths,
     load_nifti,
     load_series,
 )
 from myoscore.phantom import write_phantom
+from tests.integration.image_files import pydicom_testdata
 
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 STUDY = generate_uid(entropy_srcs=["bad-input-study"])
@@ -47,8 +49,8 @@ def mr_file(
     sop_uid = sop_uid or generate_uid()
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
-    ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
+    ds.file_meta.MediaStorageSOPInstanceUID = UID(sop_uid)
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds.SOPClassUID = sop_class
     ds.SOPInstanceUID = sop_uid
@@ -81,7 +83,7 @@ def mr_file(
     return path
 
 
-def stack(folder: Path, series_uid: str, positions: list[float], **kwargs: object) -> list[Path]:
+def stack(folder: Path, series_uid: str, positions: list[float], **kwargs: Any) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     return [
         mr_file(folder / f"IM{i:04d}.dcm", series_uid=series_uid, z=z, instance=i, **kwargs)
@@ -105,10 +107,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (bad / "truncated_pixels.dcm").write_bytes(data[: len(data) - 3000])
     (bad / "truncated_header.dcm").write_bytes(data[:425])  # inside an element
     mr_file(bad / "no_pixels.dcm", series_uid=generate_uid(), z=0, instance=1, pixels=False)
-    shutil.copy(get_testdata_file("test-SR.dcm"), bad / "report.dcm")
+    shutil.copy(pydicom_testdata("test-SR.dcm"), bad / "report.dcm")
     mr_file(bad / "pstate.dcm", series_uid=generate_uid(), z=0, instance=1, pixels=False,
             sop_class="1.2.840.10008.5.1.4.1.1.11.1")
-    shutil.copy(get_testdata_file("SC_rgb_small_odd.dcm"), bad / "colour.dcm")
+    shutil.copy(pydicom_testdata("SC_rgb_small_odd.dcm"), bad / "colour.dcm")
     # Broken NIfTI: garbage header; and a valid header whose data is cut short.
     (bad / "broken.nii").write_bytes(b"\x00\x01" * 300)
     nibabel.save(nibabel.Nifti1Image(np.zeros((8, 8, 8), np.int16), np.eye(4)),
@@ -164,11 +166,11 @@ def indexed(corpus: Path) -> Iterator[IndexResult]:
     real_scandir = os.scandir
     locked = corpus / "locked"
 
-    def scandir(path: object = ".") -> object:
+    def scandir(path: str | os.PathLike[str] = ".") -> Iterator[os.DirEntry[str]]:
         # Root ignores permission bits, so an unreadable folder is simulated here.
         if isinstance(path, str | os.PathLike) and Path(os.fspath(path)) == locked:
             raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)  # type: ignore[arg-type]
+        return real_scandir(path)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "scandir", scandir)
@@ -181,7 +183,7 @@ def reason(result: IndexResult, path: Path) -> str:
     return found[0].reason
 
 
-def series_in(result: IndexResult, folder: str) -> list:
+def series_in(result: IndexResult, folder: str) -> list[SeriesRecord]:
     return [r for r in result.series if r.paths[0].parent.name == folder]
 
 
@@ -373,7 +375,7 @@ def test_load_nifti_on_broken_files_names_the_problem(corpus: Path) -> None:
 
 def test_headerless_dicom_is_still_read(tmp_path: Path) -> None:
     """A DICOM file without the 128-byte preamble (old archives) is indexed and loaded."""
-    source = get_testdata_file("MR_small.dcm")
+    source = pydicom_testdata("MR_small.dcm")
     data = Path(source).read_bytes()
     ds = pydicom.dcmread(source)
     expected = ds.pixel_array
@@ -405,7 +407,7 @@ def test_no_pixel_data_with_undefined_length_sequence(tmp_path: Path) -> None:
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+    meta.MediaStorageSOPClassUID = MRImageStorage
     meta.MediaStorageSOPInstanceUID = generate_uid()
     meta.TransferSyntaxUID = ExplicitVRLittleEndian
     ds = Dataset()

@@ -14,17 +14,16 @@ import subprocess
 from pathlib import Path
 
 import dcm2niix
-import nibabel
 import numpy as np
 import pydicom
 import pytest
 import SimpleITK
-from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import (
     ExplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGLosslessSV1,
+    MRImageStorage,
     RLELossless,
     generate_uid,
 )
@@ -32,6 +31,7 @@ from pydicom.uid import (
 from myoscore.domain import Sequence
 from myoscore.imaging import Volume, index_paths, load_series
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.integration.image_files import load_nifti1, pydicom_testdata
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +59,7 @@ def reference_on_our_grid(nifti: Path, volume: Volume) -> np.ndarray:
     be a signed permutation with an integer offset (same spacing, same origin up to
     which corner each converter starts from) and must cover their array exactly.
     """
-    image = nibabel.load(str(nifti))
+    image = load_nifti1(nifti)
     reference_lps = LPS_RAS @ image.affine
     data = np.asarray(image.get_fdata(dtype=np.float64))
     if data.ndim == 4:
@@ -83,7 +83,8 @@ def reference_on_our_grid(nifti: Path, volume: Volume) -> np.ndarray:
     for axis in range(3):
         assert theirs[..., axis].min() == 0
         assert theirs[..., axis].max() == data.shape[axis] - 1
-    return data[theirs[..., 0], theirs[..., 1], theirs[..., 2]]
+    resampled: np.ndarray = data[theirs[..., 0], theirs[..., 1], theirs[..., 2]]
+    return resampled
 
 
 def assert_matches_dcm2niix(folder: Path, tmp_path: Path, volume: Volume | None = None) -> Volume:
@@ -118,14 +119,10 @@ def test_phantom_series_match_dcm2niix(
 def encoded_phantom(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> PhantomInfo:
-    options = {
-        "multiframe": {"multiframe": True},
-        "rle": {"transfer_syntax": RLELossless},
-        "jpeg2000": {"transfer_syntax": JPEG2000Lossless},
-    }[request.param]
+    transfer_syntax = {"multiframe": None, "rle": RLELossless, "jpeg2000": JPEG2000Lossless}[request.param]
     return write_phantom(
         tmp_path_factory.mktemp(request.param), shape=(6, 64, 64), timepoints=("baseline",),
-        regions=("thigh",), nifti=False, **options,
+        regions=("thigh",), nifti=False, multiframe=request.param == "multiframe", transfer_syntax=transfer_syntax,
     )
 
 
@@ -150,10 +147,12 @@ def test_compressed_multiframe_equals_uncompressed(tmp_path: Path) -> None:
     matching affine (it warns "Compressed image stored as N fragments"). The
     uncompressed multi-frame file is checked against dcm2niix above.
     """
-    options = {"shape": (6, 64, 64), "timepoints": ("baseline",), "regions": ("calf",),
-               "sequences": (Sequence.T1,), "nifti": False, "multiframe": True}
-    plain = write_phantom(tmp_path / "plain", **options)
-    packed = write_phantom(tmp_path / "packed", transfer_syntax=JPEG2000Lossless, **options)
+
+    def write(folder: str, transfer_syntax: str | None) -> PhantomInfo:
+        return write_phantom(tmp_path / folder, shape=(6, 64, 64), timepoints=("baseline",), regions=("calf",),
+                             sequences=(Sequence.T1,), nifti=False, multiframe=True, transfer_syntax=transfer_syntax)
+
+    plain, packed = write("plain", None), write("packed", JPEG2000Lossless)
     first = load_series(plain.series[0].dicom_dir)
     second = load_series(packed.series[0].dicom_dir)
     assert second.metadata["transfer_syntax"] == JPEG2000Lossless
@@ -215,7 +214,7 @@ def write_stack(
         sop_uid = generate_uid()
         ds = Dataset()
         ds.file_meta = FileMetaDataset()
-        ds.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
+        ds.file_meta.MediaStorageSOPClassUID = MRImageStorage
         ds.file_meta.MediaStorageSOPInstanceUID = sop_uid
         ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.4"
@@ -247,7 +246,8 @@ def rotation(yaw: float, pitch: float) -> np.ndarray:
     a, b = np.radians(yaw), np.radians(pitch)
     rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
     rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
-    return rz @ rx
+    matrix: np.ndarray = rz @ rx
+    return matrix
 
 
 @pytest.mark.parametrize(
@@ -286,8 +286,7 @@ def test_integer_rescale_stays_int16(tmp_path: Path) -> None:
 # -------------------------------------------------------------- pydicom's shipped files
 def pydicom_file(name: str, tmp_path: Path) -> Path:
     """Copy one of pydicom's bundled test files into a folder of its own."""
-    source = get_testdata_file(name)
-    assert source is not None, f"{name} is not bundled with this pydicom"
+    source = pydicom_testdata(name)
     folder = tmp_path / Path(name).stem
     folder.mkdir()
     shutil.copy(source, folder / name)
@@ -325,7 +324,7 @@ def test_pydicom_mr_small_variants_equal_the_original(tmp_path: Path, name: str)
 def test_pydicom_ct_with_intercept_matches_dcm2niix(tmp_path: Path) -> None:
     """CT_small.dcm: rescale intercept applied, int16, same as dcm2niix."""
     volume = assert_matches_dcm2niix(pydicom_file("CT_small.dcm", tmp_path), tmp_path)
-    ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+    ds = pydicom.dcmread(pydicom_testdata("CT_small.dcm"))
     expected = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
     assert volume.voxels.dtype == np.int16
     assert np.array_equal(volume.voxels[0], expected)

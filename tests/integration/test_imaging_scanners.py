@@ -23,6 +23,7 @@ from myoscore.app.exam_images import load_volume
 from myoscore.app.imports import import_paths
 from myoscore.domain import ImagingError
 from myoscore.imaging import index_paths, load_nifti, load_series, write_nifti
+from tests.integration.image_files import load_nifti1
 from tests.integration.scanner_files import EnhancedFrame, classic, enhanced, pixels
 
 DCM2NIIX = shutil.which("dcm2niix") or dcm2niix.bin
@@ -39,7 +40,7 @@ def dcm2niix_volumes(folder: Path, out: Path, *extra: str) -> dict[str, np.ndarr
     assert completed.returncode == 0, completed.stdout + completed.stderr
     result = {}
     for nii in sorted(out.glob("*.nii")):
-        image = nibabel.load(nii)
+        image = load_nifti1(nii)
         data = np.asarray(image.dataobj.get_scaled() if hasattr(image.dataobj, "get_scaled") else image.get_fdata())
         # dcm2niix flips rows to make the NIfTI RAS-like; undo it: (x, y, z) → (z, y, x).
         volumes = [data] if data.ndim == 3 else [data[..., t] for t in range(data.shape[3])]
@@ -169,7 +170,7 @@ def test_multi_part_enhanced_file_parts_load_and_export_on_their_own(
     """One enhanced file with 2 stacks × 2 echoes is 4 series; each loads from the store
     (the part is stored) and exports as NIfTI. (dcm2niix, given no DimensionIndexSequence,
     interleaves the two stacks' frames, so the frames written are the reference here.)"""
-    frames = []
+    frames: list[EnhancedFrame] = []
     for s_index, stack_id in enumerate(("1", "2")):
         for echo_time in (10.0, 30.0):
             for k in range(3):
@@ -187,10 +188,10 @@ def test_multi_part_enhanced_file_parts_load_and_export_on_their_own(
         assert volume.shape == (3, 8, 8)
         seen.append(volume.voxels.copy())
         out = write_nifti(volume, tmp_path / "out" / f"{item.id}.nii.gz")
-        assert nibabel.load(out).shape == (8, 8, 3)
+        assert load_nifti1(out).shape == (8, 8, 3)
     expected = [np.stack([f.stored for f in frames[i : i + 3]]) for i in range(0, 12, 3)]
-    for volume in seen:
-        assert any(np.array_equal(volume, e) for e in expected)
+    for voxels in seen:
+        assert any(np.array_equal(voxels, e) for e in expected)
     assert len({v.tobytes() for v in seen}) == 4
     assert any("stack 2" in s.description and "TE 30" in s.description for s in series)
 
@@ -364,7 +365,7 @@ def test_cli_export_offers_display_or_real_world_values(
     display, real = tmp_path / "display.nii", tmp_path / "real.nii"
     assert main(["series", "export-nifti", str(row["id"]), str(display)]) == 0
     assert main(["series", "export-nifti", str(row["id"]), str(real), "--values", "real-world"]) == 0
-    as_ours = lambda path: np.asarray(nibabel.load(path).get_fdata()).transpose(2, 1, 0)  # noqa: E731
+    as_ours = lambda path: np.asarray(load_nifti1(path).get_fdata()).transpose(2, 1, 0)  # noqa: E731
     assert np.allclose(as_ours(display), stored * 2.0)
     assert np.allclose(as_ours(real), stored * 2.0 / (2.0 * 0.25))
 

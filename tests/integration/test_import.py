@@ -13,6 +13,7 @@ from myoscore.app.imports import import_paths
 from myoscore.cli.main import main
 from myoscore.domain import Sequence
 from myoscore.phantom import PhantomInfo, write_phantom
+from tests.integration.image_files import load_nifti1
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def phantom(tmp_path_factory: pytest.TempPathFactory) -> PhantomInfo:
     return write_phantom(tmp_path_factory.mktemp("phantom"), shape=(6, 64, 64), seed=3)
 
 
-def _identity_links(db_path: Path) -> list[tuple]:
+def _identity_links(db_path: Path) -> list[tuple[str, str]]:
     with sqlite3.connect(db_path) as con:
         rows = con.execute("SELECT subject_id, patient_id FROM identity_links").fetchall()
     con.close()
@@ -95,7 +96,6 @@ def test_bad_files_are_skipped_with_reasons_and_change_nothing(coordinator, phan
 
 def test_cli_import_series_list_export_and_override(phantom: PhantomInfo, tmp_path: Path, monkeypatch, capsys) -> None:
     """The CLI imports, lists series without identifying fields, writes NIfTI, and overrides a kind (audited)."""
-    import nibabel
 
     monkeypatch.setenv("MYOSCORE_DB", str(tmp_path / "cli.sqlite"))
     monkeypatch.setenv("MYOSCORE_USER", "boss")
@@ -115,7 +115,7 @@ def test_cli_import_series_list_export_and_override(phantom: PhantomInfo, tmp_pa
     stir = next(r for r in rows if r["kind"] == "STIR")
     out = tmp_path / "stir.nii.gz"
     assert main(["series", "export-nifti", str(stir["id"]), str(out)]) == 0
-    image = nibabel.load(out)
+    image = load_nifti1(out)
     assert image.shape == tuple(reversed(stir["shape"]))
     assert main(["series", "set-kind", str(stir["id"]), "T2", "--reason", "wrong protocol name"]) == 0
     capsys.readouterr()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pydicom
@@ -54,14 +55,15 @@ def _dimse(o: Orthanc, ae: str = "MYOSCORE") -> DicomServer:
     return DicomServer("study", host="127.0.0.1", port=o.dicom_port, ae_title="ORTHANC", calling_ae=ae, timeout=20)
 
 
-def _workstation(db_url: str, reader: str, cache: Path, server: DicomServer, *, score: bool) -> dict:
+def _workstation(db_url: str, reader: str, cache: Path, server: DicomServer, *, score: bool) -> dict[str, Any]:
     settings = {k: getattr(server, k) for k in ("name", "dicomweb_url", "host", "port", "ae_title", "calling_ae",
                                                  "username", "password", "timeout")}
     done = subprocess.run([sys.executable, str(WORKER), db_url, reader, f"pass-phrase-{reader}", str(cache),
                            json.dumps(settings), *(["--score"] if score else [])],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
 
 
 def test_two_workstations_read_an_exam_imported_at_the_first(pg_url: str, orthanc: Orthanc,

@@ -74,12 +74,14 @@ def test_postgresql_end_to_end(pg_url: str) -> None:
     again.dispose()
 
 
-def _psycopg_args(url: str, user: str, dbname: str, password: str = "") -> dict[str, str]:
+def _conninfo(url: str, user: str, dbname: str, password: str = "") -> str:
+    """A libpq connection string for plain psycopg: the fixture's socket, another user and database."""
+    from psycopg.conninfo import make_conninfo
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
-    return {"host": str(parsed.query["host"]), "port": str(parsed.query["port"]), "user": user, "dbname": dbname,
-            **({"password": password} if password else {})}
+    return make_conninfo(host=str(parsed.query["host"]), port=str(parsed.query["port"]), user=user, dbname=dbname,
+                         password=password or None)
 
 
 @pytest.mark.slow
@@ -90,7 +92,7 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
     import psycopg
     from psycopg import errors
 
-    with psycopg.connect(**_psycopg_args(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
+    with psycopg.connect(_conninfo(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
         admin.execute("CREATE DATABASE rls_study")
     url = pg_url.replace("/postgres?", "/rls_study?")
     db = open_database(url, create=True)
@@ -122,10 +124,10 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
     reconcile_reads(coordinator, "nxp2_lower_limb", ["A", "B"], ConsensusMethod.MEAN)
     assert len(coordinator.reads()) == 2  # the coordinator role sees every read
     with db.transaction() as session:
-        roles = dict(session.execute(text("SELECT name, db_role FROM readers")).all())
+        roles: dict[str, str] = dict(session.execute(text("SELECT name, db_role FROM readers")).all())
     assert all(roles.values())
 
-    with psycopg.connect(**_psycopg_args(pg_url, roles["A"], "rls_study", "pass-phrase-A"), autocommit=True) as a:
+    with psycopg.connect(_conninfo(pg_url, roles["A"], "rls_study", "pass-phrase-A"), autocommit=True) as a:
         assert a.execute("SELECT read_id, code FROM ratings").fetchall() == [(reads["A"], "2")]
         assert a.execute("SELECT count(*) FROM ratings WHERE read_id = %s", (reads["B"],)).fetchone() == (0,)
         assert [r[0] for r in a.execute("SELECT id FROM reads").fetchall()] == [reads["A"]]
@@ -154,18 +156,18 @@ def test_row_level_security_holds_for_plain_sql(pg_url: str) -> None:
         with pytest.raises(errors.InsufficientPrivilege, match="row-level security"):
             a.execute("INSERT INTO audit_events (at, actor, action, target) VALUES (now(), 'B', 'x', 'y')")
     configure_image_server(coordinator, ImageServerSettings(dicomweb_url="http://127.0.0.1:9/dicom-web"))
-    with psycopg.connect(**_psycopg_args(pg_url, roles["A"], "rls_study", "pass-phrase-A"), autocommit=True) as a:
+    with psycopg.connect(_conninfo(pg_url, roles["A"], "rls_study", "pass-phrase-A"), autocommit=True) as a:
         # With a server the reader's workstation fetches by UID: no path or file name at all.
         assert a.execute("SELECT series_uid, path, files FROM reader_series").fetchall() == [
             ("1.2.826.0.1.3680043.8.498.1", "", "[]")]
-    with psycopg.connect(**_psycopg_args(pg_url, roles["B"], "rls_study", "pass-phrase-B"), autocommit=True) as b:
+    with psycopg.connect(_conninfo(pg_url, roles["B"], "rls_study", "pass-phrase-B"), autocommit=True) as b:
         reader_b = sign_in(db, "B", "pass-phrase-B")
         assert isinstance(reader_b, ReaderSession)
         (read_b,) = reader_b.worklist()
         (seen,) = reader_b.image_sources(read_b.id).for_loading()
         assert (seen[0].description, seen[0].files, seen[0].dicom_uid) == ("", (), "1.2.826.0.1.3680043.8.498.1")
         assert b.execute("SELECT count(*) FROM reader_series").fetchone() == (1,)
-    with psycopg.connect(**_psycopg_args(pg_url, roles["C"], "rls_study", "pass-phrase-C"), autocommit=True) as c:
+    with psycopg.connect(_conninfo(pg_url, roles["C"], "rls_study", "pass-phrase-C"), autocommit=True) as c:
         assert c.execute("SELECT count(*) FROM ratings").fetchone() == (2,)
         assert c.execute("SELECT count(*) FROM identity_links").fetchone() == (1,)
         with pytest.raises(errors.InsufficientPrivilege):
@@ -181,7 +183,7 @@ def test_user_passwords_reach_the_server_only_as_scram_secrets(pg_url: str) -> N
     import psycopg
     from sqlalchemy.engine import make_url
 
-    with psycopg.connect(**_psycopg_args(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
+    with psycopg.connect(_conninfo(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
         admin.execute("CREATE DATABASE scram_study")
     url = pg_url.replace("/postgres?", "/scram_study?")
     db = open_database(url, create=True)
@@ -192,10 +194,10 @@ def test_user_passwords_reach_the_server_only_as_scram_secrets(pg_url: str) -> N
     owner.set_password("A", second)
     with db.transaction() as session:
         role = session.execute(text("SELECT db_role FROM readers WHERE name = 'A'")).scalar_one()
-    with psycopg.connect(**_psycopg_args(url, role, "scram_study", second)) as connection:
+    with psycopg.connect(_conninfo(url, role, "scram_study", second)) as connection:
         assert connection.execute("SELECT current_user").fetchone() == (role,)
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
-        psycopg.connect(**_psycopg_args(url, role, "scram_study", first))
+        psycopg.connect(_conninfo(url, role, "scram_study", first))
     db.dispose()
     log = (Path(str(make_url(pg_url).query["host"])) / "log").read_text(errors="replace")
     assert "myoscore_create_role" in log  # the statements are there…
@@ -213,7 +215,7 @@ def test_exam_lifecycle_under_row_level_security(pg_url: str) -> None:
 
     from myoscore.app import exam_lifecycle
 
-    with psycopg.connect(**_psycopg_args(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
+    with psycopg.connect(_conninfo(pg_url, "myoscore", "postgres"), autocommit=True) as admin:
         admin.execute("CREATE DATABASE lifecycle_study")
     db = open_database(pg_url.replace("/postgres?", "/lifecycle_study?"), create=True)
     owner = CoordinatorSession(db, "installer")

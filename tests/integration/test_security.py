@@ -15,6 +15,7 @@ from myoscore.cli.main import main
 from myoscore.domain import AccessDenied, MyoscoreError, Role
 from myoscore.store import authentication as clock_module
 from myoscore.store import passwords
+from myoscore.store.database import utcnow
 from myoscore.store.tables import ReaderRow
 
 
@@ -44,6 +45,7 @@ def test_hashes_use_the_recommended_scrypt_cost() -> None:
     source = Path(passwords.__file__).read_text(encoding="utf-8")
     cost = next(node for node in ast.walk(ast.parse(source))
                 if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "COST")
+    assert cost.value is not None
     assert ast.literal_eval(ast.unparse(cost.value).replace("2 ** 17", "131072")) == (131072, 8, 1)
 
 
@@ -68,8 +70,8 @@ def test_unknown_user_costs_one_hash_like_a_wrong_password(db, study, monkeypatc
 def test_exponential_backoff_after_failed_sign_ins(db, study, monkeypatch) -> None:
     """Three free failures, then 1 s, 2 s, 4 s …: during the back-off even the right password is
     refused unchecked; every attempt is audited; success resets the count."""
-    clock = [clock_module.utcnow()]
-    monkeypatch.setattr(clock_module, "utcnow", lambda: clock[0])
+    clock = [utcnow()]
+    monkeypatch.setattr(clock_module, "utcnow", lambda: clock[0])  # the clock sign-in reads
 
     def fail() -> None:
         with pytest.raises(AccessDenied, match="wrong name or password"):

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from myoscore.app import ReaderSession, open_database, sign_in
 from myoscore.imaging.dicom_server import DicomServer
@@ -27,7 +28,7 @@ def main(argv: list[str]) -> int:
     assert isinstance(reader, ReaderSession)
     read = reader.worklist()[0]
     cache = ImageCache(Path(cache_dir), limit_bytes=512 * 1024**2)
-    report: dict = {"read": read.id, "series": []}
+    report: dict[str, Any] = {"read": read.id, "series": []}
     started = time.perf_counter()
     if "--app" in argv:  # the workstation's own path: settings from the database, app.exam_images
         from myoscore.app.exam_images import load_exam_images

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,11 +65,16 @@ def mean_consensus(proto: Protocol, a: Mapping[str, str], b: Mapping[str, str]) 
     result = reconcile_mean(proto, {"A": a, "B": b})
     out: dict[str, str | float] = {d.item_key: a[d.item_key] for d in result.discordant}
     for value in result.decided:
-        out[value.item_key] = value.code if value.code is not None else float(value.value)
+        if value.code is None:  # a fractional mean: a number without a level
+            assert value.value is not None
+            out[value.item_key] = value.value
+        else:
+            out[value.item_key] = value.code
     return out
 
 
-def agreement(proto: Protocol, pairs: list[tuple[Mapping[str, str], Mapping[str, str]]]) -> tuple[AgreementRow, ...]:
+def agreement(proto: Protocol,
+              pairs: Sequence[tuple[Mapping[str, str], Mapping[str, str]]]) -> tuple[AgreementRow, ...]:
     """One row per indicator (all regions), computed with :func:`cohen_kappa`."""
     rows = []
     for indicator in dict.fromkeys(item.indicator for item in proto.items):

@@ -69,7 +69,7 @@ def test_a_value_outside_the_declared_scale_is_an_invalid_value(r1, r2, categori
     ("call", "message"),
     [
         (lambda: cohen_kappa([0, 1], [0]), "same subjects"),
-        (lambda: cohen_kappa([0, 1], [0, 1], weights="cubic"), "weights"),
+        (lambda: cohen_kappa([0, 1], [0, 1], weights="cubic"), "weights"),  # type: ignore[arg-type]  # refused
         (lambda: cohen_kappa([0, 1], [0, 1], categories=[0, 0, 1]), "twice"),
         (lambda: cohen_kappa([0, 1], [0, 1], categories=[]), "empty"),
         (lambda: cohen_kappa([0, 1], [0, 1], categories=[0, None]), "missing marker"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import krippendorff
 import numpy as np
@@ -21,10 +22,11 @@ from myoscore.agreement import (
     krippendorff_alpha,
     percent_agreement,
 )
+from myoscore.agreement.krippendorff import Level
 from myoscore.domain import NOT_EVALUABLE
 
 SEEDS = [0, 1, 2]
-WEIGHTS = [None, "linear", "quadratic"]
+WEIGHTS: list[Literal["linear", "quadratic"] | None] = [None, "linear", "quadratic"]
 
 
 def _two_readers(seed: int, n: int = 150, k: int = 6, missing: float = 0.1):
@@ -85,10 +87,10 @@ def test_cohen_matches_scikit_learn(seed: int, weights) -> None:
 def test_python_lists_and_arrays_give_the_same_result() -> None:
     """List input with None (the store's shape) and NaN arrays take different code paths."""
     r1, r2 = _two_readers(3)
-    as_list = [[None if math.isnan(v) else int(v) for v in r] for r in (r1, r2)]
+    first, second = ([None if math.isnan(v) else int(v) for v in r] for r in (r1, r2))
     for weights in WEIGHTS:
         arr = cohen_kappa(r1, r2, weights=weights)
-        lst = cohen_kappa(*as_list, weights=weights)
+        lst = cohen_kappa(first, second, weights=weights)
         assert (lst.kappa, lst.se, lst.n, lst.n_excluded) == pytest.approx(
             (arr.kappa, arr.se, arr.n, arr.n_excluded), abs=1e-12
         )
@@ -111,11 +113,11 @@ def test_fleiss_matches_statsmodels_on_complete_data(seed: int) -> None:
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
-def test_krippendorff_matches_krippendorff_package(seed: int, level: str) -> None:
+def test_krippendorff_matches_krippendorff_package(seed: int, level: Level) -> None:
     """alpha with missing values equals the krippendorff package (raters × units input)."""
     table = _raters_table(seed)
     expected = krippendorff.alpha(reliability_data=table.T, level_of_measurement=level)
-    assert krippendorff_alpha(table, level=level).alpha == pytest.approx(expected, abs=1e-10)  # type: ignore[arg-type]
+    assert krippendorff_alpha(table, level=level).alpha == pytest.approx(expected, abs=1e-10)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -328,13 +330,13 @@ def test_interval_alpha_on_continuous_scores_skips_the_coincidence_matrix() -> N
 
 
 @pytest.mark.parametrize("level", ["nominal", "interval"])
-def test_matrix_free_disagreements_match_the_package(monkeypatch, level: str) -> None:
+def test_matrix_free_disagreements_match_the_package(monkeypatch, level: Level) -> None:
     """The O(N·K) nominal and interval forms equal the krippendorff package."""
     import myoscore.agreement.krippendorff as kmod
 
     monkeypatch.setattr(kmod, "MAX_COINCIDENCE", 0)
     table = _raters_table(4)
-    res = krippendorff_alpha(table, level=level)  # type: ignore[arg-type]
+    res = krippendorff_alpha(table, level=level)
     assert res.coincidence is None
     expected = krippendorff.alpha(reliability_data=table.T, level_of_measurement=level)
     assert res.alpha == pytest.approx(expected, abs=1e-10)

@@ -59,7 +59,7 @@ def test_balanced_design_shares_exams_evenly_between_pairs_of_readers() -> None:
     """With two readers per exam, every pair of four readers shares non-anchor exams, and
     the shares differ little (readers take turns, not fixed pairs)."""
     design = balanced_design(range(1, 61), ["A", "B", "C", "D"], anchor=0, per_exam=2, seed="7")
-    shared = Counter()
+    shared: Counter[tuple[str, str]] = Counter()
     for exam_id in design.exam_ids:
         for pair in combinations(design.readers_of(exam_id), 2):
             shared[pair] += 1
@@ -176,7 +176,9 @@ def test_unassigned_means_no_read_of_the_protocol_yet_and_not_excluded(coordinat
     _readers(coordinator, "A", "B")
     assign_selected(coordinator, NXP2, ["A"], [exams[0]], seed=1)
     with coordinator.unit() as repo:  # excluding is another use case's: set the column here
-        repo._s.get(ExamRow, exams[3]).excluded_at = datetime.now(UTC)
+        row = repo._s.get(ExamRow, exams[3])
+        assert row is not None
+        row.excluded_at = datetime.now(UTC)
     plan = plan_assignment(coordinator, NXP2, ["A", "B"], seed=2)
     assert plan.exam_ids == (exams[1], exams[2])
     with pytest.raises(MyoscoreError, match=f"exam {exams[3]} .* is excluded"):
@@ -240,6 +242,8 @@ def test_undo_deletes_the_reads_of_an_untouched_assignment_audited(coordinator: 
     _readers(coordinator, "A", "B")
     keep = assign_selected(coordinator, NXP2, ["A"], [exams[0]], seed=1).value
     done = assign_selected(coordinator, NXP2, ["A", "B"], exams[1:], seed=2).value
+    assert keep.assignment_id is not None
+    assert done.assignment_id is not None
     undone = undo_assignment(coordinator, done.assignment_id)
     assert undone.changes == READS
     assert undone.value.reads == 0
@@ -263,6 +267,7 @@ def test_undo_is_refused_while_a_read_has_ratings(coordinator: CoordinatorSessio
     exams = _exams(coordinator, 2)
     _readers(coordinator, "A", "B")
     done = assign_selected(coordinator, NXP2, ["A", "B"], exams, seed=3).value
+    assert done.assignment_id is not None
     reader = sign_in(coordinator.database, "A", "pass-phrase-A")
     assert isinstance(reader, ReaderSession)
     first = reader.worklist()[0]
@@ -284,6 +289,7 @@ def test_undo_is_refused_for_a_submitted_read_without_ratings(coordinator: Coord
     exams = _exams(coordinator, 1)
     _readers(coordinator, "A")
     done = assign_selected(coordinator, NXP2, ["A"], exams, seed=3).value
+    assert done.assignment_id is not None
     reader = sign_in(coordinator.database, "A", "pass-phrase-A")
     assert isinstance(reader, ReaderSession)
     reader.submit(reader.worklist()[0].id)
@@ -316,4 +322,5 @@ def test_new_reads_keep_a_subjects_exams_apart_under_timepoint_blinding(coordina
             subjects = [r.subject_code for r in own]
             assert all(a != b for a, b in pairwise(subjects)), (seed, name, subjects)
             assert [r.exam_id for r in own] == list(done.value.worklists[name])
+        assert done.value.assignment_id is not None
         undo_assignment(coordinator, done.value.assignment_id)

@@ -102,6 +102,7 @@ def test_wrong_password_and_roles(db, study) -> None:
 def test_coordinator_reveal_is_audited(db, study) -> None:
     """Reading a reader's values as coordinator appends a reveal event naming the read."""
     a = sign_in(db, "A", "pass-phrase-A")
+    assert isinstance(a, ReaderSession)
     read = a.worklist()[0].id
     a.rate(read, "fat.thigh.medial.R", "2")
     assert study.read_ratings(read)["fat.thigh.medial.R"].value == 2

@@ -47,10 +47,13 @@ def test_side_box_of_an_arm_muscle_is_the_arm() -> None:
     arm = _disc(image.shape, 60, 30, 8)
     assert body.side_box("R", arm) == (42, 79, 12, 49)
     trunk_muscle = _disc(image.shape, 60, 100, 8)
-    _r0, _r1, c0, c1 = body.side_box("R", trunk_muscle)
-    assert (c0, c1) == (75, 120)
-    assert body.side_box("R") == body.sides["R"]
-    assert body.side_box("R")[2] == 12
+    trunk_box = body.side_box("R", trunk_muscle)
+    assert trunk_box is not None
+    assert trunk_box[2:] == (75, 120)
+    whole_side = body.side_box("R")
+    assert whole_side == body.sides["R"]
+    assert whole_side is not None
+    assert whole_side[2] == 12
 
 
 def test_subcutaneous_sector_and_fascia_by_nearest_muscle() -> None:
@@ -68,6 +71,8 @@ def test_subcutaneous_sector_and_fascia_by_nearest_muscle() -> None:
         ("thigh", "R"): (100, 101), ("thigh.anterior", "R"): (100,), ("thigh.posterior", "R"): (101,)})
     front = measure_mask(labels, label_map, "thigh.anterior", "R", "subcutaneous_edema")
     back = measure_mask(labels, label_map, "thigh.posterior", "R", "subcutaneous_edema")
+    assert front is not None
+    assert back is not None
     assert front.any()
     assert back.any()
     assert not (front & back).any()

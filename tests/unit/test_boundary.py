@@ -82,12 +82,14 @@ def test_every_public_method_is_checked() -> None:
 def test_bad_arguments_are_refused_before_any_rule(db, study, nxp2, cls, method, parameter, kind, optional,
                                                    data) -> None:
     """A bad id or key is refused with InvalidArgument naming the parameter; nothing is written."""
+    target: ReaderSession | CoordinatorSession | ReadingSession
     if cls is ReaderSession:
         target = sign_in(db, "A", "pass-phrase-A")
     elif cls is CoordinatorSession:
         target = study
     else:
         reader = sign_in(db, "A", "pass-phrase-A")
+        assert isinstance(reader, ReaderSession)
         target = ReadingSession(reader, reader.worklist()[0].id)
     strategy = (BAD_ID_LISTS if parameter.endswith("_ids") else BAD_IDS) if kind == "id" else BAD_TEXT
     if not optional:
@@ -108,6 +110,7 @@ def test_bad_arguments_are_refused_before_any_rule(db, study, nxp2, cls, method,
 def test_opening_a_reading_session_checks_the_id(db, study, bad) -> None:
     """ReadingSession(reader, "1") is refused like every other bad id."""
     reader = sign_in(db, "A", "pass-phrase-A")
+    assert isinstance(reader, ReaderSession)
     with pytest.raises(InvalidArgument, match="read_id"):
         ReadingSession(reader, bad)
 
@@ -125,11 +128,13 @@ def test_string_id_cannot_walk_around_the_washout(db, study, nxp2) -> None:
     with pytest.raises(AccessDenied):
         reader.ratings(first.id)
     key = "edema.thigh.anterior.R"
-    for call in (lambda: reader.ratings(str(first.id)), lambda: reader.read(str(first.id)),
-                 lambda: reader.series(str(first.id)), lambda: reader.exam(str(first.id)),
-                 lambda: reader.protocol(str(first.id)), lambda: reader.rate(str(repeat.id), key, "1"),
-                 lambda: reader.submit(str(repeat.id)), lambda: reader.clear(str(repeat.id), key),
-                 lambda: ReadingSession(reader, str(first.id))):
+    # The ids as strings: deliberately the wrong type (the API takes int), hence the ignores.
+    for call in (lambda: reader.ratings(str(first.id)), lambda: reader.read(str(first.id)),  # type: ignore[arg-type]
+                 lambda: reader.series(str(first.id)), lambda: reader.exam(str(first.id)),  # type: ignore[arg-type]
+                 lambda: reader.protocol(str(first.id)),  # type: ignore[arg-type]
+                 lambda: reader.rate(str(repeat.id), key, "1"),  # type: ignore[arg-type]
+                 lambda: reader.submit(str(repeat.id)), lambda: reader.clear(str(repeat.id), key),  # type: ignore[arg-type]
+                 lambda: ReadingSession(reader, str(first.id))):  # type: ignore[arg-type]
         with pytest.raises(InvalidArgument, match="read_id must be a whole number"):
             call()
     assert study.read_ratings(repeat.id) == {}

@@ -126,7 +126,7 @@ def test_frequencies_per_region_and_compartment(nxp2: Protocol) -> None:
     as evaluated. Fatty infiltration Fischer ≥ 1: P2 calf posterior L = 1 → calf 1 of 3."""
     thigh = [it.key for it in nxp2.items if it.measure == "subcutaneous_edema" and it.unit.region == "thigh"]
     fat = [it.key for it in nxp2.items if it.measure == "fat"]
-    subjects = {
+    subjects: dict[str, dict[str, float | None]] = {
         "P1": {**dict.fromkeys(thigh, 0.0), "subcutaneous_edema.thigh.anterior.R": 1.0, **dict.fromkeys(fat, 0.0)},
         "P2": {**dict.fromkeys(thigh, 0.0), **dict.fromkeys(fat, 0.0), "fat.calf.posterior.L": 1.0},
         "P3": {**dict.fromkeys(thigh), **dict.fromkeys(fat, 0.0)},
@@ -249,7 +249,7 @@ def test_progression_refuses_unmatched_measures(nxp2: Protocol) -> None:
 def test_incomplete_region_sum_is_marked_incomplete(nxp2: Protocol) -> None:
     """A calf with every compartment but one not evaluable: edema_calf 5 over 1 of 6 items,
     ``complete`` False; a fully evaluated thigh is complete; the scope is the calf."""
-    values = {key: 1.0 for key in nxp2.item_keys if key.startswith("edema.thigh.")}
+    values: dict[str, float | None] = {key: 1.0 for key in nxp2.item_keys if key.startswith("edema.thigh.")}
     values |= {key: None for key in nxp2.item_keys if key.startswith("edema.calf.")}
     values["edema.calf.anterior.R"] = 5.0
     results = {r.name: r for r in compute_scores(nxp2, values)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +21,16 @@ from myoscore.export import (
 )
 from tests.unit.export_data import FRACTIONAL_KEY, NE_KEY, READER_A, ZERO_KEY, check_files, imnm_dataset, nxp2_dataset
 
+if TYPE_CHECKING:
+    from matplotlib.image import AxesImage
+
+
+def shape_of(image: AxesImage) -> tuple[int, ...]:
+    """The shape of the array an image draws (matplotlib allows an image without one)."""
+    array = image.get_array()
+    assert array is not None
+    return array.shape
+
 
 def hatched(ax) -> int:
     return sum(1 for patch in ax.patches if patch.get_hatch() == "///")
@@ -31,7 +42,7 @@ def test_heatmap_has_a_cell_per_subject_and_unit(tmp_path: Path) -> None:
     result = write_heatmap(data, tmp_path, measure="edema")
     svg = check_files(result.paths, "nxp2_lower_limb_heatmap_edema")
     ax = result.figure.axes[0]
-    assert ax.images[0].get_array().shape == (3, 12)
+    assert shape_of(ax.images[0]) == (3, 12)
     panel = result.panels["heatmap"]
     assert panel.rows == ("S-101", "S-102", "S-103")
     assert panel.columns[:2] == ("Thigh, anterior compartment R", "Thigh, anterior compartment L")
@@ -52,7 +63,7 @@ def test_heatmap_of_every_exam_and_of_a_reader(tmp_path: Path) -> None:
     panel = result.panels["heatmap"]
     assert panel.values.shape == (4, 12)
     assert panel.rows[:2] == ("S-101 · baseline", "S-101 · follow-up")
-    assert result.figure.axes[0].images[0].get_array().shape == (4, 12)
+    assert shape_of(result.figure.axes[0].images[0]) == (4, 12)
 
 
 def test_heatmap_refuses_a_nominal_measure_and_a_missing_source(tmp_path: Path) -> None:
@@ -71,7 +82,7 @@ def test_stir_t1_heatmaps_baseline_and_follow_up(tmp_path: Path) -> None:
     check_files(result.paths, "imnm_whole_body_stir_t1_heatmaps_lower")
     assert list(result.panels) == ["STIR baseline", "T1 baseline", "STIR follow-up", "T1 follow-up"]
     images = [ax.images[0] for ax in result.figure.axes if ax.images]
-    assert [im.get_array().shape for im in images] == [(2, 76)] * 4
+    assert [shape_of(im) for im in images] == [(2, 76)] * 4
     # Rows by months from onset at baseline; follow-up labels give the months in between.
     assert result.panels["STIR baseline"].rows == ("P-01 (2 mo)", "P-02 (60 mo)")
     assert result.panels["T1 follow-up"].rows == ("P-01 (+11 mo)", "P-02 (+24 mo)")

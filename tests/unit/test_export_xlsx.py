@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -18,7 +19,8 @@ def workbook(tmp_path_factory: pytest.TempPathFactory) -> openpyxl.Workbook:
     return openpyxl.load_workbook(path)
 
 
-def table(workbook: openpyxl.Workbook, sheet: str) -> list[dict[str, object]]:
+def table(workbook: openpyxl.Workbook, sheet: str) -> list[dict[str, Any]]:
+    """A sheet's rows by header (openpyxl is untyped: a cell holds any value)."""
     rows = list(workbook[sheet].iter_rows(values_only=True))
     return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
 

@@ -8,7 +8,7 @@ from myoscore.imaging import Volume
 from myoscore.imaging.fingerprint import canonical, fingerprint, middle_planes, probe_of, same_content, volume_grid
 
 
-def _volume(seed: int = 0, dtype: type = np.int16) -> Volume:
+def _volume(seed: int = 0, dtype: type[np.generic] = np.int16) -> Volume:
     voxels = np.random.default_rng(seed).integers(0, 1000, (5, 6, 7)).astype(dtype)
     affine = np.diag([0.8, 0.9, 4.0, 1.0])
     affine[:3, 3] = (-100.0, -80.0, 30.0)
@@ -91,7 +91,9 @@ def test_the_probe_is_the_middle_planes_whichever_way_the_slices_run() -> None:
     alone = probe_of(middle, grid)
     assert alone is not None
     assert alone.maybe_same(probe)
-    assert not probe.maybe_same(probe_of(_volume(3), grid))
+    different = probe_of(_volume(3), grid)
+    assert different is not None
+    assert not probe.maybe_same(different)
 
 
 def _shifted(affine: np.ndarray, k: int) -> np.ndarray:

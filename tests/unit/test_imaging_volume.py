@@ -189,11 +189,12 @@ def test_phantom_t1_has_its_own_geometry(phantom: PhantomInfo) -> None:
 
 def test_phantom_is_deterministic(tmp_path: Path) -> None:
     """The same seed writes byte-identical DICOM; another seed changes the grades."""
-    kwargs = {"shape": (3, 32, 32), "timepoints": ("baseline",), "regions": ("calf",),
-              "sequences": (Sequence.STIR,), "nifti": False}
-    first = write_phantom(tmp_path / "a", seed=3, **kwargs)
-    second = write_phantom(tmp_path / "b", seed=3, **kwargs)
-    other = write_phantom(tmp_path / "c", seed=4, **kwargs)
+
+    def write(folder: str, seed: int) -> PhantomInfo:
+        return write_phantom(tmp_path / folder, seed=seed, shape=(3, 32, 32), timepoints=("baseline",),
+                             regions=("calf",), sequences=(Sequence.STIR,), nifti=False)
+
+    first, second, other = write("a", 3), write("b", 3), write("c", 4)
     names = sorted(p.name for p in first.series[0].dicom_dir.iterdir())
     for name in names:
         assert (first.series[0].dicom_dir / name).read_bytes() == (
@@ -227,6 +228,7 @@ def test_nifti_round_trip_keeps_voxels_and_lps_affine(tmp_path: Path) -> None:
     assert back.voxels.dtype == np.int16
     assert np.allclose(back.affine, volume.affine)
     on_disk = nibabel.load(str(path))
+    assert isinstance(on_disk, nibabel.Nifti1Image)
     assert nibabel.aff2axcodes(on_disk.affine) == ("L", "P", "S")
     assert np.allclose(on_disk.affine, np.diag([-1, -1, 1, 1]) @ volume.affine)
     assert int(on_disk.header["sform_code"]) == 1

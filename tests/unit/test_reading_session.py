@@ -8,7 +8,7 @@ import pytest
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession, keymap, sign_in
 from myoscore.app.exam_images import parse_label_table
-from myoscore.app.keymap import KEYMAP, binding_for, help_rows, help_table_markdown
+from myoscore.app.keymap import KEYMAP, Binding, binding_for, help_rows, help_table_markdown
 from myoscore.app.reading_session import NOTHING, Changes, ReadingSession
 from myoscore.app.schemes import scheme_library
 from myoscore.domain import NOT_EVALUABLE, InvalidValue, NotFound, ReadLocked, ReadStatus, Role
@@ -24,6 +24,13 @@ def reader(db: Database, name: str = "A") -> ReaderSession:
 def session(db: Database, study: CoordinatorSession) -> ReadingSession:
     a = reader(db)
     return ReadingSession(a, a.worklist()[0].id)
+
+
+def bound(key: str) -> Binding:
+    """The reader's binding of a key the test presses (every key it presses has one)."""
+    binding = binding_for(key)
+    assert binding is not None, key
+    return binding
 
 
 def stored(db: Database, read_id: int, name: str = "A") -> dict[str, str]:
@@ -84,7 +91,7 @@ def test_digit_scores_by_level_position(db: Database, session: ReadingSession) -
 def test_not_evaluable_is_its_own_value(db: Database, session: ReadingSession) -> None:
     """N stores "NE" (value None), never 0."""
     key = session.item.key
-    binding_for("N").run_on_session(session)
+    bound("N").run_on_session(session)
     rating = reader(db).ratings(session.read_id)[key]
     assert rating.code == NOT_EVALUABLE
     assert rating.value is None
@@ -127,16 +134,16 @@ def test_navigation_clamps_and_switches_side(session: ReadingSession) -> None:
     assert session.previous_item() == NOTHING
     assert session.next_item() == Changes(item=True)
     assert session.item.key == "edema.thigh.anterior.L"
-    binding_for("S").run_on_session(session)
+    bound("S").run_on_session(session)
     assert session.item.key == "edema.thigh.anterior.R"
     session.switch_side()
     assert session.item.key == "edema.thigh.anterior.L"
-    binding_for("End").run_on_session(session)
+    bound("End").run_on_session(session)
     assert session.index == session.total - 1
     assert session.next_item() == NOTHING
     assert session.item.side is None
     assert session.switch_side() == NOTHING  # region-level items have no side
-    binding_for("Home").run_on_session(session)
+    bound("Home").run_on_session(session)
     assert session.index == 0
 
 
@@ -149,7 +156,7 @@ def test_go_to_and_next_unscored(session: ReadingSession) -> None:
     session.go_to(session.protocol.items[0].key)
     session.set_value("0")
     session.go_to(session.protocol.items[0].key)
-    binding_for("U").run_on_session(session)
+    bound("U").run_on_session(session)
     assert session.index == 1
 
 
@@ -239,8 +246,7 @@ def test_keymap_rows_are_unique_and_complete() -> None:
     keys = [b.key for b in KEYMAP]
     assert len(keys) == len(set(keys))
     for key in [*map(str, range(10)), "N", "Backspace", "Up", "Down", "Tab", "Shift+Tab", "S", "Ctrl+Z"]:
-        assert binding_for(key) is not None, key
-        assert binding_for(key).target == "session"
+        assert bound(key).target == "session"
     assert binding_for("Q") is None
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from myoscore.app import CoordinatorSession, Database, sign_in
+from myoscore.app import CoordinatorSession, Database, ReaderSession, sign_in
 from myoscore.app.analysis import consensus_list, reconcile_reads
-from myoscore.app.keymap import REVIEW_KEYMAP, Keyboard, binding_for, help_rows, short_rows
+from myoscore.app.keymap import REVIEW_KEYMAP, Binding, Keyboard, binding_for, help_rows, short_rows
 from myoscore.app.review_session import ReviewSession
 from myoscore.app.schemes import Protocol
 from myoscore.domain import InvalidValue
@@ -20,6 +20,7 @@ DISCORDANT = {"edema.thigh.anterior.R": ("2", "3"), "edema.thigh.medial.R": ("NE
 def review(db: Database, study: CoordinatorSession, nxp2: Protocol) -> ReviewSession:
     for index, name in enumerate(("A", "B")):
         reader = sign_in(db, name, f"pass-phrase-{name}")
+        assert isinstance(reader, ReaderSession)
         for read in reader.worklist():
             for item in nxp2.items:
                 pair = DISCORDANT.get(item.key)
@@ -28,6 +29,20 @@ def review(db: Database, study: CoordinatorSession, nxp2: Protocol) -> ReviewSes
     pending = reconcile_reads(study, "nxp2_lower_limb", ["A", "B"], "review").pending
     read = next(r for r in study.reads("nxp2_lower_limb") if r.repeat == 0)
     return ReviewSession(study, study.protocol_of(read.id), ("A", "B"), pending)
+
+
+def bound(key: str) -> Binding:
+    """The review's binding of a key the test presses (every key it presses has one)."""
+    binding = binding_for(key, REVIEW_KEYMAP)
+    assert binding is not None, key
+    return binding
+
+
+def decided_code(review: ReviewSession, index: int) -> str | None:
+    """The code of item ``index``'s standing decision (the test decided it)."""
+    decision = review.decision(index)
+    assert decision is not None, index
+    return decision.code
 
 
 def decided(study: CoordinatorSession) -> dict[tuple[int, str], str | None]:
@@ -40,13 +55,13 @@ def test_keys_record_by_position_and_move(review: ReviewSession, study: Coordina
     assert review.total == 6
     assert review.item.item_key == "edema.thigh.anterior.R"
     assert review.codes() == ("2", "3")
-    changes = binding_for("3", REVIEW_KEYMAP).run_on_session(review)
+    changes = bound("3").run_on_session(review)
     assert (changes.value, changes.item, changes.progress) == (True, True, True)
-    assert review.decision(0).code == "3"
+    assert decided_code(review, 0) == "3"
     assert review.index == 1
-    binding_for("N", REVIEW_KEYMAP).run_on_session(review)
-    assert review.decision(1).code == "NE"
-    binding_for("Up", REVIEW_KEYMAP).run_on_session(review)
+    bound("N").run_on_session(review)
+    assert decided_code(review, 1) == "NE"
+    bound("Up").run_on_session(review)
     assert review.index == 1
     assert decided(study)[(review.items[0].exam_id, "edema.thigh.anterior.R")] == "3"
     with pytest.raises(InvalidValue, match="keys 0–5"):
@@ -64,7 +79,7 @@ def test_holding_a_digit_records_one_decision(review: ReviewSession, study: Coor
     assert keyboard.run(review, "N", 1000).value
     keyboard.release("N", 1060)
     assert keyboard.run(review, "2", 1300).value  # edema pattern: 0 none, 1 patchy, 2 diffuse
-    assert [review.decision(i).code for i in range(3)] == ["4", "NE", "diffuse"]
+    assert [decided_code(review, i) for i in range(3)] == ["4", "NE", "diffuse"]
 
 
 def test_the_end_of_the_review_is_a_status_change(review: ReviewSession) -> None:
@@ -72,7 +87,7 @@ def test_the_end_of_the_review_is_a_status_change(review: ReviewSession) -> None
     for _ in range(review.total - 1):
         assert not review.record_level(1).status
     review.go_to(0)
-    assert binding_for("U", REVIEW_KEYMAP).run_on_session(review).item
+    assert bound("U").run_on_session(review).item
     assert review.index == review.total - 1
     last = review.record_level(0)
     assert last.status

@@ -242,7 +242,8 @@ measure = "edema"
         (None, '[agreement]\nmin_pairs = 0\n', "agreement.min_pairs", "whole number"),
     ],
 )
-def test_invalid_protocol_is_named(tmp_path: Path, library, replace, append, key: str, problem: str) -> None:
+def test_invalid_protocol_is_named(tmp_path: Path, library, replace: tuple[str, str] | None, append: str, key: str,
+                                   problem: str) -> None:
     """Each kind of invalid protocol names the file, the key and what is wrong."""
     text = PROTOCOL.replace(*replace, 1) if replace else PROTOCOL
     path = tmp_path / "bad_protocol.toml"
@@ -262,7 +263,7 @@ def test_valid_custom_protocol_loads(tmp_path: Path, library) -> None:
     assert len(protocol.hash) == 64
 
 
-def _scale_file(folder, level_extra: str, head_extra: str = "") -> object:
+def _scale_file(folder: Path, level_extra: str, head_extra: str = "") -> Path:
     path = folder / "card.toml"
     path.write_text(f"""
 [scale]
