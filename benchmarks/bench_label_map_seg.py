@@ -59,13 +59,13 @@ def main() -> int:
         images = [s for s in series if s.kind is not Sequence.LABEL_MAP]
         image_bytes = sum(Path(f).stat().st_size for s in images for f in s.files)
         label_bytes = sum(Path(f).stat().st_size for s in series if s.kind is Sequence.LABEL_MAP for f in s.files)
-        builds, sizes = [], 0
+        builds, sizes, n_built = [], 0, 0
         for _ in range(args.repeat):
             started = time.perf_counter()
             built, problems = exam_segmentations(series, exam.subject_code)
             builds.append(time.perf_counter() - started)
             assert not problems, problems
-            sizes = sum(len(b) for b in built)
+            sizes, n_built = sum(len(b) for b in built), len(built)
         with running_orthanc() as orthanc:
             configure_image_server(coordinator, ImageServerSettings("study", orthanc.dicomweb, username=USER,
                                                                     password_env="BENCH_ORTHANC_PASSWORD"))
@@ -73,7 +73,7 @@ def main() -> int:
             started = time.perf_counter()
             sent = send_exams(coordinator, [exam.id])
             send_s = time.perf_counter() - started
-            assert sent.segmentations == len(built), sent
+            assert sent.segmentations == n_built, sent
             assert not sent.problems, sent.problems
             server = DicomServer("study", orthanc.dicomweb, username=USER, password=PASSWORD)
             gone = [replace(s, files=()) for s in series]  # this site has no import folder
@@ -88,7 +88,7 @@ def main() -> int:
         build_s = statistics.median(builds)
         result = {
             "benchmark": "label maps as DICOM SEG, whole-body phantom",
-            "image_series": len(images), "label_maps": len(built),
+            "image_series": len(images), "label_maps": n_built,
             "image_megabytes": round(image_bytes / 1e6, 1),
             "label_map_nifti_megabytes": round(label_bytes / 1e6, 2),
             "seg_megabytes": round(sizes / 1e6, 2),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QTableWidget
 
 from myoscore.app import CoordinatorSession, Database, ReaderSession
 from myoscore.app.demo import load_demo
@@ -15,6 +15,12 @@ from myoscore.gui.main_window import MainWindow
 from tests.gui.gui_helpers import all_texts
 
 pytestmark = pytest.mark.gui
+
+
+def cell_text(table: QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    assert item is not None, (row, column)
+    return item.text()
 
 
 def click_ok(dialog: QDialog) -> None:
@@ -88,7 +94,7 @@ def test_coordinator_gets_progress_without_values(qtbot, db: Database, study: Co
     assert isinstance(window, CoordinatorWindow)
     assert window.table.rowCount() == 4
     assert "1 subject, 2 exams, 4 reads, 0 submitted" in window.summary.text()
-    assert all("/ 50" in window.table.item(r, 6).text() for r in range(4))
+    assert all("/ 50" in cell_text(window.table, r, 6) for r in range(4))
 
 
 def test_run_on_the_demo_study(qtbot, db: Database, tmp_path: Path) -> None:
