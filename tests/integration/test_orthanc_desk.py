@@ -116,7 +116,7 @@ def test_find_and_retrieve_from_a_pacs_on_the_desk(qtbot, tmp_path: Path, orthan
     click(qtbot, dialog.find_button)
     assert dialog.message.text() == "2 studies found."
     assert dialog.table.rowCount() == 2
-    assert {dialog.table.item(r, 0).text() for r in range(2)} == {info.identifying["PatientID"]}  # type: ignore[union-attr]
+    assert {dialog.table.item(r, 0).text() for r in range(2)} == {info.identifying["PatientID"]}
     assert len(dialog.selected()) == 2  # all chosen after a find
 
     landed = tmp_path / "retrieved"
