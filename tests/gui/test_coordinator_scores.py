@@ -3,6 +3,7 @@ it, incomplete exams flagged, the source selectable, stale consensus flagged (is
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from myoscore.app.demo import DEMO_PASSWORD, load_demo
 from myoscore.app.schemes import scheme_library
 from myoscore.gui.coordinator.scores_page import score_text
 from myoscore.scores import ScoreResult
-from tests.gui.gui_helpers import click, click_tab, open_desk, table_texts
+from tests.gui.gui_helpers import click, click_check, click_tab, open_desk, table_texts
 
 pytestmark = pytest.mark.gui
 
@@ -198,3 +199,48 @@ def test_scores_tab_without_consensus_points_to_the_consensus_tab(qtbot, coordin
     assert "myoscore" not in text
     assert "--reader" not in text
     assert page.exams_table.rowCount() == 0
+
+
+def test_include_excluded_exams_switch_on_scores_agreement_and_export(qtbot, demo_scored, tmp_path: Path) -> None:
+    """An excluded exam is left out of the Scores and Agreement tabs and the export until
+    "Include excluded exams" is ticked there (the CLI's --include-excluded)."""
+    from myoscore.app.exam_lifecycle import exclude_exam
+
+    study = demo_scored
+    exams = study.exams()
+    exclude_exam(study, exams[0].id, "motion artefact")
+    window = open_desk(qtbot, study)
+    click_tab(qtbot, window.tabs, "Scores")
+    scores = window.scores_page
+    assert scores.report is not None
+    shown_without = scores.exams_table.rowCount()
+    click_check(qtbot, scores.excluded_check)
+    assert scores.report is not None
+    assert scores.exams_table.rowCount() == shown_without + 1
+
+    click_tab(qtbot, window.tabs, "Agreement")
+    agreement = window.agreement_page
+    assert agreement.report is not None
+    without = agreement.report.n_exams
+    click_check(qtbot, agreement.excluded_check)
+    assert agreement.report is not None
+    assert agreement.report.n_exams == without + 1
+
+    dialog = window.open_export()
+    qtbot.waitExposed(dialog)
+    assert not dialog.excluded_check.isChecked()
+    counts = []
+    for run in ("without", "with"):
+        if run == "with":
+            click_check(qtbot, dialog.excluded_check)
+            assert dialog.excluded_check.isChecked()
+        dialog.folder_edit.setText(str(tmp_path / run))
+        for name, check in dialog.format_checks.items():
+            check.setChecked(name == "csv")
+        with qtbot.waitSignal(dialog.export_finished, timeout=60_000):
+            click(qtbot, dialog.export_button)
+        assert dialog.export_result is not None
+        (tidy,) = [p for p in dialog.export_result.written if p.name.endswith("_ratings_tidy.csv")]
+        with tidy.open(newline="", encoding="utf-8") as handle:
+            counts.append(len({(row["subject"], row["timepoint"]) for row in csv.DictReader(handle)}))
+    assert counts[1] == counts[0] + 1

@@ -39,6 +39,7 @@ from myoscore.gui.coordinator.widgets import (
     Page,
     cell,
     chosen,
+    excluded_exams_check,
     fill_row,
     heading,
     hint,
@@ -130,6 +131,8 @@ class AgreementPage(Page):
         top.addWidget(self.intra_radio)
         top.addWidget(self.intra_combo)
         top.addStretch(1)
+        self.excluded_check = excluded_exams_check(self)
+        top.addWidget(self.excluded_check)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         self.info = QLabel(self)
@@ -183,6 +186,7 @@ class AgreementPage(Page):
         for combo in (self.first_combo, self.second_combo, self.intra_combo):
             combo.currentIndexChanged.connect(lambda _i: self._on_choice_changed())
         self.pair_radio.toggled.connect(lambda _checked: self._on_choice_changed())
+        self.excluded_check.toggled.connect(lambda _on: self._on_choice_changed())
         self.table.currentCellChanged.connect(lambda row, *_: self._on_row_selected(row))
         self.heatmap.currentCellChanged.connect(lambda row, column, *_: self._on_heat_selected(row, column))
         self.statistic_combo.currentIndexChanged.connect(lambda _i: self._fill_heatmap())
@@ -243,17 +247,18 @@ class AgreementPage(Page):
         if not protocol:
             self._show_unavailable("No read has been assigned yet.")
             return
+        excluded = self.excluded_check.isChecked()
         try:
             if self.intra_radio.isChecked():
                 reader = chosen(self.intra_combo)
                 if reader is None:
                     raise NotFound("no reader has repeat reads of this protocol yet")
-                report = intra_reader_report(self.coordinator, protocol, reader)
+                report = intra_reader_report(self.coordinator, protocol, reader, include_excluded=excluded)
             else:
                 first, second = chosen(self.first_combo), chosen(self.second_combo)
                 if first is None or second is None or first == second:
                     raise MyoscoreError("choose two different readers")
-                report = agreement_report(self.coordinator, protocol, [first, second])
+                report = agreement_report(self.coordinator, protocol, [first, second], include_excluded=excluded)
         except NotFound as exc:
             self._show_unavailable(f"Not available yet: {exc}. The dashboard fills in as soon as both readers "
                                    "have submitted a read of the same exam; press Refresh then.")

@@ -37,7 +37,7 @@ from myoscore.app.export import FORMATS, ExportResult, export_files, read_groups
 from myoscore.domain import MyoscoreError
 from myoscore.gui.coordinator.agreement_page import default_pair
 from myoscore.gui.coordinator.jobs import JobRunner
-from myoscore.gui.coordinator.widgets import NONE_CHOICE, MessageLabel, chosen, set_choices
+from myoscore.gui.coordinator.widgets import NONE_CHOICE, MessageLabel, chosen, excluded_exams_check, set_choices
 from myoscore.gui.settings import ViewSettings
 
 __all__ = ["AUTOMATIC_SOURCE", "DEFAULT_FORMATS", "FORMAT_TITLES", "ExportDialog", "default_folder"]
@@ -123,6 +123,8 @@ class ExportDialog(QDialog):
         self.clinical_check = QCheckBox("Include clinical fields (months from onset, treated)", self)
         self.clinical_check.setChecked(True)
         form.addRow(self.clinical_check)
+        self.excluded_check = excluded_exams_check(self)
+        form.addRow(self.excluded_check)
         groups_row = QHBoxLayout()
         self.groups_edit = QLineEdit(self)
         self.groups_edit.setPlaceholderText("optional CSV of subject,group (for the bar chart by group)")
@@ -216,12 +218,13 @@ class ExportDialog(QDialog):
             return
         readers = [first, second] if first and second else None
         clinical = self.clinical_check.isChecked()
+        excluded = self.excluded_check.isChecked()
         out = Path(folder)
         source = self.figure_source()
 
         def work(coordinator: CoordinatorSession, _progress: Callable[[int, int], None]) -> ExportResult:
             return export_files(coordinator, protocol, formats, out, readers=readers, clinical=clinical,
-                                groups=groups, source=source)
+                                groups=groups, source=source, include_excluded=excluded)
 
         self.settings.set_export_choices(self.coordinator.database.location, folder, formats)
         self.export_button.setEnabled(False)

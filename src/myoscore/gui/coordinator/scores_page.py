@@ -46,6 +46,7 @@ from myoscore.gui.coordinator.widgets import (
     MessageLabel,
     Page,
     cell,
+    excluded_exams_check,
     fill_row,
     heading,
     hint,
@@ -104,6 +105,8 @@ class ScoresPage(Page):
         top.addWidget(self.source_combo)
         top.addWidget(self.compute_button)
         top.addStretch(1)
+        self.excluded_check = excluded_exams_check(self)
+        top.addWidget(self.excluded_check)
         layout.addLayout(top)
         self.message = MessageLabel(self)
         layout.addWidget(self.message)
@@ -147,6 +150,7 @@ class ScoresPage(Page):
         self.protocol_combo.currentIndexChanged.connect(lambda _i: self._on_protocol_chosen())
         self.source_combo.currentIndexChanged.connect(lambda _i: self.compute())
         self.compute_button.clicked.connect(self.compute)
+        self.excluded_check.toggled.connect(lambda _on: self.compute())
         self._fill_choices()
 
     # ---------------------------------------------------------------- choices
@@ -189,7 +193,8 @@ class ScoresPage(Page):
         source = self.source_combo.currentText() or CONSENSUS_SOURCE
         reader = None if source == CONSENSUS_SOURCE else source
         try:
-            report = derived_scores(self.coordinator, protocol, reader=reader)
+            report = derived_scores(self.coordinator, protocol, reader=reader,
+                                    include_excluded=self.excluded_check.isChecked())
         except NoConsensus:
             self._show_unavailable(f"No consensus is decided for {protocol} yet: reconcile the readers on the "
                                    "Consensus tab first, or choose one reader under From.")

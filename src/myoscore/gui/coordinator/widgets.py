@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHeaderView,
     QLabel,
@@ -182,3 +183,12 @@ def interval(low: float | None, high: float | None, digits: int = 3) -> str:
     if low is None or high is None or low != low or high != high:
         return "—"
     return f"{low:.{digits}f} – {high:.{digits}f}"
+
+
+def excluded_exams_check(parent: QWidget | None = None) -> QCheckBox:
+    """"Include excluded exams" (off): the same switch as ``--include-excluded`` of the CLI's
+    analysis and export commands."""
+    check = QCheckBox("Include excluded exams", parent)
+    check.setToolTip("Excluded exams (Exams tab) are left out of agreement, scores and exports; tick to count "
+                     "them in this time, as `--include-excluded` does on the command line.")
+    return check
