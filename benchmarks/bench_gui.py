@@ -117,7 +117,10 @@ def bench_open(database: Path, repeats: int) -> dict[str, list[float]]:
     def open_and_draw(read_id: int) -> float:
         begin = time.perf_counter()
         window.open_read(read_id)
+        deadline = time.perf_counter() + 300
         while window.images is None:
+            if time.perf_counter() > deadline:
+                raise SystemExit(f"bench_gui: read {read_id} showed no images within 300 s")
             app.processEvents()
             time.sleep(0.001)
         app.processEvents()  # the first slice of every view painted
@@ -140,8 +143,11 @@ def bench_open(database: Path, repeats: int) -> dict[str, list[float]]:
         window.prefetch_enabled = True
         window.open_read(first)
         window.wait_for_images(300_000)  # the first exam; its arrival starts the prefetch of the second
-        second_series = window.reader.series(second)
+        second_series = window.reader.image_sources(second)  # as the window keys its cache
+        deadline = time.perf_counter() + 300
         while window.image_cache.get(second_series) is None:  # the reader scores meanwhile
+            if time.perf_counter() > deadline:
+                raise SystemExit("bench_gui: the next exam was not prefetched within 300 s")
             app.processEvents()
             time.sleep(0.01)
         window.back_to_worklist()
