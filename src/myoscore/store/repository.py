@@ -515,9 +515,7 @@ class StudyRepository:
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFound(f"no read {missing[0]}")
-        result: dict[int, dict[str, Rating]] = {read_id: {} for read_id in ids}
-        for row in self._s.scalars(select(RatingRow).where(RatingRow.read_id.in_(ids))):
-            result[row.read_id][row.item_key] = rating_of(row)
+        result = self.ratings_for_status(ids)
         for read_id in ids:
             audit(self._s, self.actor, "reveal_ratings", f"read {read_id}", None, purpose or None)
         return result
