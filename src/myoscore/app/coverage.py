@@ -112,10 +112,7 @@ def description_rules() -> DescriptionRules:
 
 def z_range_of(volume: Volume) -> tuple[float, float]:
     """The volume's extent along the body (patient z, mm) from its eight corner voxels."""
-    z, y, x = volume.shape
-    corners = np.array([(i, j, k) for i in (0, x - 1) for j in (0, y - 1) for k in (0, z - 1)], dtype=float)
-    along = volume.index_to_patient(corners)[:, 2]
-    return float(along.min()), float(along.max())
+    return volume.extent_along((0.0, 0.0, 1.0))
 
 
 def regions_in_range(label_map: LabelMap, z_range: tuple[float, float]) -> tuple[str, ...]:

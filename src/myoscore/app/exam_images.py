@@ -354,14 +354,6 @@ VIEW_ORDER = (Sequence.STIR, Sequence.T1, Sequence.T2, Sequence.DIXON_FAT, Seque
               Sequence.DIXON_IN, Sequence.DIXON_OUT, Sequence.OTHER)
 
 
-def _extent(volume: Volume, axis: np.ndarray) -> tuple[float, float]:
-    """The volume's extent (mm) along ``axis``, from its eight corner voxels."""
-    z, y, x = volume.shape
-    corners = np.array([(i, j, k) for i in (0, x - 1) for j in (0, y - 1) for k in (0, z - 1)], dtype=float)
-    along = volume.index_to_patient(corners) @ axis
-    return float(along.min()), float(along.max())
-
-
 def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
     """Indices of volumes grouped by overlapping extent along the first one's normal.
 
@@ -371,7 +363,7 @@ def _group_stations(volumes: Seq[Volume]) -> list[list[int]]:
     if not volumes:
         return []
     axis = volumes[0].slice_normal
-    extents = [_extent(v, axis) for v in volumes]
+    extents = [v.extent_along(axis) for v in volumes]
     groups: list[list[int]] = []
     for index, (low, high) in enumerate(extents):
         for group in groups:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from myoscore.app.pacs import find_studies, retrieve_studies
-from myoscore.app.remote_images import configure_image_server, remote_images, send_exams, store_files
+from myoscore.app.remote_images import configure_image_server, remote_images, send_exams, server_text, store_files
 from myoscore.cli.main import Context, add_command, print_json
 from myoscore.domain import ImageServerSettings, MyoscoreError
 
@@ -16,7 +16,7 @@ def cmd_server_set(ctx: Context) -> int:
     a = ctx.args
     settings = configure_image_server(ctx.coordinator(), ImageServerSettings(
         "study", a.dicomweb or "", a.host or "", a.port or 0, a.ae, a.user or "", a.password_env))
-    print(f"image server set: {settings.dicomweb_url or f'{settings.ae_title}@{settings.host}:{settings.port}'} "
+    print(f"image server set: {server_text(settings)} "
           f"(password from ${settings.password_env} on each workstation; never stored)")
     return 0
 

@@ -190,6 +190,13 @@ class Volume:
         idx = np.asarray(ijk, dtype=np.float64)
         return idx @ self.affine[:3, :3].T + self.affine[:3, 3]
 
+    def extent_along(self, axis: npt.ArrayLike) -> tuple[float, float]:
+        """The volume's extent (mm) along ``axis`` (an LPS direction), from its eight corner voxels."""
+        z, y, x = self.shape
+        corners = np.array([(i, j, k) for i in (0, x - 1) for j in (0, y - 1) for k in (0, z - 1)], dtype=float)
+        along = self.index_to_patient(corners) @ np.asarray(axis, dtype=np.float64)
+        return float(along.min()), float(along.max())
+
     def patient_to_index(self, xyz: npt.ArrayLike) -> npt.NDArray[np.float64]:
         """Fractional voxel index ``(i, j, k)`` of an LPS point; accepts ``(..., 3)``."""
         pts = np.asarray(xyz, dtype=np.float64)
