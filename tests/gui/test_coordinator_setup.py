@@ -49,7 +49,7 @@ def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch,
     """Import button → progress dialog counting headers (worker thread) → preview of the
     plan → Import → summary with the series count, what became of each folder, and every
     skipped file with why; exams and series appear in the tables."""
-    from myoscore.gui.coordinator import setup_page
+    from myoscore.gui.coordinator import jobs
 
     labels: list[str] = []
 
@@ -58,7 +58,7 @@ def test_import_runs_with_progress_and_ends_with_the_summary(qtbot, monkeypatch,
             labels.append(text)
             super().setLabelText(text)
 
-    monkeypatch.setattr(setup_page, "QProgressDialog", RecordingProgressDialog)
+    monkeypatch.setattr(jobs, "QProgressDialog", RecordingProgressDialog)  # job_progress_dialog makes it
     window = open_desk(qtbot, coordinator)
     page = window.setup_page
     page.choose_paths = lambda what: [str(dicom_folder)] if what == "folder" else []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressDialog,
     QPushButton,
     QSpinBox,
@@ -33,7 +32,8 @@ from myoscore.app import CoordinatorSession
 from myoscore.app.remote_images import SentExams, configure_image_server, send_exams, server_text, study_image_server
 from myoscore.app.wording import plural
 from myoscore.domain import ImageServerSettings, MyoscoreError
-from myoscore.gui.coordinator.jobs import JobRunner
+from myoscore.gui.coordinator.jobs import JobRunner, close_progress_dialog, job_progress_dialog
+from myoscore.gui.coordinator.widgets import ask_yes_no
 
 __all__ = ["ImageServerBox", "ImageServerDialog"]
 
@@ -92,7 +92,7 @@ class ImageServerBox(QGroupBox):
         super().__init__("Image server", parent)
         self.coordinator = coordinator
         #: Asks a yes/no question; tests replace it. Returns True for yes.
-        self.ask: Callable[[str, str], bool] = self._ask_dialog
+        self.ask: Callable[[str, str], bool] = lambda title, text: ask_yes_no(self, f"myoscore — {title}", text)
         self.dialog: ImageServerDialog | None = None
         self.progress_dialog: QProgressDialog | None = None
         self.jobs = JobRunner(coordinator, self)
@@ -151,13 +151,7 @@ class ImageServerBox(QGroupBox):
         if not self.ask("Send exams", f"Send the DICOM series of {plural(len(exams), 'exam')}, pseudonymised, "
                                       f"and their label maps to {server_text(settings)}?"):
             return
-        dialog = QProgressDialog("Sending …", "", 0, 0, self)
-        dialog.setCancelButton(None)
-        dialog.setWindowTitle("myoscore — sending to the image server")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(0)
-        dialog.show()
-        self.progress_dialog = dialog
+        self.progress_dialog = job_progress_dialog(self, "Sending …", "sending to the image server")
         try:
             self.jobs.start(lambda coordinator, progress: send_exams(coordinator, progress=progress))
         except MyoscoreError as exc:
@@ -171,9 +165,7 @@ class ImageServerBox(QGroupBox):
 
     def _close_progress(self) -> None:
         dialog, self.progress_dialog = self.progress_dialog, None
-        if dialog is not None:
-            dialog.hide()
-            dialog.deleteLater()
+        close_progress_dialog(dialog)
 
     def _on_sent(self, result: SentExams) -> None:
         self._close_progress()
@@ -186,7 +178,3 @@ class ImageServerBox(QGroupBox):
         self._close_progress()
         self.said.emit(f"Sending failed: {text}", "error")
         self.sent.emit(None)
-
-    def _ask_dialog(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, f"myoscore — {title}", text)
-        return answer == QMessageBox.StandardButton.Yes

@@ -32,6 +32,13 @@ def _series_table(summary: ImportSummary, parent: QWidget) -> QTableWidget:
     return table
 
 
+def _headline(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(text, parent)
+    label.setStyleSheet("font-weight: bold;")
+    label.setWordWrap(True)
+    return label
+
+
 class ImportPreviewDialog(QDialog):
     """What an import will do, before anything is written: **Import** writes it, **Cancel**
     leaves the study as it was."""
@@ -41,9 +48,7 @@ class ImportPreviewDialog(QDialog):
         self.summary = summary
         self.setWindowTitle("myoscore — import preview")
         layout = QVBoxLayout(self)
-        self.headline = QLabel(summary.headline(), self)
-        self.headline.setStyleSheet("font-weight: bold;")
-        self.headline.setWordWrap(True)
+        self.headline = _headline(summary.headline(), self)
         layout.addWidget(self.headline)
         self.series = _series_table(summary, self)
         layout.addWidget(self.series, 1)
@@ -71,9 +76,7 @@ class ImportSummaryDialog(QDialog):
         self.summary = summary
         self.setWindowTitle("myoscore — import summary")
         layout = QVBoxLayout(self)
-        self.headline = QLabel(summary.lines()[0], self)
-        self.headline.setStyleSheet("font-weight: bold;")
-        self.headline.setWordWrap(True)
+        self.headline = _headline(summary.lines()[0], self)
         layout.addWidget(self.headline)
         subjects = ", ".join(sorted(summary.subjects)) or "none new"
         self.subjects = QLabel(f"Subjects of the new exams: {subjects}", self)

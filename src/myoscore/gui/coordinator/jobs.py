@@ -23,7 +23,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from myoscore.app import CoordinatorSession, Database
 from myoscore.app.logs import unexpected
@@ -141,3 +142,29 @@ class JobRunner(QObject):
     def _on_cancelled(self) -> None:
         self.running = False
         self.cancelled.emit()
+
+
+def job_progress_dialog(parent: QWidget, text: str, title: str,
+                        cancel: Callable[[], None] | None = None) -> QProgressDialog:
+    """The window-modal progress dialog a job runs behind, shown at once; a Cancel button
+    only with ``cancel`` (called when pressed). It stays until the caller closes it."""
+    dialog = QProgressDialog(text, "Cancel" if cancel else "", 0, 0, parent)
+    if cancel is None:
+        dialog.setCancelButton(None)
+    else:
+        dialog.canceled.connect(cancel)
+    dialog.setWindowTitle(f"myoscore — {title}")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(0)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.show()
+    return dialog
+
+
+def close_progress_dialog(dialog: QProgressDialog | None) -> None:
+    """Close a job's progress dialog without it emitting ``canceled`` (closing one does)."""
+    if dialog is not None:
+        dialog.blockSignals(True)
+        dialog.hide()
+        dialog.deleteLater()

@@ -53,7 +53,7 @@ from myoscore.app.wording import plural
 from myoscore.domain import Exam, MyoscoreError, Sequence, Series
 from myoscore.gui.coordinator.image_server_box import ImageServerBox
 from myoscore.gui.coordinator.import_dialogs import ImportPreviewDialog, ImportSummaryDialog
-from myoscore.gui.coordinator.jobs import JobRunner
+from myoscore.gui.coordinator.jobs import JobRunner, close_progress_dialog, job_progress_dialog
 from myoscore.gui.coordinator.pacs_dialog import PacsDialog
 from myoscore.gui.coordinator.study_settings_box import StudySettingsBox
 from myoscore.gui.coordinator.widgets import (
@@ -300,17 +300,7 @@ class StudySetupPage(Page):
         self._start_job(work)
 
     def _show_progress(self, text: str, *, cancel: bool) -> None:
-        dialog = QProgressDialog(text, "Cancel" if cancel else "", 0, 0, self)
-        if not cancel:
-            dialog.setCancelButton(None)
-        dialog.setWindowTitle("myoscore — import")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(0)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self.jobs.cancel)
-        dialog.show()
-        self.progress_dialog = dialog
+        self.progress_dialog = job_progress_dialog(self, text, "import", self.jobs.cancel if cancel else None)
         self._progress_done = -1
         self._progress_text = ProgressText("Reading headers")
 
@@ -378,10 +368,7 @@ class StudySetupPage(Page):
 
     def _close_progress(self) -> None:
         dialog, self.progress_dialog = self.progress_dialog, None
-        if dialog is not None:
-            dialog.canceled.disconnect()  # closing a progress dialog emits canceled
-            dialog.hide()
-            dialog.deleteLater()
+        close_progress_dialog(dialog)
 
     def _on_import_finished(self, result: ImportPlan | ImportSummary) -> None:
         if isinstance(result, ImportPlan):

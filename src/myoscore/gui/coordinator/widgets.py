@@ -62,9 +62,14 @@ class Page(QWidget):
             self.refresh()
 
     def _ask_dialog(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return ask_yes_no(self, title, text)
+
+
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    """A yes/no question; No is the default button (Enter does not confirm by accident)."""
+    answer = QMessageBox.question(parent, title, text, QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class MessageLabel(QLabel):
